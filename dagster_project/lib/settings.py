@@ -1,0 +1,59 @@
+"""Paths and environment settings (everything that differs between a laptop and production).
+
+Every variable is listed in `.env.example`. Thresholds are not here: they live in
+dbt/seeds/audit_settings.csv (see audit_settings.py).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster_project.lib.landing_contract import DEFAULT_ENCODINGS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+DEFAULT_DATA_DIR = REPO_ROOT / "data"
+
+
+@dataclass(frozen=True)
+class Paths:
+    landing: Path
+    workdir: Path
+
+    @property
+    def warehouse(self) -> Path:
+        return self.workdir / "warehouse.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.workdir / "published"
+
+    @property
+    def published(self) -> Path:
+        return self.published_dir / "gridaudit.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.workdir / "reports"
+
+
+def paths_from_env() -> Paths:
+    return Paths(
+        landing=Path(os.environ.get("GRIDAUDIT_LANDING", DEFAULT_DATA_DIR / "landing")).resolve(),
+        workdir=Path(os.environ.get("GRIDAUDIT_WORKDIR", DEFAULT_DATA_DIR / "work")).resolve(),
+    )
+
+
+def encoding_for(system: str) -> str:
+    """The text encoding of a system's landing files (GRIDAUDIT_ENCODING_<SYSTEM>)."""
+    return os.environ.get(f"GRIDAUDIT_ENCODING_{system.upper()}", DEFAULT_ENCODINGS[system])
+
+
+def published_versions_kept() -> int:
+    return int(os.environ.get("GRIDAUDIT_PUBLISHED_VERSIONS_KEPT", "7"))
+
+
+def mask_personal_data() -> bool:
+    return os.environ.get("GRIDAUDIT_MASK_PERSONAL_DATA", "1") not in ("0", "false", "no")
