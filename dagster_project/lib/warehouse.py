@@ -1,0 +1,55 @@
+"""DDL of the tables the extract writes: raw_<system>.<TABLE>, quarantine and meta.
+
+Open late, close early: callers open a DuckDB connection for one step and close it,
+because DuckDB allows one writer process per file (dbt runs in its own process).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.lib.landing_contract import DUCKDB_TYPES, TABLES, Table
+
+LINEAGE_COLUMNS = (
+    ("_export_date", "DATE"),  # the landing file's day D
+    ("_source_file", "VARCHAR"),  # path relative to the landing directory
+    ("_line_number", "BIGINT"),  # 1-based physical line; the header is line 1
+)
+
+
+def raw_table_ddl(table: Table) -> str:
+    cols = [f'"{c.name}" {DUCKDB_TYPES[c.type]}' for c in table.columns]
+    cols += [f"{name} {typ}" for name, typ in LINEAGE_COLUMNS]
+    return f'CREATE TABLE IF NOT EXISTS {table.schema}."{table.name}" ({", ".join(cols)})'
+
+
+QUARANTINE_DDL = """
+CREATE TABLE IF NOT EXISTS quarantine.rejected_rows (
+    system VARCHAR, table_name VARCHAR, export_date DATE, source_file VARCHAR,
+    line_number BIGINT, raw_line VARCHAR, reason VARCHAR, loaded_at TIMESTAMP
+)"""
+
+EXTRACT_FILES_DDL = """
+CREATE TABLE IF NOT EXISTS meta.extract_files (
+    system VARCHAR, table_name VARCHAR, export_date DATE, source_file VARCHAR,
+    sha256 VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT,
+    extra_columns VARCHAR, loaded_at TIMESTAMP
+)"""
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every raw, quarantine and meta table that does not exist yet."""
+    for schema in sorted({t.schema for t in TABLES} | {"quarantine", "meta"}):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for table in TABLES:
+        con.execute(raw_table_ddl(table))
+    con.execute(QUARANTINE_DDL)
+    con.execute(EXTRACT_FILES_DDL)
+
+
+def create_empty_warehouse(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        ensure_schema(con)
