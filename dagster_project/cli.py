@@ -1,0 +1,233 @@
+"""`gridaudit`: the command line.
+
+  gridaudit generate --preset tiny|demo --out DIR [--seed N] [--start D] [--days N]
+  gridaudit run      [--landing DIR] [--workdir DIR] --start D --end D
+  gridaudit demo     generate the demo data set into data/ and run its whole window
+  gridaudit rollback [--version FILE]   put back a previously published file
+  gridaudit prepare  parse the dbt project (the manifest Dagster loads)
+  gridaudit ui       the Dagster UI on this work directory
+
+`run` executes the same Dagster definitions as the UI and the schedule, in-process,
+as one run over the whole range of days.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+from dagster_project.lib.settings import DBT_PROJECT_DIR, REPO_ROOT, paths_from_env
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from exc
+
+
+def _use_paths(landing: Path | None, workdir: Path | None) -> None:
+    """Point every part of the pipeline (Dagster, dbt's profile) at these directories."""
+    if landing:
+        os.environ["GRIDAUDIT_LANDING"] = str(landing.resolve())
+    if workdir:
+        os.environ["GRIDAUDIT_WORKDIR"] = str(workdir.resolve())
+    paths = paths_from_env()
+    paths.workdir.mkdir(parents=True, exist_ok=True)
+    os.environ["GRIDAUDIT_WAREHOUSE"] = str(paths.warehouse)
+    dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(paths.workdir / "dagster_home")))
+    dagster_home.mkdir(parents=True, exist_ok=True)
+
+
+def prepare_dbt(force: bool = False) -> Path:
+    """Run `dbt parse` when the manifest is missing or older than the dbt project files."""
+    from dagster_dbt import DbtCliResource
+
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    sources = [p for sub in ("models", "macros", "seeds", "tests")
+               for p in (DBT_PROJECT_DIR / sub).rglob("*") if p.is_file()]
+    sources += [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    newest = max(p.stat().st_mtime for p in sources)
+    if force or not manifest.exists() or manifest.stat().st_mtime < newest:
+        print("preparing the dbt project (dbt parse) ...", flush=True)
+        DbtCliResource(project_dir=str(DBT_PROJECT_DIR)).cli(
+            ["parse", "--quiet"], target_path=Path("target")).wait()
+    return manifest
+
+
+def run_pipeline(start: dt.date, end: dt.date, landing: Path | None = None,
+                 workdir: Path | None = None) -> bool:
+    """Materialize every asset for export days start..end as one in-process run."""
+    if end < start:
+        raise SystemExit(f"gridaudit: --end {end} is before --start {start}")
+    _use_paths(landing, workdir)
+    paths = paths_from_env()
+    if not paths.landing.is_dir():
+        raise SystemExit(f"gridaudit: landing directory {paths.landing} does not exist "
+                         "(make one with `gridaudit generate`)")
+    prepare_dbt()
+
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    job = defs.resolve_job_def("daily_pipeline")
+    print(f"gridaudit: running {start} .. {end} ({(end - start).days + 1} days) from "
+          f"{paths.landing}", flush=True)
+    began = time.monotonic()
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.get(),
+        tags={"dagster/asset_partition_range_start": start.isoformat(),
+              "dagster/asset_partition_range_end": end.isoformat()},
+        raise_on_error=False,
+    )
+    seconds = time.monotonic() - began
+    failures = _failures(result)
+    if result.success and not failures:
+        print(f"gridaudit: run {result.run_id} succeeded in {seconds:.1f} s")
+        print(f"  warehouse: {paths.warehouse}")
+        print(f"  published: {paths.published}")
+        return True
+    print(f"gridaudit: run {result.run_id} FAILED after {seconds:.1f} s", file=sys.stderr)
+    for line in failures or ["(see the Dagster run log)"]:
+        print(f"  - {line}", file=sys.stderr)
+    print(f"  the published file {paths.published} was left as it was", file=sys.stderr)
+    return False
+
+
+def _failures(result) -> list[str]:
+    """Readable reasons of a run: failed steps and failed blocking checks."""
+    lines = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            user = error.cause if error and error.cause else error
+            text = user.message.strip() if user else "failed"
+            lines.append(f"step {event.step_key}: {text.splitlines()[-1] if text else text}"
+                         if "Failure" not in text else f"step {event.step_key}: {text}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and str(evaluation.severity).endswith("ERROR"):
+                description = evaluation.description or evaluation.check_name
+                lines.append(f"gate {evaluation.asset_key.to_user_string()}: {description}")
+    return lines
+
+
+def cmd_generate(args) -> int:
+    from dagster_project.generator import generate
+
+    began = time.monotonic()
+    summary = generate(args.preset, args.out, seed=args.seed, start=args.start, days=args.days)
+    print(f"gridaudit: generated preset {args.preset} into {args.out} in "
+          f"{time.monotonic() - began:.1f} s")
+    for key in ("start", "days", "areas", "customers"):
+        if key in summary:
+            print(f"  {key}: {summary[key]}")
+    return 0
+
+
+def _window_of(landing: Path) -> tuple[dt.date, dt.date]:
+    days = sorted({p.name.split(".")[0] for p in landing.glob("*/*/*.csv*")})
+    if not days:
+        raise SystemExit(f"gridaudit: no landing files under {landing}")
+    return dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[-1])
+
+
+def cmd_run(args) -> int:
+    landing = args.landing or paths_from_env().landing
+    start, end = args.start, args.end
+    if start is None or end is None:
+        first, last = _window_of(landing)
+        start, end = start or first, end or last
+    return 0 if run_pipeline(start, end, args.landing, args.workdir) else 1
+
+
+def cmd_demo(args) -> int:
+    data = REPO_ROOT / "data"
+    landing = data / "landing"
+    if not landing.is_dir() or args.regenerate:
+        args.out, args.start, args.days = data, None, None
+        cmd_generate(args)
+    first, last = _window_of(landing)
+    ok = run_pipeline(first, last, landing, data / "work")
+    if ok:
+        paths = paths_from_env()
+        print("\nNext:")
+        print(f"  open the published marts read-only:  duckdb -readonly {paths.published}")
+        print("  or in Python: duckdb.connect(r'%s', read_only=True)" % paths.published)
+        print("  the Dagster UI on this work directory:  uv run gridaudit ui   "
+              "(then http://127.0.0.1:3000)")
+    return 0 if ok else 1
+
+
+def cmd_rollback(args) -> int:
+    from dagster_project.lib import publish
+
+    _use_paths(None, args.workdir)
+    restored = publish.rollback(paths_from_env().published, version=args.version)
+    print(f"gridaudit: {paths_from_env().published} now holds {restored}")
+    return 0
+
+
+def cmd_prepare(args) -> int:
+    prepare_dbt(force=True)
+    return 0
+
+
+def cmd_ui(args) -> int:
+    _use_paths(args.landing, args.workdir)
+    prepare_dbt()
+    os.chdir(REPO_ROOT)
+    os.execvp("dagster", ["dagster", "dev", "-w", "workspace.yaml", "-p", str(args.port)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gridaudit", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a labelled synthetic landing tree")
+    gen.add_argument("--preset", choices=("tiny", "demo"), default="tiny")
+    gen.add_argument("--out", type=Path, required=True,
+                     help="writes OUT/landing and OUT/truth")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--start", type=_date)
+    gen.add_argument("--days", type=int)
+    gen.set_defaults(func=cmd_generate)
+
+    run = sub.add_parser("run", help="run the daily pipeline over export days")
+    run.add_argument("--landing", type=Path, help="default $GRIDAUDIT_LANDING or data/landing")
+    run.add_argument("--workdir", type=Path, help="default $GRIDAUDIT_WORKDIR or data/work")
+    run.add_argument("--start", type=_date, help="first export day (default: the landing's)")
+    run.add_argument("--end", type=_date, help="last export day (default: the landing's)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="generate the demo preset into data/ and run it")
+    demo.add_argument("--preset", choices=("tiny", "demo"), default="demo")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--regenerate", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+
+    rollback = sub.add_parser("rollback", help="restore a previous published file")
+    rollback.add_argument("--workdir", type=Path)
+    rollback.add_argument("--version", help="a file of published/versions (default: newest)")
+    rollback.set_defaults(func=cmd_rollback)
+
+    sub.add_parser("prepare", help="dbt parse").set_defaults(func=cmd_prepare)
+
+    ui = sub.add_parser("ui", help="dagster dev on this work directory")
+    ui.add_argument("--landing", type=Path)
+    ui.add_argument("--workdir", type=Path)
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

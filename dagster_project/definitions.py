@@ -1,0 +1,28 @@
+"""The one Definitions object of gridaudit (workspace.yaml loads this module).
+
+extract (one asset per source table, grouped by system) -> dbt (staging, intermediate,
+audit, marts) -> GX gate (blocking asset checks) -> publish (atomic file replace).
+In-process execution: a step costs ~70 ms instead of ~2 s with multiprocess.
+"""
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from dagster_project.defs.dbt.assets import dbt_project, gridaudit_dbt_models
+from dagster_project.defs.extract.assets import extract_assets
+from dagster_project.defs.publish.assets import published_marts
+from dagster_project.defs.quality.checks import gx_quality_gate
+from dagster_project.defs.resources import paths_resource_from_env
+from dagster_project.defs.schedules import daily_pipeline, daily_schedule
+
+defs = dg.Definitions(
+    assets=[*extract_assets, gridaudit_dbt_models, published_marts],
+    asset_checks=[gx_quality_gate],
+    jobs=[daily_pipeline],
+    schedules=[daily_schedule],
+    resources={
+        "dbt": DbtCliResource(project_dir=dbt_project),
+        "gridaudit_paths": paths_resource_from_env(),
+    },
+    executor=dg.in_process_executor,
+)
