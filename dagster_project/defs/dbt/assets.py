@@ -5,7 +5,6 @@ The manifest is prepared by the build (`gridaudit prepare` / `dagster dev` runs
 [schema, model] so the graph, the dbt folders and the DuckDB schemas tell one story.
 """
 
-from __future__ import annotations
 
 import json
 import os

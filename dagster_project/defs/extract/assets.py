@@ -6,7 +6,6 @@ quiet days have no delta file); a file that cannot be read fails this table's st
 a message naming the file, after the table's other days are loaded.
 """
 
-from __future__ import annotations
 
 import duckdb
 import dagster as dg

@@ -4,7 +4,6 @@ A new DuckDB file is written next to <workdir>/published/gridaudit.duckdb and re
 it in one step (lib/publish.py); BI tools open only that file, read-only.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

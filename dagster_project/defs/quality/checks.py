@@ -6,7 +6,6 @@ failed `error` expectation stops the publish asset downstream, so yesterday's pu
 file stays in place.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,0 +1,87 @@
+{#- The run window (docs/architecture.md "Run window and incrementality").
+
+    Every run covers the export days [var start_date, var end_date]. Models that grow with
+    days are incremental by day (delete+insert on data_date) and, on an incremental run,
+    recompute the days run_from_date() .. run_to_date(); on a full refresh (or the first
+    run) they build every day from the first computable day to the last loaded day.
+
+    Day conventions:
+      first loaded day      the earliest export day of the daily readings (E_MP_DAY_READ)
+      first computable day  first loaded day + 1 (a day's energy needs the reading of D-1)
+      last loaded day       the latest export day of the daily readings
+-#}
+
+{% macro window_start_date() -%}
+    cast('{{ var("start_date") }}' as date)
+{%- endmacro %}
+
+{% macro window_end_date() -%}
+    cast('{{ var("end_date") }}' as date)
+{%- endmacro %}
+
+{#- The earlier of start_date and the earliest DATA_DATE / CHG_DATE among delta rows
+    delivered in the window: a late back-filled reading of D-k changes the energy of D-k and
+    D-k+1, a late meter change of D-k the energy of D-k; both are recomputed. -#}
+{% macro recompute_from_date() -%}
+    least(
+        {{ window_start_date() }},
+        coalesce(
+            (
+                select min(late_reads.data_date)
+                from {{ ref('stg_acquisition__day_reads') }} as late_reads
+                where late_reads._export_date between {{ window_start_date() }} and {{ window_end_date() }}
+            ),
+            {{ window_start_date() }}
+        ),
+        coalesce(
+            (
+                select min(late_changes.chg_date)
+                from {{ ref('stg_marketing__meter_changes') }} as late_changes
+                where late_changes._export_date between {{ window_start_date() }} and {{ window_end_date() }}
+            ),
+            {{ window_start_date() }}
+        )
+    )
+{%- endmacro %}
+
+{% macro first_computable_date() -%}
+    {{ add_days(1, "(select min(loaded_reads._export_date) from " ~ ref('stg_acquisition__day_reads') ~ " as loaded_reads)") }}
+{%- endmacro %}
+
+{% macro last_loaded_date() -%}
+    (select max(loaded_reads._export_date) from {{ ref('stg_acquisition__day_reads') }} as loaded_reads)
+{%- endmacro %}
+
+{#- First and last day (data_date) the current model builds in this run. -#}
+{% macro run_from_date() -%}
+    {%- if is_incremental() -%}
+        greatest({{ recompute_from_date() }}, {{ first_computable_date() }})
+    {%- else -%}
+        {{ first_computable_date() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro run_to_date() -%}
+    {%- if is_incremental() -%}
+        {{ window_end_date() }}
+    {%- else -%}
+        {{ last_loaded_date() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Filter for models downstream of a day spine: on an incremental run only the days of the
+    run; on a full refresh every day the upstream model has. -#}
+{% macro in_run_window(day_column) -%}
+    {%- if is_incremental() -%}
+        {{ day_column }} between {{ run_from_date() }} and {{ run_to_date() }}
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Declares the staging models the run-window macros read, so dbt knows the dependency
+    even though is_incremental() is false while dbt parses. Put it at the top of every
+    model that uses run_from_date() / in_run_window(). -#}
+{% macro run_window_depends_on() -%}
+    -- depends_on: {{ ref('stg_acquisition__day_reads') }}, {{ ref('stg_marketing__meter_changes') }}
+{%- endmacro %}
