@@ -136,6 +136,10 @@ def _parse(lines: list[str], undecodable: dict[int, str], rel: str, encoding: st
     def physical(start: int, end: int) -> str:
         return "\n".join(lines[start - 1:end])
 
+    if not any('"' in line for line in lines):
+        # Fast path (most exports): no quoting, so one physical line is one record.
+        return _parse_unquoted(lines, undecodable, header, encoding)
+
     reader = csv.reader((line + "\n" for line in lines[1:]), strict=False)
     line_before = 1  # physical line number consumed so far (header = 1)
     while True:
@@ -172,6 +176,28 @@ def _parse(lines: list[str], undecodable: dict[int, str], rel: str, encoding: st
         record_text.append(lines[start - 1] if start == end else physical(start, end))
     # An unterminated quote swallows the rest of the file into one record: csv returns it
     # with line_num at EOF, which the width check above rejects with its line number.
+    return _Parsed(header, records, record_lines, record_text, rejected, rows_read)
+
+
+def _parse_unquoted(lines: list[str], undecodable: dict[int, str], header: list[str],
+                    encoding: str) -> _Parsed:
+    width = len(header)
+    records, record_lines, record_text, rejected = [], [], [], []
+    for number, line in enumerate(lines[1:], start=2):
+        if number in undecodable:
+            rejected.append((number, undecodable[number], f"cannot be decoded as {encoding}"))
+            continue
+        if not line:
+            continue  # a blank line is no record
+        row = line.split(",")
+        if len(row) != width:
+            what = "cut off" if len(row) < width else "too many fields"
+            rejected.append((number, line, f"expected {width} fields, found {len(row)} ({what})"))
+            continue
+        records.append(row)
+        record_lines.append(number)
+        record_text.append(line)
+    rows_read = len(records) + len(rejected)
     return _Parsed(header, records, record_lines, record_text, rejected, rows_read)
 
 
@@ -247,14 +273,15 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: Path, table: Table, day: 
     # Text columns of the contract, plus line numbers, as an Arrow table for DuckDB.
     positions = [parsed.header.index(c) for c in table.column_names]
     columns = list(zip(*parsed.records)) if parsed.records else [() for _ in parsed.header]
-    arrays = {
-        f"c{i}": pa.array([v if v != "" else None for v in columns[pos]], type=pa.string())
-        for i, pos in enumerate(positions)
-    }
+    arrays = {f"c{i}": pa.array(columns[pos], type=pa.string())
+              for i, pos in enumerate(positions)}
     arrays["line_number"] = pa.array(parsed.record_lines, type=pa.int64())
     arrays["raw_line"] = pa.array(parsed.record_text, type=pa.string())
     incoming = pa.table(arrays)
 
+    # An empty field is NULL (the contract); DuckDB does that for every column at once.
+    con.register("incoming_fields", incoming)
+    nullified = ", ".join(f"nullif(c{i}, '') AS c{i}" for i in range(len(table.columns)))
     refs = {c.name: f"c{i}" for i, c in enumerate(table.columns)}
     reason = "concat_ws('; ', " + ", ".join(_problem_expr(c, refs[c.name])
                                              for c in table.columns) + ")"
@@ -264,8 +291,9 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: Path, table: Table, day: 
     con.execute("BEGIN TRANSACTION")
     try:
         ensure_schema(con)
-        con.register("incoming_text", incoming)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE checked AS
+                        WITH incoming_text AS (
+                            SELECT {nullified}, line_number, raw_line FROM incoming_fields)
                         SELECT *, nullif({reason}, '') AS reason FROM incoming_text""")
         for sql in (f"DELETE FROM {target} WHERE _export_date = ?",
                     "DELETE FROM quarantine.rejected_rows WHERE system = ? AND table_name = ? "
@@ -300,7 +328,7 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: Path, table: Table, day: 
                     [table.system, table.name, day, rel, sha256, parsed.rows_read, loaded,
                      rejected, ",".join(extra)])
         con.execute("DROP TABLE checked")
-        con.unregister("incoming_text")
+        con.unregister("incoming_fields")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

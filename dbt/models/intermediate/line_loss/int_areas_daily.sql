@@ -1,0 +1,59 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='data_date',
+        on_schema_change='append_new_columns'
+    )
+}}
+{{ run_window_depends_on() }}
+
+-- The area archive as of day D (台区档案按日): every G_TG row valid on D (the newest
+-- snapshot dated on or before D), for every day of the run, all run statuses.
+
+with
+
+days as (
+
+    {{ day_spine(run_from_date(), run_to_date()) }}
+
+),
+
+areas as (
+
+    select * from {{ ref('stg_marketing__areas') }}
+
+),
+
+orgs as (
+
+    select * from {{ ref('stg_marketing__orgs') }}
+
+),
+
+areas_as_of_day as (
+
+    select
+        days.data_date,
+        areas.tg_id,
+        areas.tg_no,
+        areas.tg_name,
+        areas.org_no,
+        orgs.org_name,
+        orgs.p_org_no                       as parent_org_no,
+        areas.tg_cap                        as area_capacity_kva,
+        areas.pub_priv_flag,
+        areas.line_id                       as feeder_id,
+        areas.run_status_code,
+        case when areas.run_status_code = '01' then true else false end as is_in_service,
+        areas.snapshot_date                 as area_snapshot_date
+    from days
+    inner join areas
+        on {{ as_of_day('areas', 'days.data_date') }}
+    left join orgs
+        on orgs.org_no = areas.org_no
+        and {{ as_of_day('orgs', 'days.data_date') }}
+
+)
+
+select * from areas_as_of_day

@@ -1,0 +1,1 @@
+"""Suites of the published marts (audit-rules.md §3)."""
