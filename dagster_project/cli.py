@@ -60,7 +60,7 @@ def prepare_dbt(force: bool = False) -> Path:
 
 
 def run_pipeline(start: dt.date, end: dt.date, landing: Path | None = None,
-                 workdir: Path | None = None) -> bool:
+                 workdir: Path | None = None, instance=None) -> bool:
     """Materialize every asset for export days start..end as one in-process run."""
     if end < start:
         raise SystemExit(f"gridaudit: --end {end} is before --start {start}")
@@ -80,7 +80,7 @@ def run_pipeline(start: dt.date, end: dt.date, landing: Path | None = None,
           f"{paths.landing}", flush=True)
     began = time.monotonic()
     result = job.execute_in_process(
-        instance=dg.DagsterInstance.get(),
+        instance=instance or dg.DagsterInstance.get(),
         tags={"dagster/asset_partition_range_start": start.isoformat(),
               "dagster/asset_partition_range_end": end.isoformat()},
         raise_on_error=False,

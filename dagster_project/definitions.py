@@ -12,7 +12,7 @@ from dagster_project.defs.dbt.assets import dbt_project, gridaudit_dbt_models
 from dagster_project.defs.extract.assets import extract_assets
 from dagster_project.defs.publish.assets import published_marts
 from dagster_project.defs.quality.checks import gx_quality_gate
-from dagster_project.defs.resources import paths_resource_from_env
+from dagster_project.defs.resources import GridauditPaths
 from dagster_project.defs.schedules import daily_pipeline, daily_schedule
 
 defs = dg.Definitions(
@@ -22,7 +22,7 @@ defs = dg.Definitions(
     schedules=[daily_schedule],
     resources={
         "dbt": DbtCliResource(project_dir=dbt_project),
-        "gridaudit_paths": paths_resource_from_env(),
+        "gridaudit_paths": GridauditPaths(),
     },
     executor=dg.in_process_executor,
 )

@@ -127,3 +127,16 @@ def test_unreadable_file_fails_naming_the_file_and_changes_nothing(tmp_path, con
 
 def test_day_without_file_is_none(tmp_path, con):
     assert load_file(con, tmp_path, CONS, DAY, "utf-8") is None
+
+
+def test_key_that_points_nowhere_is_quarantined(tmp_path, con):
+    areas = TABLES_BY_NAME["G_TG"]
+    write(tmp_path, areas, "TG_ID,TG_NO,TG_NAME,ORG_NO,TG_CAP,PUB_PRIV_FLAG,LINE_ID,"
+          "RUN_STATUS_CODE\nT1,0001,一号台区,O1,400,01,L1,01\n", encoding="gbk")
+    load_file(con, tmp_path, areas, DAY, "gbk")
+    write(tmp_path, CONS, CONS_HEADER + "\n" + GOOD_CONS + "\n"
+          + GOOD_CONS.replace("0001", "0002").replace(",T1,", ",T404,") + "\n")
+    result = load_file(con, tmp_path, CONS, DAY, "utf-8")
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    [(_, line, _, reason)] = quarantine(con)
+    assert line == 3 and reason == "TG_ID: unknown to every G_TG snapshot (T404)"

@@ -1,4 +1,8 @@
-"""Where the landing tree and the work directory are (from the environment, .env.example)."""
+"""Where the landing tree and the work directory are.
+
+Unset fields are read from the environment (.env.example) when a run starts, so the
+CLI, the tests and `dagster dev` point one loaded Definitions at any directories.
+"""
 
 from pathlib import Path
 
@@ -10,14 +14,11 @@ from dagster_project.lib.settings import Paths, paths_from_env
 class GridauditPaths(dg.ConfigurableResource):
     """Landing directory and work directory (warehouse, published file, reports)."""
 
-    landing_dir: str
-    workdir: str
+    landing_dir: str | None = None
+    workdir: str | None = None
 
     @property
     def paths(self) -> Paths:
-        return Paths(landing=Path(self.landing_dir), workdir=Path(self.workdir))
-
-
-def paths_resource_from_env() -> GridauditPaths:
-    paths = paths_from_env()
-    return GridauditPaths(landing_dir=str(paths.landing), workdir=str(paths.workdir))
+        env = paths_from_env()
+        return Paths(landing=Path(self.landing_dir) if self.landing_dir else env.landing,
+                     workdir=Path(self.workdir) if self.workdir else env.workdir)

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from dagster_project.lib.landing_contract import DUCKDB_TYPES, Column, Table
+from dagster_project.lib.landing_contract import DUCKDB_TYPES, Column, Table, references_of
 from dagster_project.lib.warehouse import ensure_schema
 
 csv.field_size_limit(10_000_000)
@@ -283,8 +283,16 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: Path, table: Table, day: 
     con.register("incoming_fields", incoming)
     nullified = ", ".join(f"nullif(c{i}, '') AS c{i}" for i in range(len(table.columns)))
     refs = {c.name: f"c{i}" for i, c in enumerate(table.columns)}
-    reason = "concat_ws('; ', " + ", ".join(_problem_expr(c, refs[c.name])
-                                             for c in table.columns) + ")"
+    problems = [_problem_expr(c, refs[c.name]) for c in table.columns]
+    for column, ref_table, ref_column in references_of(table):
+        # A key no delivered snapshot of the referenced table knows points nowhere
+        # (checked once that table has been delivered at all).
+        ref, target_table = refs[column], f'{ref_table.schema}."{ref_table.name}"'
+        problems.append(
+            f"CASE WHEN {ref} IS NOT NULL AND EXISTS (SELECT 1 FROM {target_table}) AND "
+            f'{ref} NOT IN (SELECT "{ref_column}" FROM {target_table}) '
+            f"THEN '{column}: unknown to every {ref_table.name} snapshot (' || {ref} || ')' END")
+    reason = "concat_ws('; ', " + ", ".join(problems) + ")"
     typed = ", ".join(f'{_cast_expr(c, refs[c.name])} AS "{c.name}"' for c in table.columns)
     target = f'{table.schema}."{table.name}"'
 

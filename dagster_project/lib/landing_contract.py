@@ -278,3 +278,18 @@ TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 def tables_of(system: str) -> list[Table]:
     return [t for t in TABLES if t.system == system]
+
+# Keys that must point somewhere: a row whose value is known to no delivered snapshot of
+# the referenced table is quarantined ("a customer on an area that does not exist", "a
+# reading for an unknown DATA_ID"). The referenced table is extracted first.
+REFERENCES: dict[tuple[str, str], tuple[str, str]] = {
+    ("C_CONS", "TG_ID"): ("G_TG", "TG_ID"),
+    ("C_MP", "TG_ID"): ("G_TG", "TG_ID"),
+    ("E_MP_DAY_READ", "DATA_ID"): ("E_DATA_MP", "DATA_ID"),
+}
+
+
+def references_of(table: Table) -> list[tuple[str, Table, str]]:
+    """(column, referenced table, referenced column) for the table's checked keys."""
+    return [(col, TABLES_BY_NAME[ref_table], ref_col)
+            for (name, col), (ref_table, ref_col) in REFERENCES.items() if name == table.name]

@@ -13,7 +13,13 @@ import dagster as dg
 from dagster_project.defs.partitions import daily_partitions, single_run, window_days
 from dagster_project.defs.resources import GridauditPaths
 from dagster_project.lib.extract import LandingFileError, load_file
-from dagster_project.lib.landing_contract import DUCKDB_TYPES, SYSTEMS, TABLES, Table
+from dagster_project.lib.landing_contract import (
+    DUCKDB_TYPES,
+    SYSTEMS,
+    TABLES,
+    Table,
+    references_of,
+)
 from dagster_project.lib.settings import encoding_for
 
 
@@ -29,6 +35,8 @@ def build_extract_asset(table: Table) -> dg.AssetsDefinition:
     @dg.asset(
         key=[table.schema, table.name],
         group_name=table.system,
+        # Keys are checked against the referenced archive, so that archive loads first.
+        deps=[dg.AssetKey([ref.schema, ref.name]) for _, ref, _ in references_of(table)],
         partitions_def=daily_partitions,
         backfill_policy=single_run,
         kinds={"duckdb", "csv"},

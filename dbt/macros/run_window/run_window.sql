@@ -70,10 +70,11 @@
 {%- endmacro %}
 
 {#- Filter for models downstream of a day spine: on an incremental run only the days of the
-    run; on a full refresh every day the upstream model has. -#}
-{% macro in_run_window(day_column) -%}
+    run (lookback_days earlier for inputs that need them, e.g. the readings of D-1); on a
+    full refresh every day the upstream model has. -#}
+{% macro in_run_window(day_column, lookback_days=0) -%}
     {%- if is_incremental() -%}
-        {{ day_column }} between {{ run_from_date() }} and {{ run_to_date() }}
+        {{ day_column }} between {{ add_days(-lookback_days, run_from_date()) }} and {{ run_to_date() }}
     {%- else -%}
         1 = 1
     {%- endif -%}

@@ -1,0 +1,473 @@
+"""The quality gate: runs the GX suites and DuckDB metric checks of `expectations/` on the
+run window's rows and says whether the marts may be published. Dagster-free.
+
+Route (stays bounded at millions of rows):
+
+* GX suites run on pandas batches fetched with `con.sql(...).df()`: the window's rows only
+  (`where <day column> between start and end`), large raw tables one day at a time, so
+  memory is bounded by one day of the largest table. GX's SQL datasource is not used: on
+  DuckDB it returns empty metric results (GX #10738, #11579).
+* Aggregates GX cannot express on one batch (row count against the previous day,
+  quarantine share) are SQL queries computed inside DuckDB (`expectations.base.MetricCheck`).
+
+`run_gate` opens the warehouse read-only and closes it before returning; it writes a
+self-contained HTML report per run into `report_dir` (its path is in the result for
+Dagster metadata). A table a suite needs that does not exist is an `error` outcome with a
+message saying so, not a skipped check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from dagster_project.lib import audit_settings
+from expectations.base import ERROR, WARN, MetricCheck, TableSuite, expectation_name
+
+log = logging.getLogger(__name__)
+
+SAMPLE_ROWS = 5  # failing rows kept per expectation (report, message, metadata)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class ExpectationResult:
+    """The outcome of one expectation or metric check over every batch of the window."""
+
+    name: str  # e.g. "expect_column_values_to_be_between(loss_rate, -1, 1)"
+    table: str  # e.g. "marts.area_daily_loss"
+    severity: str  # "error" blocks publishing, "warn" is reported
+    success: bool
+    unexpected_count: int
+    element_count: int | None
+    sample_rows: list[dict[str, Any]]  # failing rows (whole rows where available)
+    message: str  # one line for humans
+    description: str = ""
+    kind: str = "gx"  # "gx" | "metric" | "missing_table"
+    details: list[dict[str, Any]] = field(default_factory=list)  # metric checks: every unit
+
+    @property
+    def blocking(self) -> bool:
+        return not self.success and self.severity == ERROR
+
+
+@dataclass(frozen=True)
+class GateResult:
+    warehouse_path: Path
+    start_date: dt.date
+    end_date: dt.date
+    results: list[ExpectationResult]
+    report_path: Path | None
+    settings_fingerprint: str
+    duration_seconds: float
+
+    @property
+    def passed(self) -> bool:
+        """True when no `error` expectation failed (`warn` failures do not block)."""
+        return not any(r.blocking for r in self.results)
+
+    @property
+    def errors(self) -> list[ExpectationResult]:
+        return [r for r in self.results if r.blocking]
+
+    @property
+    def warnings(self) -> list[ExpectationResult]:
+        return [r for r in self.results if not r.success and r.severity == WARN]
+
+    def summary(self) -> str:
+        verdict = "PASSED" if self.passed else "FAILED"
+        lines = [
+            f"gate {verdict} for {self.start_date}..{self.end_date}: "
+            f"{len(self.errors)} error(s), {len(self.warnings)} warning(s), "
+            f"{len(self.results)} checks, {self.duration_seconds:.1f}s"
+        ]
+        lines += [f"  ERROR {r.message}" for r in self.errors]
+        lines += [f"  WARN  {r.message}" for r in self.warnings]
+        if self.report_path:
+            lines.append(f"  report: {self.report_path}")
+        return "\n".join(lines)
+
+    def metadata(self) -> dict[str, Any]:
+        """Plain values for Dagster metadata (the caller wraps them as it likes)."""
+        return {
+            "passed": self.passed,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "checks": len(self.results),
+            "window": f"{self.start_date}..{self.end_date}",
+            "settings_fingerprint": self.settings_fingerprint,
+            "report_path": str(self.report_path) if self.report_path else None,
+            "summary": self.summary(),
+        }
+
+
+class GateError(RuntimeError):
+    """The gate could not run at all (no warehouse file)."""
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_gate(
+    warehouse_path: str | Path,
+    start_date: dt.date | str,
+    end_date: dt.date | str,
+    report_dir: str | Path | None,
+    *,
+    settings: Mapping[str, str] | None = None,
+    table_suites: Sequence[TableSuite] | None = None,
+    metric_checks: Sequence[MetricCheck] | None = None,
+    settings_path: Path = audit_settings.SETTINGS_FILE,
+) -> GateResult:
+    """Validate the run window [start_date, end_date] of the warehouse.
+
+    `settings` defaults to dbt/seeds/audit_settings.csv; `table_suites` / `metric_checks`
+    default to everything in `expectations.registry`. With `report_dir=None` no report is
+    written.
+    """
+    from expectations import registry  # late: keeps `import gate` light for Dagster
+
+    started = time.monotonic()
+    warehouse_path = Path(warehouse_path)
+    start, end = _as_date(start_date), _as_date(end_date)
+    if end < start:
+        raise ValueError(f"end_date {end} is before start_date {start}")
+    if not warehouse_path.is_file():
+        raise GateError(f"warehouse {warehouse_path} does not exist")
+    settings = dict(settings) if settings is not None else audit_settings.load(settings_path)
+    table_suites = registry.TABLE_SUITES if table_suites is None else table_suites
+    metric_checks = registry.METRIC_CHECKS if metric_checks is None else metric_checks
+
+    results: list[ExpectationResult] = []
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        existing = _existing_tables(con)
+        validator = _GxValidator() if table_suites else None
+        for spec in table_suites:
+            if spec.table not in existing:
+                results.append(_missing_table(spec.table, f"suite {spec.table}", warehouse_path))
+                continue
+            results.extend(_run_table_suite(con, validator, spec, settings, start, end))
+        for check in metric_checks:
+            missing = [t for t in check.requires if t not in existing]
+            if missing:
+                results.append(_missing_table(missing[0], check.name, warehouse_path))
+                continue
+            results.append(_run_metric_check(con, check, settings, start, end))
+
+    fingerprint = (
+        audit_settings.fingerprint(settings_path) if settings_path.is_file() else "unknown")
+    result = GateResult(
+        warehouse_path=warehouse_path, start_date=start, end_date=end, results=results,
+        report_path=None, settings_fingerprint=fingerprint,
+        duration_seconds=time.monotonic() - started)
+    if report_dir is not None:
+        path = write_report(result, Path(report_dir))
+        result = GateResult(**{**result.__dict__, "report_path": path})
+    log.info(result.summary())
+    return result
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = current_database() "
+        "union all select schema_name, view_name from duckdb_views() "
+        "where database_name = current_database() and not internal"
+    ).fetchall()
+    return {f"{s}.{t}" for s, t in rows}
+
+
+def _missing_table(table: str, what: str, warehouse: Path) -> ExpectationResult:
+    return ExpectationResult(
+        name=f"table_exists({table})", table=table, severity=ERROR, success=False,
+        unexpected_count=0, element_count=None, sample_rows=[], kind="missing_table",
+        message=(f"{table}: table does not exist in {warehouse} (needed by {what}); "
+                 "has the step that builds it run?"),
+    )
+
+
+def _quote_table(table: str) -> str:
+    schema, name = table.split(".", 1)
+    return f'"{schema}"."{name}"'
+
+
+class _GxValidator:
+    """One ephemeral GX context with one pandas dataframe asset, reused for every batch."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
+
+        config = DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(),
+            analytics_enabled=False,
+            progress_bars=ProgressBarsConfig(globally=False),
+        )
+        self.context = gx.get_context(mode="ephemeral", project_config=config)
+        asset = self.context.data_sources.add_pandas("gridaudit_gate").add_dataframe_asset(
+            "batch")
+        self.batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
+
+    def validate(self, suite, df: pd.DataFrame):
+        batch = self.batch_definition.get_batch(batch_parameters={"dataframe": df})
+        return batch.validate(
+            suite,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS},
+        )
+
+
+@dataclass
+class _Accumulator:
+    name: str
+    severity: str
+    description: str
+    success: bool = True
+    unexpected_count: int = 0
+    element_count: int = 0
+    observed: list[Any] = field(default_factory=list)
+    sample_rows: list[dict[str, Any]] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)
+
+
+def _batches(con, spec: TableSuite, start: dt.date, end: dt.date) -> Iterable[pd.DataFrame]:
+    table, col = _quote_table(spec.table), f'"{spec.window_column}"'
+    if not spec.batch_per_day:
+        yield con.execute(
+            f"select * from {table} where {col} between $1 and $2", [start, end]).df()
+        return
+    days = [d for (d,) in con.execute(
+        f"select distinct {col} from {table} where {col} between $1 and $2 order by 1",
+        [start, end]).fetchall()]
+    for day in days:
+        yield con.execute(f"select * from {table} where {col} = $1", [day]).df()
+
+
+def _run_table_suite(con, validator: _GxValidator, spec: TableSuite, settings, start, end
+                     ) -> list[ExpectationResult]:
+    suite = spec.build(settings)
+    accs: dict[str, _Accumulator] = {}
+    for exp in suite.expectations:
+        name = expectation_name(exp.configuration)
+        if name in accs:
+            raise ValueError(f"suite {suite.name}: two expectations are named {name}")
+        accs[name] = _Accumulator(name=name, severity=(exp.meta or {}).get("severity", ERROR),
+                                  description=exp.description or "")
+    batches = 0
+    for df in _batches(con, spec, start, end):
+        batches += 1
+        validation = validator.validate(suite, df)
+        for r in validation.results:
+            acc = accs[expectation_name(r.expectation_config)]
+            _accumulate(acc, r, df)
+    out = []
+    for acc in accs.values():
+        out.append(_table_outcome(spec, acc, batches))
+    return out
+
+
+def _accumulate(acc: _Accumulator, r, df: pd.DataFrame) -> None:
+    info = r.exception_info or {}
+    if info.get("raised_exception"):
+        acc.success = False
+        acc.exceptions.append(str(info.get("exception_message")))
+        return
+    res = r.result or {}
+    acc.success = acc.success and bool(r.success)
+    acc.element_count += int(res.get("element_count") or 0)
+    acc.unexpected_count += int(res.get("unexpected_count") or 0)
+    if "observed_value" in res:
+        acc.observed.append(res["observed_value"])
+    room = SAMPLE_ROWS - len(acc.sample_rows)
+    if room > 0 and not r.success:
+        idx = list(res.get("partial_unexpected_index_list") or [])[:room]
+        rows = df.loc[[i for i in idx if i in df.index]] if idx else df.iloc[0:0]
+        acc.sample_rows.extend(_json_rows(rows))
+
+
+def _table_outcome(spec: TableSuite, acc: _Accumulator, batches: int) -> ExpectationResult:
+    if acc.exceptions:
+        message = f"{spec.table}: {acc.name} raised: {acc.exceptions[0]}"
+    elif batches == 0:
+        message = f"{spec.table}: {acc.name}: no rows in the window"
+    elif acc.success:
+        message = f"{spec.table}: {acc.name} passed on {acc.element_count} rows"
+    elif acc.unexpected_count:
+        message = (f"{spec.table}: {acc.name} failed on {acc.unexpected_count} rows, "
+                   f"e.g. {_row_text(acc.sample_rows, spec.key_columns, acc.name)}")
+    else:
+        message = f"{spec.table}: {acc.name} failed (observed {acc.observed})"
+    return ExpectationResult(
+        name=acc.name, table=spec.table, severity=acc.severity, success=acc.success,
+        unexpected_count=acc.unexpected_count, element_count=acc.element_count,
+        sample_rows=acc.sample_rows, message=message, description=acc.description)
+
+
+def _row_text(rows: list[dict], key_columns: Sequence[str], name: str = "") -> str:
+    if not rows:
+        return "(no sample)"
+    row = rows[0]
+    keys = [c for c in key_columns if c in row]
+    # the checked columns of the first failing row, after its key
+    shown = keys + [c for c in row if c not in keys and c in name][:3]
+    text = ", ".join(f"{c}={row[c]}" for c in shown)
+    return text + (f" (+{len(rows) - 1} more in the report)" if len(rows) > 1 else "")
+
+
+def _run_metric_check(con, check: MetricCheck, settings, start, end) -> ExpectationResult:
+    params: dict[str, Any] = {}
+    if "$start_date" in check.sql:
+        params["start_date"] = start
+    if "$end_date" in check.sql:
+        params["end_date"] = end
+    for name in check.settings:
+        params[name] = float(settings[name])
+    try:
+        df = con.execute(check.sql, params).df()
+    except duckdb.Error as exc:
+        return ExpectationResult(
+            name=check.name, table=check.table, severity=check.severity, success=False,
+            unexpected_count=0, element_count=None, sample_rows=[], kind="metric",
+            description=check.description,
+            message=f"{check.table}: {check.name} raised: {exc}")
+    failed_mask = df["failed"].fillna(True).astype(bool)
+    failing = _json_rows(df[failed_mask].drop(columns="failed"))
+    details = _json_rows(df.drop(columns="failed").assign(failed=failed_mask.values))
+    n_failed = int(failed_mask.sum())
+    if n_failed:
+        message = (f"{check.table}: {check.name} failed on {n_failed} of {len(df)} "
+                   f"(e.g. {_metric_row_text(failing[0])}); {check.description}")
+    else:
+        message = f"{check.table}: {check.name} passed on {len(df)}"
+    return ExpectationResult(
+        name=check.name, table=check.table, severity=check.severity, success=n_failed == 0,
+        unexpected_count=n_failed, element_count=len(df), sample_rows=failing[:SAMPLE_ROWS],
+        message=message, description=check.description, kind="metric", details=details)
+
+
+def _metric_row_text(row: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in row.items())
+
+
+def _json_value(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, pd.Timestamp):
+        if pd.isna(v):
+            return None
+        return v.date().isoformat() if v == v.normalize() else v.isoformat(sep=" ")
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    if hasattr(v, "item"):  # numpy scalar
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def _json_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _json_value(v) for k, v in row.items()}
+            for row in df.to_dict("records")]
+
+
+# --------------------------------------------------------------------------- report
+
+
+def write_report(result: GateResult, report_dir: Path) -> Path:
+    """A self-contained HTML page: every check, its severity, outcome and failing rows."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = report_dir / f"gate-{result.start_date}_{result.end_date}-{stamp}.html"
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(render_html(result), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:.4em 0 1em}
+td,th{border:1px solid #ccc;padding:.25em .5em;font-size:.9em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}.ok{color:#176b2c}.error{color:#b00020;font-weight:bold}
+.warn{color:#a15c00;font-weight:bold}.verdict{font-size:1.3em}
+details{margin:.2em 0}code{font-size:.9em}
+"""
+
+
+def _rows_table(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    cols = list(dict.fromkeys(c for r in rows for c in r))
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape('' if r.get(c) is None else str(r.get(c)))}</td>"
+                         for c in cols) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render_html(result: GateResult) -> str:
+    esc = html.escape
+    verdict = "PASSED" if result.passed else "FAILED (publishing blocked)"
+    cls = "ok" if result.passed else "error"
+    rows = []
+    for r in result.results:
+        if r.success:
+            outcome, ocls = "passed", "ok"
+        else:
+            outcome, ocls = ("failed" if r.severity == ERROR else "warning"), (
+                "error" if r.severity == ERROR else "warn")
+        extra = ""
+        if r.sample_rows:
+            extra += f"<details open><summary>failing rows (first {len(r.sample_rows)})</summary>"
+            extra += _rows_table(r.sample_rows) + "</details>"
+        if r.details:
+            extra += "<details><summary>all evaluated units</summary>"
+            extra += _rows_table(r.details) + "</details>"
+        rows.append(
+            f"<tr><td>{esc(r.table)}</td><td><code>{esc(r.name)}</code>"
+            f"<br><small>{esc(r.description)}</small></td><td>{esc(r.severity)}</td>"
+            f"<td class='{ocls}'>{outcome}</td><td>{r.unexpected_count}</td>"
+            f"<td>{'' if r.element_count is None else r.element_count}</td>"
+            f"<td>{esc(r.message)}{extra}</td></tr>")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>gridaudit gate {result.start_date}..{result.end_date}</title><style>{_CSS}</style></head>
+<body><h1>gridaudit quality gate</h1>
+<p class="verdict {cls}">{esc(verdict)}</p>
+<p>window {result.start_date} .. {result.end_date} &middot; warehouse
+<code>{esc(str(result.warehouse_path))}</code> &middot; settings fingerprint
+<code>{esc(result.settings_fingerprint)}</code> &middot; {len(result.errors)} error(s),
+{len(result.warnings)} warning(s), {len(result.results)} checks &middot;
+{result.duration_seconds:.1f}s &middot; generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC</p>
+<p><code>error</code> failures block publishing; <code>warn</code> failures are reported only.</p>
+<table><tr><th>table</th><th>expectation</th><th>severity</th><th>outcome</th>
+<th>unexpected</th><th>evaluated</th><th>message</th></tr>
+{''.join(rows)}</table></body></html>
+"""

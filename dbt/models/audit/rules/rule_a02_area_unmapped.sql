@@ -1,0 +1,30 @@
+{{ config(**audit_rule_config()) }}
+{#- A02 台区营配不对应: an in-service marketing area (G_TG.RUN_STATUS_CODE '01') that, as of
+    D, has no PMS transformer in ST_TQ_BYQ, or whose linked transformer is retired
+    (T_SB_ZNYC_PDBYQ.YXZT '30') or does not exist in PMS. Only on days both PMS archives
+    exist. -#}
+with days as (
+    {{ audit_days() }}
+),
+
+{{ area_transformer_mappings('area_mappings') }}
+
+select
+    detected_date,
+    tg_id,
+    org_no,
+    cast(null as {{ dbt.type_string() }}) as cons_no,
+    cast(null as {{ dbt.type_string() }}) as app_no,
+    'A02' as problem_code,
+    case
+        when link_count = 0
+            then '营销运行台区 ' || tg_id || ' 在 PMS 营配对应(ST_TQ_BYQ)中无配变'
+        else '营销运行台区 ' || tg_id || ' 对应 PMS 配变: ' || {{ audit_txt('transformer_list') }}
+            || '; 退役 ' || cast(retired_count as {{ dbt.type_string() }})
+            || ' 台, PMS 中不存在 ' || cast(missing_count as {{ dbt.type_string() }}) || ' 台'
+    end as evidence,
+    cast(link_count as {{ dbt.type_float() }}) as metric_value,
+    cast(null as {{ dbt.type_float() }}) as threshold_value
+from area_mappings
+where pms_available = 1
+    and is_mapped = 0

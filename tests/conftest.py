@@ -1,0 +1,47 @@
+"""Shared fixtures: the `tiny` preset generated once, and the whole pipeline run once on it."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dagster_project.cli import prepare_dbt, run_pipeline
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory) -> Path:
+    """`gridaudit generate --preset tiny` into a temporary directory (landing/, truth/)."""
+    from dagster_project.generator import generate
+
+    out = tmp_path_factory.mktemp("tiny")
+    generate("tiny", out, seed=7)
+    return out
+
+
+def landing_window(landing: Path):
+    import datetime as dt
+
+    days = sorted({p.name.split(".")[0] for p in landing.glob("*/*/*.csv*")})
+    return dt.date.fromisoformat(days[0]), dt.date.fromisoformat(days[-1])
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_dir, tmp_path_factory):
+    """The whole graph materialized over the tiny window into a temporary work directory."""
+    prepare_dbt()
+    workdir = tmp_path_factory.mktemp("work")
+    start, end = landing_window(tiny_dir / "landing")
+    ok = run_pipeline(start, end, tiny_dir / "landing", workdir,
+                      instance=dg.DagsterInstance.ephemeral())
+    assert ok, "the pipeline failed on the tiny preset"
+    return {"landing": tiny_dir / "landing", "truth": tiny_dir / "truth", "workdir": workdir,
+            "start": start, "end": end}
+
+
+@pytest.fixture
+def landing_copy(tiny_dir, tmp_path) -> Path:
+    """A private copy of the tiny landing tree that a test may corrupt."""
+    target = tmp_path / "landing"
+    shutil.copytree(tiny_dir / "landing", target)
+    return target

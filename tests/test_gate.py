@@ -1,0 +1,260 @@
+"""The quality gate on small warehouses built in tmp_path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project.lib import gate
+from dagster_project.lib.warehouse import ensure_schema
+from expectations.marts import area_daily_loss
+
+START, END = dt.date(2024, 3, 2), dt.date(2024, 3, 3)
+DAYS = [dt.date(2024, 3, 1), START, END]  # the window plus the day before it
+N_AREAS = 20
+N_READS = 200
+
+
+def area_rows(days=DAYS, n_areas=N_AREAS) -> pd.DataFrame:
+    rows = []
+    for day in days:
+        for i in range(n_areas):
+            computable = i % 5 != 4
+            supply = 1000.0 + i
+            rate = (0.02, 0.15, -0.03, 0.05, None)[i % 5]
+            status = {0: "qualified", 1: "high", 2: "negative", 3: "qualified"}.get(
+                i % 5, "uncomputable")
+            rows.append({
+                "tg_id": f"TG{i:04d}", "data_date": day, "org_no": f"ORG{i % 3}",
+                "supply_kwh": supply,
+                "sales_kwh": supply * (1 - rate) if computable else 700.0,
+                "loss_kwh": supply * rate if computable else None,
+                "loss_rate": rate, "loss_status": status,
+                "meter_count": 50, "meter_read_count": 50 if computable else 40,
+                "uncomputable_reason": None if computable
+                else "meter completeness below threshold",
+            })
+    return pd.DataFrame(rows)
+
+
+def read_rows(day: dt.date, n: int = N_READS) -> pd.DataFrame:
+    return pd.DataFrame({
+        "DATA_ID": [f"DP{i:06d}" for i in range(n)],
+        "DATA_DATE": [day] * n,
+        "COL_TIME": [dt.datetime.combine(day + dt.timedelta(days=1), dt.time(2))] * n,
+        "PAP_R": [1000.0 + i for i in range(n)],
+        "PAP_R1": 100.0, "PAP_R2": 300.0, "PAP_R3": 400.0,
+        "PAP_R4": [200.0 + i for i in range(n)], "RAP_R": 0.0, "MARK": "0",
+        "_export_date": [day] * n,
+        "_source_file": f"acquisition/{day}/E_MP_DAY_READ.csv",
+        "_line_number": list(range(2, n + 2)),
+    })
+
+
+def build_warehouse(path: Path, areas: pd.DataFrame | None = None,
+                    reads: dict[dt.date, pd.DataFrame] | None = None,
+                    with_mart: bool = True) -> Path:
+    areas = area_rows() if areas is None else areas
+    reads = {d: read_rows(d) for d in DAYS} if reads is None else reads
+    with duckdb.connect(str(path)) as con:
+        ensure_schema(con)
+        con.execute("create schema marts")
+        if with_mart:
+            con.execute("""
+                create table marts.area_daily_loss (
+                    tg_id varchar, data_date date, org_no varchar, supply_kwh double,
+                    sales_kwh double, loss_kwh double, loss_rate double,
+                    loss_status varchar, meter_count bigint, meter_read_count bigint,
+                    uncomputable_reason varchar)""")
+            con.register("areas", areas)
+            con.execute("insert into marts.area_daily_loss by name select * from areas")
+        for day, df in reads.items():
+            con.register("reads", df)
+            con.execute('insert into raw_acquisition."E_MP_DAY_READ" by name select * from reads')
+            con.execute(
+                "insert into meta.extract_files values ('acquisition', 'E_MP_DAY_READ', ?, ?, "
+                "'x', ?, ?, 0, '', now())", [day, f"acquisition/{day}/E_MP_DAY_READ.csv",
+                                             len(df), len(df)])
+    return path
+
+
+def by_name(result: gate.GateResult, name: str) -> gate.ExpectationResult:
+    return next(r for r in result.results if r.name == name)
+
+
+def test_good_batch_passes(tmp_path):
+    wh = build_warehouse(tmp_path / "warehouse.duckdb")
+    result = gate.run_gate(wh, START, END, tmp_path / "reports")
+    assert result.passed, result.summary()
+    assert not result.warnings, result.summary()
+    assert result.results and all(r.success for r in result.results)
+    # only the window's rows were validated: 2 days x 20 areas, reads one day at a time
+    rate = by_name(result, "expect_column_values_to_be_between(loss_rate, -1, 1)")
+    assert rate.element_count == 2 * N_AREAS
+    assert by_name(result, "expect_column_values_to_not_be_null(DATA_ID)").element_count == (
+        2 * N_READS)
+    assert result.report_path and result.report_path.parent == tmp_path / "reports"
+    assert "PASSED" in result.report_path.read_text(encoding="utf-8")
+    # the warehouse was opened read-only and closed: a writer can open it now
+    duckdb.connect(str(wh)).close()
+
+
+def test_violating_batch_fails_naming_expectation_and_rows(tmp_path):
+    areas = area_rows()
+    duplicate = areas[(areas.tg_id == "TG0000") & (areas.data_date == END)]
+    areas = pd.concat([areas, duplicate], ignore_index=True)
+    areas.loc[(areas.tg_id == "TG0003") & (areas.data_date == START), "loss_rate"] = 5.0
+    areas.loc[(areas.tg_id == "TG0007") & (areas.data_date == END), "loss_status"] = "bad"
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
+
+    result = gate.run_gate(wh, START, END, tmp_path / "reports")
+
+    assert not result.passed
+    failed = {r.name: r for r in result.errors}
+    dup = failed["expect_compound_columns_to_be_unique([tg_id, data_date])"]
+    assert dup.unexpected_count == 2
+    assert {(r["tg_id"], r["data_date"]) for r in dup.sample_rows} == {("TG0000", "2024-03-03")}
+    rate = failed["expect_column_values_to_be_between(loss_rate, -1, 1)"]
+    assert rate.unexpected_count == 1
+    assert rate.message.startswith(
+        "marts.area_daily_loss: expect_column_values_to_be_between(loss_rate, -1, 1) "
+        "failed on 1 rows, e.g. tg_id=TG0003, data_date=2024-03-02")
+    assert "loss_rate=5.0" in rate.message
+    assert rate.sample_rows[0]["loss_status"] == "qualified"  # whole rows in the sample
+    status = failed["expect_column_values_to_be_in_set(loss_status, "
+                    "{qualified, high, negative, uncomputable})"]
+    assert status.unexpected_count == 1 and status.sample_rows[0]["tg_id"] == "TG0007"
+    # 5.0 is also outside the qualified band of the settings; the rest of the suite holds
+    assert set(failed) == {dup.name, rate.name, status.name,
+                           "expect_column_values_to_be_between(loss_rate, -0.01, 0.1) "
+                           "where loss_status == 'qualified'"}
+    summary = result.summary()
+    assert "gate FAILED" in summary and rate.message in summary
+    report = result.report_path.read_text(encoding="utf-8")
+    assert "TG0003" in report and "expect_compound_columns_to_be_unique" in report
+
+
+def test_uncomputable_rows_must_not_carry_a_rate(tmp_path):
+    areas = area_rows()
+    areas.loc[(areas.tg_id == "TG0004") & (areas.data_date == START), "loss_rate"] = 0.05
+    areas.loc[(areas.tg_id == "TG0000") & (areas.data_date == START),
+              "uncomputable_reason"] = "no supply"
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
+    result = gate.run_gate(wh, START, END, None)
+    assert {r.name for r in result.errors} == {
+        "expect_column_values_to_be_null(loss_rate) where loss_status == 'uncomputable'",
+        "expect_column_values_to_be_null(uncomputable_reason) "
+        "where loss_status != 'uncomputable'",
+    }
+    assert result.report_path is None
+
+
+def test_truncated_reads_day_fails(tmp_path):
+    reads = {d: read_rows(d) for d in DAYS}
+    reads[END] = read_rows(END, n=N_READS // 10)  # 10 % of the previous day's rows
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
+    result = gate.run_gate(wh, START, END, tmp_path / "reports")
+    assert not result.passed
+    assert [r.name for r in result.errors] == ["read_count_vs_previous_day"]
+    check = result.errors[0]
+    assert check.unexpected_count == 1 and check.element_count == 2
+    assert check.sample_rows[0]["export_date"] == "2024-03-03"
+    assert check.sample_rows[0]["row_count"] == 20
+    assert check.sample_rows[0]["previous_row_count"] == 200
+    assert "raw_acquisition.E_MP_DAY_READ: read_count_vs_previous_day failed" in check.message
+
+
+def test_missing_export_day_fails(tmp_path):
+    reads = {d: read_rows(d) for d in DAYS if d != END}
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
+    result = gate.run_gate(wh, START, END, None)
+    assert [r.name for r in result.errors] == ["read_count_vs_previous_day"]
+    assert result.errors[0].sample_rows[0]["row_count"] == 0
+
+
+def test_mart_row_count_jump_fails(tmp_path):
+    areas = area_rows()
+    areas = areas[~((areas.data_date == END) & (areas.tg_id >= "TG0005"))]  # 5 of 20 left
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
+    result = gate.run_gate(wh, START, END, None)
+    assert [r.name for r in result.errors] == ["row_count_vs_previous_day"]
+    assert result.errors[0].sample_rows[0]["data_date"] == "2024-03-03"
+
+
+def test_quarantine_share_above_setting_fails(tmp_path):
+    wh = build_warehouse(tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(wh)) as con:  # 3 of 203 rows read rejected: 1.5 % > 1 %
+        con.execute("update meta.extract_files set rows_read = rows_read + 3, "
+                    "rows_rejected = 3 where export_date = ?", [START])
+        for line in range(3):
+            con.execute("insert into quarantine.rejected_rows values ('acquisition', "
+                        "'E_MP_DAY_READ', ?, 'f', ?, 'x', 'bad date', now())", [START, line])
+    result = gate.run_gate(wh, START, END, None)
+    assert [r.name for r in result.errors] == ["quarantine_share"]
+    row = result.errors[0].sample_rows[0]
+    assert (row["table_name"], row["export_date"], row["rows_rejected"]) == (
+        "E_MP_DAY_READ", "2024-03-02", 3)
+
+
+def test_warn_failure_does_not_block(tmp_path):
+    areas = area_rows()
+    areas.loc[areas.tg_id == "TG0000", ["meter_count", "meter_read_count"]] = 0
+    reads = {d: read_rows(d) for d in DAYS}
+    reads[START].loc[5, "RAP_R"] = -1.0
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas, reads=reads)
+    result = gate.run_gate(wh, START, END, tmp_path / "reports")
+    assert result.passed, result.summary()
+    assert {r.name for r in result.warnings} == {
+        "expect_column_values_to_be_between(meter_count, 1, None)",
+        "expect_column_values_to_be_between(RAP_R, 0, None)",
+    }
+    assert all(r.severity == "warn" for r in result.warnings)
+    assert "WARN  raw_acquisition.E_MP_DAY_READ" in result.summary()
+    assert "warning" in result.report_path.read_text(encoding="utf-8")
+
+
+def test_the_same_violation_with_severity_error_blocks(tmp_path):
+    """The counterpart of the warn test: only the severity differs."""
+    import great_expectations.expectations as gxe
+
+    from expectations.base import ERROR_KW, TableSuite, suite
+
+    areas = area_rows()
+    areas.loc[areas.tg_id == "TG0000", ["meter_count", "meter_read_count"]] = 0
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
+    strict = TableSuite(
+        table=area_daily_loss.TABLE, window_column="data_date", key_columns=("tg_id",),
+        build=lambda s: suite("strict", [
+            gxe.ExpectColumnValuesToBeBetween(column="meter_count", min_value=1, **ERROR_KW)]))
+    result = gate.run_gate(wh, START, END, None, table_suites=[strict], metric_checks=[])
+    assert not result.passed and result.errors[0].unexpected_count == 2
+
+
+def test_missing_mart_is_an_error_with_a_clear_message(tmp_path):
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", with_mart=False)
+    result = gate.run_gate(wh, START, END, tmp_path / "reports")
+    assert not result.passed
+    missing = [r for r in result.errors if r.kind == "missing_table"]
+    assert missing and all(r.table == "marts.area_daily_loss" for r in missing)
+    assert "marts.area_daily_loss: table does not exist" in missing[0].message
+
+
+def test_missing_warehouse_raises(tmp_path):
+    with pytest.raises(gate.GateError, match="does not exist"):
+        gate.run_gate(tmp_path / "nope.duckdb", START, END, None)
+
+
+def test_reading_from_the_future_fails(tmp_path):
+    reads = {d: read_rows(d) for d in DAYS}
+    reads[END].loc[7, "DATA_DATE"] = END + dt.timedelta(days=1)
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
+    result = gate.run_gate(wh, START, END, None)
+    assert [r.name for r in result.errors] == [
+        "expect_column_pair_values_a_to_be_greater_than_b(_export_date >= DATA_DATE)"]
+    sample = result.errors[0].sample_rows[0]
+    assert (sample["DATA_ID"], sample["_line_number"]) == ("DP000007", 9)
+    assert "DATA_ID=DP000007" in result.errors[0].message
