@@ -66,13 +66,22 @@ class MetricCheck:
     """
 
     name: str
-    table: str  # the table the check is about (report grouping, missing-table message)
+    table: str  # the table the check is about (results are attributed to it)
     severity: Severity
     description: str
     sql: str
     key_columns: tuple[str, ...]
     requires: tuple[str, ...]  # schema.table that must exist for the query to run
     settings: tuple[str, ...] = ()
+    # A check about many tables (quarantine share of every raw table): the SQL returns
+    # the checked table (schema.table) in this column, and the gate reports one result
+    # per table of `tables` (tables without rows in the window pass).
+    table_column: str | None = None
+    tables: tuple[str, ...] = ()
+
+    @property
+    def result_tables(self) -> tuple[str, ...]:
+        return self.tables if self.table_column else (self.table,)
 
 
 def suite(name: str, expectations: list) -> gx.ExpectationSuite:

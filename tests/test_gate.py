@@ -99,8 +99,6 @@ def test_good_batch_passes(tmp_path):
         2 * N_READS)
     assert result.report_path and result.report_path.parent == tmp_path / "reports"
     assert "PASSED" in result.report_path.read_text(encoding="utf-8")
-    # the warehouse was opened read-only and closed: a writer can open it now
-    duckdb.connect(str(wh)).close()
 
 
 def test_violating_batch_fails_naming_expectation_and_rows(tmp_path):
@@ -194,10 +192,41 @@ def test_quarantine_share_above_setting_fails(tmp_path):
             con.execute("insert into quarantine.rejected_rows values ('acquisition', "
                         "'E_MP_DAY_READ', ?, 'f', ?, 'x', 'bad date', now())", [START, line])
     result = gate.run_gate(wh, START, END, None)
-    assert [r.name for r in result.errors] == ["quarantine_share"]
+    assert [(r.name, r.table) for r in result.errors] == [
+        ("quarantine_share", "raw_acquisition.E_MP_DAY_READ")]
     row = result.errors[0].sample_rows[0]
     assert (row["table_name"], row["export_date"], row["rows_rejected"]) == (
         "E_MP_DAY_READ", "2024-03-02", 3)
+
+
+def test_every_result_is_reported_on_a_checked_table(tmp_path):
+    """Dagster makes one asset check per table of CHECKED_TABLES (the marts) and reports
+    `results_for(table)` on it: raw-table results must reach every checked table."""
+    from expectations import CHECKED_TABLES
+
+    reads = {d: read_rows(d) for d in DAYS}
+    reads[END] = read_rows(END, n=N_READS // 10)
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
+    result = gate.run_gate(wh, START, END, None)
+    assert CHECKED_TABLES == ("marts.area_daily_loss",)
+    reported = [r for t in CHECKED_TABLES for r in result.results_for(t)]
+    assert {id(r) for r in reported} == {id(r) for r in result.results}
+    blocking = [r for r in result.results_for("marts.area_daily_loss") if r.blocking]
+    assert [(r.name, r.table) for r in blocking] == [
+        ("read_count_vs_previous_day", "raw_acquisition.E_MP_DAY_READ")]
+    assert {"raw_marketing.C_CONS", "raw_acquisition.E_MP_DAY_READ"} <= {
+        r.table for r in result.results}  # quarantine share: one result per raw table
+
+
+def test_missing_extract_log_is_reported(tmp_path):
+    wh = build_warehouse(tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(wh)) as con:
+        con.execute("drop table meta.extract_files")
+    result = gate.run_gate(wh, START, END, None)
+    assert not result.passed
+    missing = {r.message for r in result.errors if r.kind == "missing_table"}
+    assert ("raw_marketing.C_CONS: meta.extract_files: table does not exist in "
+            f"{wh} (needed by quarantine_share); has the step that builds it run?") in missing
 
 
 def test_warn_failure_does_not_block(tmp_path):
@@ -241,6 +270,19 @@ def test_missing_mart_is_an_error_with_a_clear_message(tmp_path):
     missing = [r for r in result.errors if r.kind == "missing_table"]
     assert missing and all(r.table == "marts.area_daily_loss" for r in missing)
     assert "marts.area_daily_loss: table does not exist" in missing[0].message
+
+
+def test_gate_opens_the_warehouse_read_only_and_closes_it(tmp_path):
+    wh = build_warehouse(tmp_path / "warehouse.duckdb")
+    # A read-only connection of this process is held open: DuckDB refuses a second
+    # connection to the file with another configuration, so the gate must be read-only.
+    reader = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert gate.run_gate(wh, START, END, None).passed
+        assert reader.execute("select count(*) from marts.area_daily_loss").fetchone()[0] > 0
+    finally:
+        reader.close()
+    duckdb.connect(str(wh)).close()  # nothing left open: a writer gets the file
 
 
 def test_missing_warehouse_raises(tmp_path):

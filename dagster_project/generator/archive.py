@@ -54,11 +54,12 @@ class Archive:
         """Yield (day, {table: DataFrame}) for every snapshot day, in order."""
         cur = {t: df.copy() for t, df in self.base.items()}
         for day in self.snap_days:
-            touched = set()
+            ops = self.ops.get(day, [])
+            for table in {o[0] for o in ops}:  # never mutate a frame an earlier state shares
+                cur[table] = cur[table].copy()
             pend_ins: dict[str, list] = defaultdict(list)
-            for table, op, key, payload in self.ops.get(day, []):
+            for table, op, key, payload in ops:
                 df = cur[table]
-                touched.add(table)
                 if op == "upd":
                     if pend_ins[table]:  # flush inserts first so updates can reach them
                         cur[table] = df = _concat(table, df, pend_ins.pop(table))
@@ -75,7 +76,7 @@ class Archive:
             for table, rows in pend_ins.items():
                 if rows:
                     cur[table] = _concat(table, cur[table], rows)
-            yield day, {t: df.copy() if t in touched else df for t, df in cur.items()}
+            yield day, dict(cur)
 
 
 def _concat(table: str, df: pd.DataFrame, rows: list) -> pd.DataFrame:

@@ -78,6 +78,15 @@ class GateResult:
         """True when no `error` expectation failed (`warn` failures do not block)."""
         return not any(r.blocking for r in self.results)
 
+    def results_for(self, checked_table: str) -> list[ExpectationResult]:
+        """The results to report on one table of `expectations.CHECKED_TABLES` (one
+        Dagster asset check): its own results plus every result about a table that has no
+        check of its own (raw tables, quarantine), which blocks every checked table."""
+        from expectations import CHECKED_TABLES
+
+        return [r for r in self.results
+                if r.table == checked_table or r.table not in CHECKED_TABLES]
+
     @property
     def errors(self) -> list[ExpectationResult]:
         return [r for r in self.results if r.blocking]
@@ -156,15 +165,17 @@ def run_gate(
         validator = _GxValidator() if table_suites else None
         for spec in table_suites:
             if spec.table not in existing:
-                results.append(_missing_table(spec.table, f"suite {spec.table}", warehouse_path))
+                results.append(_missing_table(spec.table, spec.table, "its suite",
+                                              warehouse_path))
                 continue
             results.extend(_run_table_suite(con, validator, spec, settings, start, end))
         for check in metric_checks:
             missing = [t for t in check.requires if t not in existing]
             if missing:
-                results.append(_missing_table(missing[0], check.name, warehouse_path))
+                results.extend(_missing_table(table, missing[0], check.name, warehouse_path)
+                               for table in check.result_tables)
                 continue
-            results.append(_run_metric_check(con, check, settings, start, end))
+            results.extend(_run_metric_check(con, check, settings, start, end))
 
     fingerprint = (
         audit_settings.fingerprint(settings_path) if settings_path.is_file() else "unknown")
@@ -196,12 +207,14 @@ def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {f"{s}.{t}" for s, t in rows}
 
 
-def _missing_table(table: str, what: str, warehouse: Path) -> ExpectationResult:
+def _missing_table(table: str, missing: str, what: str, warehouse: Path
+                   ) -> ExpectationResult:
+    """`missing` does not exist; the outcome is attributed to the checked `table`."""
     return ExpectationResult(
-        name=f"table_exists({table})", table=table, severity=ERROR, success=False,
+        name=f"table_exists({missing})", table=table, severity=ERROR, success=False,
         unexpected_count=0, element_count=None, sample_rows=[], kind="missing_table",
-        message=(f"{table}: table does not exist in {warehouse} (needed by {what}); "
-                 "has the step that builds it run?"),
+        message=(f"{table}: {'' if missing == table else missing + ': '}table does not "
+                 f"exist in {warehouse} (needed by {what}); has the step that builds it run?"),
     )
 
 
@@ -336,7 +349,8 @@ def _row_text(rows: list[dict], key_columns: Sequence[str], name: str = "") -> s
     return text + (f" (+{len(rows) - 1} more in the report)" if len(rows) > 1 else "")
 
 
-def _run_metric_check(con, check: MetricCheck, settings, start, end) -> ExpectationResult:
+def _run_metric_check(con, check: MetricCheck, settings, start, end
+                      ) -> list[ExpectationResult]:
     params: dict[str, Any] = {}
     if "$start_date" in check.sql:
         params["start_date"] = start
@@ -347,22 +361,32 @@ def _run_metric_check(con, check: MetricCheck, settings, start, end) -> Expectat
     try:
         df = con.execute(check.sql, params).df()
     except duckdb.Error as exc:
-        return ExpectationResult(
-            name=check.name, table=check.table, severity=check.severity, success=False,
+        return [ExpectationResult(
+            name=check.name, table=table, severity=check.severity, success=False,
             unexpected_count=0, element_count=None, sample_rows=[], kind="metric",
             description=check.description,
-            message=f"{check.table}: {check.name} raised: {exc}")
+            message=f"{table}: {check.name} raised: {exc}") for table in check.result_tables]
+    if not check.table_column:
+        return [_metric_outcome(check, check.table, df)]
+    # every known table gets a result; a table the check does not know is reported too
+    unknown = sorted(set(df[check.table_column]) - set(check.tables))
+    return [_metric_outcome(check, table, df[df[check.table_column] == table]
+                            .drop(columns=check.table_column))
+            for table in (*check.tables, *unknown)]
+
+
+def _metric_outcome(check: MetricCheck, table: str, df: pd.DataFrame) -> ExpectationResult:
     failed_mask = df["failed"].fillna(True).astype(bool)
     failing = _json_rows(df[failed_mask].drop(columns="failed"))
     details = _json_rows(df.drop(columns="failed").assign(failed=failed_mask.values))
     n_failed = int(failed_mask.sum())
     if n_failed:
-        message = (f"{check.table}: {check.name} failed on {n_failed} of {len(df)} "
+        message = (f"{table}: {check.name} failed on {n_failed} of {len(df)} "
                    f"(e.g. {_metric_row_text(failing[0])}); {check.description}")
     else:
-        message = f"{check.table}: {check.name} passed on {len(df)}"
+        message = f"{table}: {check.name} passed on {len(df)}"
     return ExpectationResult(
-        name=check.name, table=check.table, severity=check.severity, success=n_failed == 0,
+        name=check.name, table=table, severity=check.severity, success=n_failed == 0,
         unexpected_count=n_failed, element_count=len(df), sample_rows=failing[:SAMPLE_ROWS],
         message=message, description=check.description, kind="metric", details=details)
 

@@ -3,9 +3,10 @@ shares across files and tables are aggregates GX cannot express on one batch."""
 
 from __future__ import annotations
 
+from expectations import RAW_TABLES
 from expectations.base import ERROR, WARN, MetricCheck
 
-# One row per table and export day of the window (all systems).
+# One row per table and export day of the window; one result per raw table.
 QUARANTINE_SHARE = MetricCheck(
     name="quarantine_share",
     table="quarantine.rejected_rows",
@@ -14,6 +15,7 @@ QUARANTINE_SHARE = MetricCheck(
                 "per export day",
     sql="""
 select
+    'raw_' || system || '.' || table_name as checked_table,
     system,
     table_name,
     export_date,
@@ -29,6 +31,8 @@ order by system, table_name, export_date
     key_columns=("system", "table_name", "export_date"),
     requires=("meta.extract_files",),
     settings=("quarantine_max_share",),
+    table_column="checked_table",
+    tables=RAW_TABLES,
 )
 
 # The extract's bookkeeping agrees with what it quarantined (one row per table-day).
@@ -52,6 +56,7 @@ quarantined as (
     group by all
 )
 select
+    'raw_' || system || '.' || table_name as checked_table,
     system, table_name, export_date,
     coalesce(rows_rejected_logged, 0) as rows_rejected_logged,
     coalesce(rows_quarantined, 0) as rows_quarantined,
@@ -61,6 +66,8 @@ order by system, table_name, export_date
 """,
     key_columns=("system", "table_name", "export_date"),
     requires=("meta.extract_files", "quarantine.rejected_rows"),
+    table_column="checked_table",
+    tables=RAW_TABLES,
 )
 
 METRIC_CHECKS = (QUARANTINE_SHARE, QUARANTINE_MATCHES_EXTRACT_LOG)

@@ -9,7 +9,7 @@
 {%- endmacro %}
 
 {% macro audit_num(expr, digits=2) -%}
-    coalesce(cast(round(cast({{ expr }} as {{ dbt.type_float() }}), {{ digits }}) as {{ dbt.type_string() }}), '空')
+    coalesce(cast(round(cast({{ expr }} as {{ audit_type_double() }}), {{ digits }}) as {{ dbt.type_string() }}), '空')
 {%- endmacro %}
 
 {#- Per day D and active customer (C_CONS.STATUS_CODE = '1' as of D): the area in the
@@ -68,14 +68,18 @@
 )
 {%- endmacro %}
 
-{#- Per day D and in-service marketing area (G_TG.RUN_STATUS_CODE '01' as of D): its PMS
-    transformers through ST_TQ_BYQ (YX_TQ_BS = TG_ID) and T_SB_ZNYC_PDBYQ as of D.
-      link_count        ST_TQ_BYQ rows naming the area
-      missing_count     links to a transformer OBJ_ID absent from T_SB_ZNYC_PDBYQ
-      retired_count     links to a transformer with YXZT '30' (退役)
-      edrl_sum          Σ EDRL of the linked transformers that exist
-      is_mapped         1 when link_count > 0, no missing and no retired transformer
-      pms_available     1 when both PMS archives exist as of D -#}
+{#- Per day D and marketing area (every G_TG row as of D; is_in_service for
+    RUN_STATUS_CODE '01'): its PMS transformers through ST_TQ_BYQ (YX_TQ_BS = TG_ID) and
+    T_SB_ZNYC_PDBYQ as of D.
+      link_count            ST_TQ_BYQ rows naming the area
+      missing_count         links to a transformer OBJ_ID absent from T_SB_ZNYC_PDBYQ
+      retired_count         links to a transformer with YXZT '30' (退役)
+      in_service_link_count links to an existing transformer that is not retired
+      capacity_diff_count   links to an existing transformer whose EDRL <> G_TG.TG_CAP
+      edrl_list_min/max     EDRL of the existing linked transformers
+      is_mapped             1 when in_service_link_count > 0 (营配对应: the area maps to an
+                            in-service PMS transformer)
+      pms_available         1 when both PMS archives exist as of D -#}
 {% macro area_transformer_mappings(name='area_mappings', days='days') -%}
 {{ name }}__links as (
     select
@@ -109,18 +113,23 @@
         g.tg_id,
         g.org_no,
         g.tg_cap,
+        g.run_status_code,
+        case when g.run_status_code = '01' then 1 else 0 end as is_in_service,
         count(k.transformer_id) as link_count,
         coalesce(sum(k.is_missing), 0) as missing_count,
         coalesce(sum(k.is_retired), 0) as retired_count,
-        sum(k.edrl) as edrl_sum,
+        coalesce(sum(case when k.is_missing = 0 and k.is_retired = 0 then 1 else 0 end), 0)
+            as in_service_link_count,
+        coalesce(sum(case when k.is_missing = 0 and abs(k.edrl - g.tg_cap) > 0.001 then 1 else 0 end), 0)
+            as capacity_diff_count,
+        min(k.edrl) as edrl_min,
+        max(k.edrl) as edrl_max,
         {{ dbt.listagg(
             "k.transformer_id || '(' || case when k.is_missing = 1 then '不存在' when k.is_retired = 1 then '退役' else coalesce(k.yxzt, '空') end || ', EDRL=' || " ~ audit_num('k.edrl') ~ " || ')'",
             "'; '",
             "order by k.transformer_id") }} as transformer_list,
         case
-            when count(k.transformer_id) > 0
-                and coalesce(sum(k.is_missing), 0) = 0
-                and coalesce(sum(k.is_retired), 0) = 0 then 1
+            when coalesce(sum(case when k.is_missing = 0 and k.is_retired = 0 then 1 else 0 end), 0) > 0 then 1
             else 0
         end as is_mapped,
         max(case when ld.detected_date is not null and td.detected_date is not null then 1 else 0 end)
@@ -135,8 +144,7 @@
         on ld.detected_date = d.detected_date
     left join {{ name }}__transformer_days as td
         on td.detected_date = d.detected_date
-    where g.run_status_code = '01'
-    group by d.detected_date, g.tg_id, g.org_no, g.tg_cap
+    group by d.detected_date, g.tg_id, g.org_no, g.tg_cap, g.run_status_code
 )
 {%- endmacro %}
 

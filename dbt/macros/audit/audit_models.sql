@@ -116,3 +116,13 @@
         and o2.org_no = o1.p_org_no
 )
 {%- endmacro %}
+
+{#- An 8-byte float (audit_type_double() is a 4-byte FLOAT on DuckDB). `double` is understood
+    by DuckDB, Spark/Databricks, Trino and BigQuery-compatible dialects alike. -#}
+{% macro audit_type_double() -%}
+    {{ return(adapter.dispatch('audit_type_double', 'gridaudit')()) }}
+{%- endmacro %}
+
+{% macro default__audit_type_double() -%}double{%- endmacro %}
+
+{% macro postgres__audit_type_double() -%}double precision{%- endmacro %}

@@ -31,8 +31,8 @@ with findings as (
         cast(app_no as {{ dbt.type_string() }}) as app_no,
         cast(problem_code as {{ dbt.type_string() }}) as problem_code,
         cast(evidence as {{ dbt.type_string() }}) as evidence,
-        cast(metric_value as {{ dbt.type_float() }}) as metric_value,
-        cast(threshold_value as {{ dbt.type_float() }}) as threshold_value,
+        cast(metric_value as {{ audit_type_double() }}) as metric_value,
+        cast(threshold_value as {{ audit_type_double() }}) as threshold_value,
         '{{ rule_model }}' as rule_model
     from {{ ref(rule_model) }}
     where detected_date between {{ audit_start_date() }} and {{ audit_end_date() }}
@@ -46,8 +46,8 @@ with findings as (
         cast(null as {{ dbt.type_string() }}) as app_no,
         cast(null as {{ dbt.type_string() }}) as problem_code,
         cast(null as {{ dbt.type_string() }}) as evidence,
-        cast(null as {{ dbt.type_float() }}) as metric_value,
-        cast(null as {{ dbt.type_float() }}) as threshold_value,
+        cast(null as {{ audit_type_double() }}) as metric_value,
+        cast(null as {{ audit_type_double() }}) as threshold_value,
         cast(null as {{ dbt.type_string() }}) as rule_model
     where 1 = 0
 {%- endfor %}

@@ -41,7 +41,7 @@ select
     '营销 TG_ID=' || {{ audit_txt('mkt_tg_id') }}
     || '; GIS 变压器=' || {{ audit_txt('gis_transformer_id') }} || '→台区 ' || {{ audit_txt('gis_tg_id') }}
     || '; 采集 TG_ID=' || {{ audit_txt('acq_tg_ids') }} as evidence,
-    cast(systems_known as {{ dbt.type_float() }}) as metric_value,
-    cast(null as {{ dbt.type_float() }}) as threshold_value
+    cast(systems_known as {{ audit_type_double() }}) as metric_value,
+    cast(null as {{ audit_type_double() }}) as threshold_value
 from compared
 where is_mismatch = 1

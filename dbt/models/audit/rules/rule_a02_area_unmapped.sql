@@ -1,8 +1,8 @@
 {{ config(**audit_rule_config()) }}
 {#- A02 台区营配不对应: an in-service marketing area (G_TG.RUN_STATUS_CODE '01') that, as of
-    D, has no PMS transformer in ST_TQ_BYQ, or whose linked transformer is retired
-    (T_SB_ZNYC_PDBYQ.YXZT '30') or does not exist in PMS. Only on days both PMS archives
-    exist. -#}
+    D, maps to no in-service PMS transformer: no ST_TQ_BYQ link, or every linked transformer
+    is retired (T_SB_ZNYC_PDBYQ.YXZT '30') or absent from PMS. Only on days both PMS
+    archives exist. -#}
 with days as (
     {{ audit_days() }}
 ),
@@ -23,8 +23,9 @@ select
             || '; 退役 ' || cast(retired_count as {{ dbt.type_string() }})
             || ' 台, PMS 中不存在 ' || cast(missing_count as {{ dbt.type_string() }}) || ' 台'
     end as evidence,
-    cast(link_count as {{ dbt.type_float() }}) as metric_value,
-    cast(null as {{ dbt.type_float() }}) as threshold_value
+    cast(link_count as {{ audit_type_double() }}) as metric_value,
+    cast(null as {{ audit_type_double() }}) as threshold_value
 from area_mappings
 where pms_available = 1
+    and is_in_service = 1
     and is_mapped = 0

@@ -22,8 +22,8 @@ select
     || '; 采集 E_DATA_MP.ASSET_NO=' || {{ audit_txt('acq_asset_no_min') }}
     || case when acq_asset_no_max <> acq_asset_no_min then '/' || acq_asset_no_max else '' end
     || ' (DATA_ID=' || {{ audit_txt('acq_data_id') }} || ')' as evidence,
-    cast(null as {{ dbt.type_float() }}) as metric_value,
-    cast(null as {{ dbt.type_float() }}) as threshold_value
+    cast(null as {{ audit_type_double() }}) as metric_value,
+    cast(null as {{ audit_type_double() }}) as threshold_value
 from mp_archives
 where acq_count > 0
     and mkt_asset_no is not null

@@ -22,8 +22,8 @@ select
     || '; 采集 E_DATA_MP.T_FACTOR=' || {{ audit_num('acq_t_factor_min', 4) }}
     || case when acq_t_factor_max <> acq_t_factor_min then '/' || {{ audit_num('acq_t_factor_max', 4) }} else '' end
     || ' (DATA_ID=' || {{ audit_txt('acq_data_id') }} || ')' as evidence,
-    cast(acq_t_factor_min as {{ dbt.type_float() }}) as metric_value,
-    cast(mkt_t_factor as {{ dbt.type_float() }}) as threshold_value
+    cast(acq_t_factor_min as {{ audit_type_double() }}) as metric_value,
+    cast(mkt_t_factor as {{ audit_type_double() }}) as threshold_value
 from mp_archives
 where acq_count > 0
     and mkt_t_factor is not null

@@ -17,8 +17,8 @@ select
     'A06' as problem_code,
     '在用结算计量点 MP_ID=' || mp_id || ' (电能表 ASSET_NO=' || {{ audit_txt('mkt_asset_no') }}
     || ') 在采集档案 E_DATA_MP 中无测量点' as evidence,
-    cast(acq_count as {{ dbt.type_float() }}) as metric_value,
-    cast(null as {{ dbt.type_float() }}) as threshold_value
+    cast(acq_count as {{ audit_type_double() }}) as metric_value,
+    cast(null as {{ audit_type_double() }}) as threshold_value
 from mp_archives
 where acq_available = 1
     and usage_type_code = '01'

@@ -3,10 +3,11 @@
     non-empty C_CONTACT.MOBILE of all its contact rows (any CONTACT_MODE: 01 电气联系人,
     02 账务联系人) as of D. A finding when the customer has no mobile at all, or any of
     its mobiles is not a valid mainland mobile (11 digits, 1[3-9] + 9 digits, after
-    trimming blanks), or any of its mobiles is on more than mobile_max_customers active
-    customers. Only on days the contact archive exists. Mobiles are masked in the
+    trimming blanks), or any of its mobiles is on more than mobile_max_customers customers
+    of the marketing archive (C_CONS as of D, any status: a cancelled account still holds
+    the number). Only on days the contact archive exists. Mobiles are masked in the
     evidence (138****5678). -#}
-{%- set max_customers = setting('mobile_max_customers') -%}
+{%- set max_customers = setting('mobile_max_customers', dbt.type_int()) -%}
 with days as (
     {{ audit_days() }}
 ),
@@ -15,14 +16,19 @@ contact_days as (
     {{ archive_days(ref('stg_marketing__contacts')) }}
 ),
 
-customers as (
-    select d.detected_date, c.cons_no, c.org_no, c.tg_id
+all_customers as (
+    select d.detected_date, c.cons_no, c.org_no, c.tg_id, c.status_code
     from days as d
     inner join contact_days as cd
         on cd.detected_date = d.detected_date
     inner join {{ ref('stg_marketing__customers') }} as c
         on {{ as_of('d.detected_date', 'c') }}
-    where c.status_code = '1'
+),
+
+customers as (
+    select detected_date, cons_no, org_no, tg_id
+    from all_customers
+    where status_code = '1'
 ),
 
 customer_mobiles as (
@@ -31,7 +37,7 @@ customer_mobiles as (
         c.cons_no,
         ct.contact_mode,
         trim(ct.mobile) as mobile
-    from customers as c
+    from all_customers as c
     inner join {{ ref('stg_marketing__contacts') }} as ct
         on {{ as_of('c.detected_date', 'ct') }}
         and ct.cons_no = c.cons_no
@@ -59,6 +65,9 @@ checked as (
             else m.mobile
         end as mobile_masked
     from customer_mobiles as m
+    inner join customers as c
+        on c.detected_date = m.detected_date
+        and c.cons_no = m.cons_no
     inner join shared as s
         on s.detected_date = m.detected_date
         and s.mobile = m.mobile
@@ -99,8 +108,8 @@ select
         else {{ audit_txt('mobile_list') }}
     end
     || '; 同号上限 ' || {{ audit_txt(max_customers) }} || ' 户' as evidence,
-    cast(coalesce(max_customers_per_mobile, 0) as {{ dbt.type_float() }}) as metric_value,
-    cast({{ max_customers }} as {{ dbt.type_float() }}) as threshold_value
+    cast(coalesce(max_customers_per_mobile, 0) as {{ audit_type_double() }}) as metric_value,
+    cast({{ max_customers }} as {{ audit_type_double() }}) as threshold_value
 from per_customer
 where mobile_count = 0
     or invalid_count > 0

@@ -61,9 +61,9 @@ select
     end as evidence,
     cast(
         case when r.cons_no is not null then {{ dbt.datediff('r.invalid_date', 'c.detected_date', 'day') }} end
-        as {{ dbt.type_float() }}
+        as {{ audit_type_double() }}
     ) as metric_value,
-    cast(null as {{ dbt.type_float() }}) as threshold_value
+    cast(null as {{ audit_type_double() }}) as threshold_value
 from customers as c
 left join ranked as r
     on r.detected_date = c.detected_date

@@ -41,8 +41,8 @@ select
     || '); PRC_CODE=' || prc_code || ' (' || {{ audit_txt('prc_name') }} || ', ' || {{ audit_num('unit_price', 4) }}
     || ' 元/kWh) 属 K_PRC.ELEC_TYPE_CODE=' || prc_elec_type_code || ' ('
     || {{ elec_type_name.replace('{col}', 'prc_elec_type_code') }} || ')' as evidence,
-    cast(unit_price as {{ dbt.type_float() }}) as metric_value,
-    cast(null as {{ dbt.type_float() }}) as threshold_value
+    cast(unit_price as {{ audit_type_double() }}) as metric_value,
+    cast(null as {{ audit_type_double() }}) as threshold_value
 from priced
 where cons_elec_type_code is not null
     and prc_elec_type_code is not null

@@ -25,6 +25,6 @@ select
     || {{ audit_num('supply_kwh') }} || ' kWh, 售电量 ' || {{ audit_num('sales_kwh') }}
     || ' kWh, 损失电量 ' || {{ audit_num('loss_kwh') }} || ' kWh; 用户表可算 '
     || {{ audit_txt('meter_read_count') }} || '/' || {{ audit_txt('meter_count') }} as evidence,
-    cast(loss_rate as {{ dbt.type_float() }}) as metric_value,
-    cast({{ setting('loss_rate_high_above') }} as {{ dbt.type_float() }}) as threshold_value
+    cast(loss_rate as {{ audit_type_double() }}) as metric_value,
+    cast({{ setting('loss_rate_high_above') }} as {{ audit_type_double() }}) as threshold_value
 from loss

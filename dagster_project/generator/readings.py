@@ -1,0 +1,175 @@
+"""Registers (in integer hundredths of a kWh of the register), check meters, and the
+delivery plan of E_MP_DAY_READ (on time, late back-fills, corrections, duplicates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from .scenario import H, Sim
+
+FS = {5: 10**5 * H, 6: 10**6 * H}
+
+
+def registers(s: Sim, theft_extra: np.ndarray) -> None:
+    """Compute the written register values W [NC+NA, n] and their presence."""
+    w, n, rng = s.w, s.n, s.w.rng
+    NC, NA = w.NC, w.NA
+    # physical energy per customer (the meter's true energy, minus a runaway meter's excess, plus theft)
+    s.phys = (s.inc - s.flying) * s.factor + theft_extra
+    s.phys[~s.alive] = 0
+    # initial registers
+    r0 = np.where(w.kind == 3, rng.uniform(100, 3000, NC), rng.uniform(1000, 40000, NC)) * H
+    r0 = np.rint(r0 / np.maximum(1, w.factor0 / 10)).astype(np.int64)
+    roll = w.digits == 5
+    mean_inc = s.inc[:, : max(1, n // 2)].mean(axis=1)
+    k = rng.integers(2, max(3, n - 3), NC)
+    r0[roll] = (FS[5] - (k[roll] + 0.5) * mean_inc[roll]).astype(np.int64)
+    R = r0[:, None] + np.cumsum(s.inc, axis=1)
+    for ex in s.exchanges:
+        i, d = ex["i"], ex["day"]
+        prev = R[i, d - 1]
+        if ex["kind"] == "exchange":
+            a = s.inc[i, d] // 2
+            ex["old_end"] = int(prev + a)
+            R[i, d:] += ex["new_start"] - ex["old_end"]
+        else:
+            ex["old_end"] = int(prev + ex["a"])
+            ex["new_start"] = ex["old_end"]
+    for i, x, delta in s.shifts:
+        R[i, x:] -= delta
+    digits = w.digits
+    W = np.where(roll[:, None], R % FS[5], R % FS[6])
+    # check meters: load through the transformer
+    area = s.phys_area
+    load = np.zeros((NA, n))
+    export = np.zeros((NA, n))
+    exp_e = s.rap_inc * s.factor
+    for d in range(n):
+        load[:, d] = np.bincount(area[:, d], weights=s.phys[:, d], minlength=NA)
+        export[:, d] = np.bincount(area[:, d], weights=np.where(s.alive[:, d], exp_e[:, d], 0), minlength=NA)
+    load += s.extra_load
+    tl = w.area_tl[:, None] + rng.normal(0, 0.004, (NA, n))
+    rev = np.where(s.pv_heavy[:, None], 0.3 * export, 0.0)
+    fwd = load * (1 + tl) - export + rev
+    fc = s.check_factor_true[:, None]
+    c_inc = np.maximum(1, np.rint(fwd / fc)).astype(np.int64)
+    c_rev = np.rint(rev / fc).astype(np.int64)
+    c_r0 = (rng.uniform(2000, 20000, NA) * H).astype(np.int64)
+    CW = c_r0[:, None] + np.cumsum(c_inc, axis=1)
+    s.W = np.vstack([W, CW])
+    s.digits_all = np.concatenate([digits, np.full(NA, 6)])
+    # reverse registers: PV (and unrecorded PV) customers, check meters; null for some others
+    rap0 = (rng.uniform(0, 3000, NC) * H).astype(np.int64)
+    RW = rap0[:, None] + np.cumsum(s.rap_inc, axis=1)
+    has_rev = s.rap_inc.sum(axis=1) > 0
+    RW[~has_rev] = 0
+    crw = (rng.uniform(0, 500, NA) * H).astype(np.int64)[:, None] + np.cumsum(c_rev, axis=1)
+    s.RW = np.vstack([RW, crw])
+    s.rap_null = np.concatenate([(~has_rev) & (w.kind == 0) & (rng.random(NC) < 0.3), np.zeros(NA, bool)])
+    # tariff shares
+    NM = NC + NA
+    s.p1 = rng.uniform(0.05, 0.12, NM)
+    s.p2 = rng.uniform(0.25, 0.35, NM)
+    s.p3 = rng.uniform(0.25, 0.35, NM)
+    s.single_rate = np.concatenate([roll, np.zeros(NA, bool)])
+    s.tariff_delta = {}
+    for i, d0, d1 in s.tariff_err:
+        for d in range(d0, d1):
+            s.tariff_delta[(i, d)] = max(300, int(np.ceil(s.W[i, d] * 0.01)))
+    # presence of a reading (final state)
+    alive = np.vstack([s.alive, np.ones((NA, n), bool)])
+    s.present = alive & s.has_edata & ~s.fail
+    s.load, s.export = load, export
+
+
+def tariffs(s: Sim, m: np.ndarray, d: np.ndarray) -> tuple:
+    W = s.W[m, d]
+    t1 = np.floor(W * s.p1[m]).astype(np.int64)
+    t2 = np.floor(W * s.p2[m]).astype(np.int64)
+    t3 = np.floor(W * s.p3[m]).astype(np.int64)
+    sr = s.single_rate[m]
+    t1[sr] = 0
+    t2[sr] = 0
+    t3[sr] = W[sr]
+    t4 = W - t1 - t2 - t3
+    if s.tariff_delta:
+        keys = np.array([k[0] for k in s.tariff_delta])
+        for k in np.flatnonzero(np.isin(m, keys)):
+            dl = s.tariff_delta.get((int(m[k]), int(d[k])))
+            if dl:
+                t3[k] -= dl
+    return t1, t2, t3, t4
+
+
+def _ts(days: np.ndarray, start: dt.date, secs: np.ndarray) -> np.ndarray:
+    base = pd.Timestamp(start) + pd.to_timedelta(days, unit="D")
+    return (base + pd.to_timedelta(secs, unit="s")).strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+
+
+def read_frame(s: Sim, m: np.ndarray, d: np.ndarray, file_day: int, mark: str, rng: np.random.Generator, wrong: bool = False) -> pd.DataFrame:
+    """Rows of E_MP_DAY_READ for metering points m and DATA_DATEs d, delivered in file_day.
+    COL_TIME: in the small hours after the data date (on time) or during the file day (late)."""
+    w = s.w
+    m = np.asarray(m, dtype=np.int64)
+    d = np.broadcast_to(np.asarray(d, dtype=np.int64), m.shape)
+    t1, t2, t3, t4 = tariffs(s, m, d)
+    W = s.W[m, d].copy()
+    if wrong:  # a first delivery that a later one corrects (tariffs still add up)
+        delta = rng.integers(1, 900, len(m))
+        W = W + delta
+        t4 = t4 + delta
+    rw = s.RW[m, d].astype(np.float64) / H
+    rw[s.rap_null[m]] = np.nan
+    if mark == "0":
+        ts = _ts(d + 1, w.start, rng.integers(3600, 6 * 3600, len(m)))
+    else:
+        ts = _ts(np.full(len(m), file_day + 1), w.start, rng.integers(6 * 3600, 7 * 3600, len(m)))
+    dates = np.array([w.ds(x) for x in range(s.n)], dtype=object)[d]
+    return pd.DataFrame({
+        "DATA_ID": w.data_id[m], "DATA_DATE": dates, "COL_TIME": ts,
+        "PAP_R": W / H, "PAP_R1": t1 / H, "PAP_R2": t2 / H, "PAP_R3": t3 / H, "PAP_R4": t4 / H, "RAP_R": rw, "MARK": mark,
+    })
+
+
+def day_files(s: Sim, rng: np.random.Generator):
+    """Yield (file_day, DataFrame) for E_MP_DAY_READ: the readings of DATA_DATE d on time,
+    late back-fills (MARK 1) of earlier days, corrected re-deliveries and duplicates."""
+    n = s.n
+    late = np.zeros_like(s.present)
+    late_by_file: dict[int, list] = {}
+    for (m, d), f in sorted(s.late.items()):
+        if s.present[m, d]:
+            late[m, d] = True
+            late_by_file.setdefault(f, []).append((m, d))
+    corrections: dict[int, tuple] = {}
+    for d in range(n):
+        on = np.flatnonzero(s.present[:, d] & ~late[:, d])
+        parts = []
+        if d + 1 < n and len(on) > 20:
+            # a few rows delivered wrong today and corrected in tomorrow's file (later file wins)
+            bad = np.sort(rng.choice(on, max(1, len(on) // 2000), replace=False))
+            corrections[d + 1] = (bad, np.full(len(bad), d))
+            parts.append(read_frame(s, bad, d, d, "0", rng, wrong=True))
+            parts.append(read_frame(s, np.setdiff1d(on, bad), d, d, "0", rng))
+        else:
+            parts.append(read_frame(s, on, d, d, "0", rng))
+        if d in corrections:
+            parts.append(read_frame(s, corrections[d][0], corrections[d][1], d, "1", rng))
+        if d in late_by_file:
+            mm, dd = map(np.array, zip(*late_by_file[d]))
+            parts.append(read_frame(s, mm, dd, d, "1", rng))
+        df = pd.concat(parts, ignore_index=True)
+        df = df.sort_values(["DATA_DATE", "DATA_ID"], kind="stable").reset_index(drop=True)
+        # duplicates within the file: identical rows, and the same key twice where the later COL_TIME wins
+        if len(on) > 20:
+            k = max(1, len(df) // 3000)
+            dup = df.iloc[np.sort(rng.choice(len(df), k, replace=False))]
+            stale = df.iloc[np.sort(rng.choice(len(df), k, replace=False))].copy()
+            stale["COL_TIME"] = (pd.to_datetime(stale["COL_TIME"]) - pd.Timedelta(minutes=50)).dt.strftime("%Y-%m-%d %H:%M:%S")
+            stale["PAP_R"] = stale["PAP_R"] - 0.5
+            stale["PAP_R4"] = stale["PAP_R4"] - 0.5
+            df = pd.concat([df, dup, stale], ignore_index=True)  # the stale row comes after the winning one
+        yield d, df

@@ -1,0 +1,262 @@
+"""Reference evaluation of the rule catalogue (audit-rules.md §2) on the generated data,
+with the conventions listed in truth/README.md. Produces one row per finding and day;
+`runs()` merges them into first/last-date runs for anomalies.csv."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+from .scenario import H, Sim
+from .truth import Energies, State
+
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+
+
+def _cons_tg(st: State, cons: np.ndarray) -> np.ndarray:
+    """The customer's area in marketing (C_CONS.TG_ID); 'T'||TG_NO accounts -> C_MP.TG_ID."""
+    cc = st.tables["C_CONS"].set_index("CONS_NO")["TG_ID"]
+    tg = cc.reindex(cons).to_numpy(dtype=object, copy=True)
+    mp = st.tables["C_MP"]
+    virt = mp[mp["USAGE_TYPE_CODE"] == "02"].set_index("CONS_NO")["TG_ID"]
+    miss = pd.isna(tg)
+    if miss.any():
+        tg[miss] = virt.reindex(np.asarray(cons, dtype=object)[miss]).to_numpy(dtype=object)
+    return np.where(pd.isna(tg), "", tg)
+
+
+def archive_findings(s: Sim, states: list[State], day_state: list[int], settings: dict) -> list[tuple]:
+    """(code, tg_id, cons_no, app_no, day) for A01..A09 and E01."""
+    w, n = s.w, s.n
+    out = []
+    lim_lv = int(float(settings["expansion_limit_days_low_voltage"]))
+    lim_hv = int(float(settings["expansion_limit_days_high_voltage"]))
+    max_c = int(float(settings["mobile_max_customers"]))
+    volt = settings["contract_volt_code"]
+    for k, st in enumerate(states):
+        days = [d for d in range(n) if day_state[d] == k]
+        if not days:
+            continue
+        t = st.tables
+        cons = t["C_CONS"]
+        act = cons[cons["STATUS_CODE"] == "1"]
+        hits: list[tuple[str, str, str]] = []  # (code, tg, cons) constant over the snapshot
+        # A01
+        mp = t["C_MP"]
+        smp = mp[mp["USAGE_TYPE_CODE"] == "01"].set_index("CONS_NO")["MP_ID"]
+        ed = t["E_DATA_MP"].set_index("MP_ID")
+        gis = t["T_TX_DYYH"].set_index("YHBH")["SSBYQ"]
+        link = t["ST_TQ_BYQ"].set_index("PMS_BYQ_BS")["YX_TQ_BS"]
+        c = act["CONS_NO"].to_numpy(dtype=object)
+        mk = act["TG_ID"].to_numpy(dtype=object)
+        g = link.reindex(gis.reindex(c).to_numpy(dtype=object)).to_numpy(dtype=object)
+        acq = ed["TG_ID"].reindex(smp.reindex(c).to_numpy(dtype=object)).to_numpy(dtype=object)
+        for cn, x, y, z in zip(c, mk, g, acq):
+            vals = {v for v in (x, y, z) if isinstance(v, str) and v != ""}
+            if len(vals) > 1:
+                hits.append(("A01", x, cn))
+        # A02 / A03
+        gt = t["G_TG"]
+        tr = t["T_SB_ZNYC_PDBYQ"].set_index("OBJ_ID")
+        lk = t["ST_TQ_BYQ"]
+        for tg, cap, run in zip(gt["TG_ID"], gt["TG_CAP"], gt["RUN_STATUS_CODE"]):
+            byqs = lk.loc[lk["YX_TQ_BS"] == tg, "PMS_BYQ_BS"].tolist()
+            known = [b for b in byqs if b in tr.index]
+            if run == "01" and (not known or all(tr.at[b, "YXZT"] == "30" for b in known)):
+                hits.append(("A02", tg, ""))
+            if known and any(float(tr.at[b, "EDRL"]) != float(cap) for b in known):
+                hits.append(("A03", tg, ""))
+        # A04 / A05
+        me = t["C_METER"].merge(t["E_DATA_MP"], on="MP_ID", suffixes=("_M", "_E"))
+        me = me.merge(mp[["MP_ID", "CONS_NO"]].rename(columns={"CONS_NO": "CN"}), on="MP_ID")
+        for code, bad in (("A04", me["ASSET_NO_M"] != me["ASSET_NO_E"]),
+                          ("A05", pd.to_numeric(me["T_FACTOR_M"]) != pd.to_numeric(me["T_FACTOR_E"]))):
+            x = me[bad]
+            for cn, tg in zip(x["CN"], _cons_tg(st, x["CN"].to_numpy(dtype=object))):
+                hits.append((code, tg, cn))
+        # A06
+        a6 = mp[(mp["USAGE_TYPE_CODE"] == "01") & (mp["STATUS_CODE"] == "1") & ~mp["MP_ID"].isin(t["E_DATA_MP"]["MP_ID"])]
+        for cn, tg in zip(a6["CONS_NO"], _cons_tg(st, a6["CONS_NO"].to_numpy(dtype=object))):
+            hits.append(("A06", tg, cn))
+        # A07
+        ct = t["C_CONTACT"]
+        ct = ct[ct["CONS_NO"].isin(cons["CONS_NO"])]
+        per_mobile = ct[ct["MOBILE"] != ""].groupby("MOBILE")["CONS_NO"].nunique()
+        shared = set(per_mobile[per_mobile > max_c].index)
+        bad_c = set()
+        mob = ct.groupby("CONS_NO")["MOBILE"].apply(list)
+        for cn, tg in zip(act["CONS_NO"], act["TG_ID"]):
+            ms = mob.get(cn, [])
+            if not ms or any((m == "" or not MOBILE_RE.match(m) or m in shared) for m in ms):
+                bad_c.add(cn)
+                hits.append(("A07", tg, cn))
+        # A09
+        kp = t["K_PRC"].set_index("PRC_CODE")["ELEC_TYPE_CODE"]
+        pe = kp.reindex(act["PRC_CODE"]).to_numpy(dtype=object)
+        for cn, tg, et, p in zip(act["CONS_NO"], act["TG_ID"], act["ELEC_TYPE_CODE"], pe):
+            if isinstance(p, str) and p != et:
+                hits.append(("A09", tg, cn))
+        for d in days:
+            for code, tg, cn in hits:
+                out.append((code, tg, cn, "", d))
+        # A08 (day dependent)
+        hv = act[act["VOLT_CODE"] == volt]
+        con = t["C_CONTRACT"].sort_values(["CONS_NO", "VALID_DATE", "SIGN_DATE", "AGRT_NO"])
+        newest = con.groupby("CONS_NO").last()["INVALID_DATE"]
+        for cn, tg in zip(hv["CONS_NO"], hv["TG_ID"]):
+            inv = newest.get(cn)
+            for d in days:
+                if inv is None or (inv != "" and inv < w.ds(d)):
+                    out.append(("A08", tg, cn, "", d))
+        # E01 (day dependent)
+        ab = t["APP_BIZ"]
+        ab = ab[ab["STATUS_CODE"] == "01"]
+        ctg = cons.set_index("CONS_NO")["TG_ID"]
+        for app, bt, ap, cn in zip(ab["APP_NO"], ab["BUSI_TYPE"], ab["APPLY_DATE"], ab["CONS_NO"]):
+            lim = lim_lv if bt == "102" else lim_hv
+            tg = ctg.get(cn, "") if cn else ""
+            a0 = dt.date.fromisoformat(ap)
+            for d in days:
+                if (w.date(d) - a0).days > lim:
+                    out.append(("E01", tg, "", app, d))
+    return out
+
+
+def meter_findings(s: Sim, states: list[State], day_state: list[int], en: Energies, settings: dict) -> list[tuple]:
+    """M01..M07, T01 on settlement metering points of active customers."""
+    w, n = s.w, s.n
+    NC = w.NC
+    out = []
+    fail_days = int(float(settings["read_failure_days"]))
+    zero_days = int(float(settings["zero_energy_days"]))
+    bmin, bshare = float(settings["register_balance_min_kwh"]), float(settings["register_balance_share"])
+    jb, jr = int(float(settings["energy_jump_baseline_days"])), int(float(settings["energy_jump_recent_days"]))
+    jmin, jlo, jhi = float(settings["energy_jump_min_baseline_kwh"]), float(settings["energy_jump_low_share"]), float(settings["energy_jump_high_share"])
+    hours = float(settings["plausible_hours_per_day"])
+    ev_days, th_days = int(float(settings["metering_event_days"])), int(float(settings["theft_event_days"]))
+    th_before, th_after, th_share = int(float(settings["theft_before_days"])), int(float(settings["theft_after_days"])), float(settings["theft_drop_share"])
+    E = np.where(en.ok, en.fwd, 0).astype(np.float64)
+    OK = en.ok
+    from .readings import tariffs
+
+    tcache = {}
+    for d in range(n):
+        st = states[day_state[d]]
+        elig = (st.mp_usage == "01") & st.mp_active & st.cons_active
+        elig[NC:] = False
+        codes = {}
+        # M01
+        if d >= fail_days - 1:
+            codes["M01"] = elig & ~s.present[:, d - fail_days + 1 : d + 1].any(axis=1)
+        if d >= 1:
+            codes["M03"] = elig & en.backwards[:, d]
+            codes["M04"] = elig & OK[:, d] & (en.fwd[:, d] > st.cap * hours * H)
+        if d - zero_days + 1 >= 1:
+            win = slice(d - zero_days + 1, d + 1)
+            codes["M02"] = elig & OK[:, win].all(axis=1) & (en.fwd[:, win] == 0).all(axis=1)
+        if d - jb >= 1:
+            bw, rw = slice(d - jb, d), slice(d - jr + 1, d + 1)
+            bn, rn = OK[:, bw].sum(axis=1), OK[:, rw].sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                bm = E[:, bw].sum(axis=1) / bn / H
+                rm = E[:, rw].sum(axis=1) / rn / H
+            codes["M06"] = elig & (bn > 0) & (rn > 0) & (bm >= jmin) & ((rm < jlo * bm) | (rm > jhi * bm))
+        # M05
+        m5 = np.zeros(len(elig), bool)
+        pm = np.flatnonzero(elig & s.present[:, d])
+        t1, t2, t3, t4 = tariffs(s, pm, np.full(len(pm), d))
+        Wv = s.W[pm, d]
+        m5[pm] = np.abs(Wv - (t1 + t2 + t3 + t4)) > np.maximum(bmin * H, bshare * Wv)
+        codes["M05"] = m5
+        for code, mask in codes.items():
+            idx = np.flatnonzero(mask)
+            if len(idx):
+                cns = st.mp_cons[idx]
+                for cn, tg in zip(cns, _cons_tg(st, cns)):
+                    out.append((code, tg, cn, "", d))
+    # events: M07 and T01
+    m07 = {"ERC12", "ERC27", "ERC29", "ERC30"}
+    t01 = {"ERC9", "ERC10", "ERC37", "ERC38"}
+    for ev in s.events:
+        m = ev.get("mp")
+        if m is None:
+            continue
+        e0 = ev["day"]
+        if ev["code"] in m07:
+            for d in range(e0, min(n, e0 + ev_days)):
+                st = states[day_state[d]]
+                if st.mp_usage[m] == "01" and st.mp_active[m] and st.cons_active[m]:
+                    cn = st.mp_cons[m]
+                    out.append(("M07", _cons_tg(st, np.array([cn], dtype=object))[0], cn, "", d))
+        if ev["code"] in t01:
+            if e0 - th_before < 1 or e0 + th_after > n - 1:
+                continue
+            bw, aw = slice(e0 - th_before, e0), slice(e0 + 1, e0 + th_after + 1)
+            if OK[m, bw].sum() == 0 or OK[m, aw].sum() == 0:
+                continue
+            before = E[m, bw].sum() / OK[m, bw].sum()
+            after = E[m, aw].sum() / OK[m, aw].sum()
+            if before > 0 and after < th_share * before:
+                for d in range(e0 + th_after, min(n, e0 + th_days)):
+                    st = states[day_state[d]]
+                    if st.mp_usage[m] == "01" and st.mp_active[m] and st.cons_active[m]:
+                        cn = st.mp_cons[m]
+                        out.append(("T01", _cons_tg(st, np.array([cn], dtype=object))[0], cn, "", d))
+    return out
+
+
+def billing_findings(s: Sim, states: list[State], day_state: list[int], en: Energies, deliveries: pd.DataFrame, settings: dict) -> list[tuple]:
+    """B01 (as of D: the latest delivery on or before D) and B02 (on each delivery day)."""
+    w, n = s.w, s.n
+    grace = int(float(settings["overdue_grace_days"]))
+    share, mink = float(settings["billing_mismatch_share"]), float(settings["billing_mismatch_min_kwh"])
+    out = []
+    mp_of = {c: i for i, c in enumerate(w.cons_no)}
+    dl = deliveries.sort_values(["file_day", "seq"])
+    for rid, g in dl.groupby("RCVBL_ID", sort=True):
+        rows = g.to_dict("records")
+        cn = rows[0]["CONS_NO"]
+        due = dt.date.fromisoformat(rows[0]["DUE_DATE"])
+        for d in range(n):
+            known = [r for r in rows if r["file_day"] <= d]
+            if not known:
+                continue
+            r = known[-1]
+            if r["SETTLE_FLAG"] != "03" and (w.date(d) - due).days > grace:
+                st = states[day_state[d]]
+                out.append(("B01", _cons_tg(st, np.array([cn], dtype=object))[0], cn, "", d))
+        for r in rows:
+            d = r["file_day"]
+            ym = r["RCVBL_YM"]
+            first = dt.date(int(ym[:4]), int(ym[4:]), 1)
+            days = [x for x in range(1, n) if w.date(x).year == first.year and w.date(x).month == first.month]
+            fire = r["READ_SRC"] == "03"
+            i = mp_of[cn]
+            okd = [x for x in days if en.ok[i, x]]
+            if okd:
+                meas = en.fwd[i, okd].sum() / H
+                diff = abs(float(r["T_PQ"]) - meas)
+                if diff > share * meas and diff > mink:
+                    fire = True
+            if fire:
+                st = states[day_state[d]]
+                out.append(("B02", _cons_tg(st, np.array([cn], dtype=object))[0], cn, "", d))
+    return out
+
+
+def loss_findings(truth: pd.DataFrame, start: dt.date) -> list[tuple]:
+    code = {"high": "L01", "negative": "L02", "uncomputable": "L03"}
+    t = truth[truth["loss_status"] != "qualified"]
+    return [(code[st], tg, "", "", (dt.date.fromisoformat(ds) - start).days) for tg, ds, st in zip(t["tg_id"], t["data_date"], t["loss_status"])]
+
+
+def runs(findings: list[tuple]) -> pd.DataFrame:
+    df = pd.DataFrame(findings, columns=["rule_code", "tg_id", "cons_no", "app_no", "day"]).drop_duplicates()
+    df = df.sort_values(["rule_code", "tg_id", "cons_no", "app_no", "day"])
+    brk = (df[["rule_code", "tg_id", "cons_no", "app_no"]] != df[["rule_code", "tg_id", "cons_no", "app_no"]].shift()).any(axis=1) | (df["day"].diff() != 1)
+    df["run"] = brk.cumsum()
+    return df.groupby("run").agg(rule_code=("rule_code", "first"), tg_id=("tg_id", "first"), cons_no=("cons_no", "first"),
+                                 app_no=("app_no", "first"), first_day=("day", "min"), last_day=("day", "max")).reset_index(drop=True)

@@ -1,0 +1,214 @@
+"""Tests of the source data generator (dagster_project/generator).
+
+Runs the small `mini` preset (1,000 customers, 26 days: long enough for every rule) and
+checks determinism, the landing contract, the labels and the truth, which is recomputed
+for a few area-days from the landing files by a small independent pandas implementation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dagster_project.generator import PRESETS, generate
+from dagster_project.lib import audit_settings
+from dagster_project.lib.landing_contract import DEFAULT_ENCODINGS, TABLES, TABLES_BY_NAME
+
+CODES = "L01 L02 L03 A01 A02 A03 A04 A05 A06 A07 A08 A09 M01 M02 M03 M04 M05 M06 M07 T01 B01 B02 E01".split()
+PRESET = "mini"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("gen") / "a"
+    generate(PRESET, d, seed=7)
+    return d
+
+
+def _raw(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.name.endswith(".gz") else data
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def read_table(landing: Path, table: str) -> pd.DataFrame:
+    """Every file of a table, all columns as strings (empty = NULL), with _day and _line."""
+    t = TABLES_BY_NAME[table]
+    frames = []
+    for p in sorted((landing / t.system / table).glob("*.csv*")):
+        text = _raw(p).decode(DEFAULT_ENCODINGS[t.system])
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        df["_day"] = p.name[:10]
+        df["_line"] = np.arange(len(df))
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=t.column_names + ["_day", "_line"])
+
+
+def test_presets():
+    assert PRESETS["tiny"].n_areas == 30 and PRESETS["tiny"].n_customers == 3000 and PRESETS["tiny"].days == 14
+    assert PRESETS["demo"].n_areas == 1000 and PRESETS["demo"].n_customers == 100_000 and PRESETS["demo"].days == 62
+
+
+def test_deterministic(out, tmp_path):
+    b = tmp_path / "b"
+    generate(PRESET, b, seed=7)
+    fa, fb = _files(out), _files(b)
+    assert fa.keys() == fb.keys()
+    diff = [k for k in fa if fa[k] != fb[k]]
+    assert not diff, diff[:5]
+
+
+def test_contract(out):
+    landing = out / "landing"
+    reordered = False
+    for t in TABLES:
+        files = sorted((landing / t.system / t.name).glob("*.csv*"))
+        assert files, f"no files for {t.name}"
+        for p in files:
+            data = _raw(p)
+            if t.system == "pms":
+                assert data.startswith(b"\xef\xbb\xbf"), p
+            if t.system == "acquisition":
+                data.decode("utf-8")
+            text = data.decode(DEFAULT_ENCODINGS[t.system])
+            header = text.splitlines()[0].split(",")
+            assert sorted(header) == sorted(t.column_names), (p, header)
+            assert header != sorted(header) or len(header) < 3
+            reordered |= header != t.column_names
+            eol = "\r\n" if t.system in ("marketing", "collection") else "\n"
+            assert text.endswith(eol)
+    assert reordered
+    # Chinese text in GBK files
+    cons = read_table(landing, "C_CONS")
+    assert cons["CONS_NAME"].str.contains("[\u4e00-\u9fff]", regex=True).mean() > 0.9
+    assert cons["CONS_NO"].str.startswith("0").all()
+    # some gzip, a delta table with no file on a quiet day, snapshots not every day
+    assert list(landing.rglob("*.csv.gz"))
+    days = {p.name[:10] for p in (landing / "acquisition" / "E_MP_DAY_READ").glob("*")}
+    assert days - {p.name[:10] for p in (landing / "acquisition" / "E_EVENT").glob("*")}
+    assert len(list((landing / "marketing" / "C_CONS").glob("*"))) < len(days)
+
+
+def test_labels(out):
+    lab = pd.read_csv(out / "truth" / "anomalies.csv", dtype=str, keep_default_na=False)
+    assert set(CODES) <= set(lab["rule_code"])
+    assert not (lab["description"] == "UNPLANNED").any()
+    assert (lab["first_date"] <= lab["last_date"]).all()
+    assert (lab.loc[lab["rule_code"] == "E01", "app_no"] != "").all()
+    summ = json.loads((out / "truth" / "summary.json").read_text(encoding="utf-8"))
+    assert set(CODES) <= set(summ["anomaly_counts"])
+
+
+def test_truth_consistent(out):
+    t = pd.read_csv(out / "truth" / "area_daily_loss.csv", dtype={"tg_id": str, "org_no": str})
+    s = audit_settings.load()
+    lo, hi = float(s["loss_rate_negative_below"]), float(s["loss_rate_high_above"])
+    c = t[t["loss_status"] != "uncomputable"]
+    assert np.allclose(c["loss_kwh"], c["supply_kwh"] - c["sales_kwh"], atol=1e-6)
+    assert np.allclose(c["loss_rate"], c["loss_kwh"] / c["supply_kwh"], rtol=1e-9)
+    assert (c["supply_kwh"] > 0).all()
+    exp = np.where(c["loss_rate"] < lo, "negative", np.where(c["loss_rate"] > hi, "high", "qualified"))
+    assert (exp == c["loss_status"]).all()
+    u = t[t["loss_status"] == "uncomputable"]
+    assert u["loss_rate"].isna().all() and (u["uncomputable_reason"].fillna("") != "").all()
+    assert (t["loss_status"] == "qualified").mean() > 0.3  # mini is dense with anomalies; tiny/demo are mostly qualified
+    assert set(t["loss_status"]) == {"qualified", "high", "negative", "uncomputable"}
+
+
+def _asof(df: pd.DataFrame, day: str) -> pd.DataFrame:
+    snap = max(d for d in df["_day"].unique() if d <= day)
+    return df[df["_day"] == snap]
+
+
+def test_truth_recomputed_from_landing(out):
+    """A small independent implementation of the line-loss conventions over the landing files."""
+    landing = out / "landing"
+    s = audit_settings.load()
+    share = float(s["completeness_min_share"])
+    roll_share = float(s["rollover_min_previous_share"])
+    hours = float(s["plausible_hours_per_day"])
+    reads = read_table(landing, "E_MP_DAY_READ")
+    reads = reads.sort_values(["_day", "COL_TIME", "_line"]).drop_duplicates(["DATA_ID", "DATA_DATE"], keep="last")
+    reads = reads.set_index(["DATA_ID", "DATA_DATE"])
+    chg = read_table(landing, "C_METER_CHG").drop_duplicates("CHG_ID", keep="last").set_index(["MP_ID", "CHG_DATE"])
+    tabs = {t: read_table(landing, t) for t in ("C_MP", "C_METER", "E_DATA_MP", "C_CONS", "G_TG")}
+    truth = pd.read_csv(out / "truth" / "area_daily_loss.csv", dtype={"tg_id": str, "org_no": str})
+    days = sorted(truth["data_date"].unique())
+    checked = 0
+    for day in [days[0], days[len(days) // 2], days[-1]] + list(chg.index.get_level_values(1).unique()):
+        prev = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+        st = {t: _asof(df, day) for t, df in tabs.items()}
+        mp = st["C_MP"][st["C_MP"]["STATUS_CODE"] == "1"]
+        met = st["C_METER"].set_index("MP_ID")
+        ed = st["E_DATA_MP"].set_index("MP_ID")["DATA_ID"]
+        cons = st["C_CONS"].set_index("CONS_NO")
+        tg = st["G_TG"].set_index("TG_ID")
+
+        def energy(mp_id, cap):
+            """(forward, reverse) energy in kWh or None if not computable."""
+            if mp_id not in ed.index or mp_id not in met.index:
+                return None
+            did = ed[mp_id]
+            if (did, day) not in reads.index or (did, prev) not in reads.index:
+                return None
+            r1, r0 = reads.loc[(did, day)], reads.loc[(did, prev)]
+            if r1["PAP_R"] == "" or r0["PAP_R"] == "":
+                return None
+            f = float(met.at[mp_id, "T_FACTOR"])
+            a, b = float(r0["PAP_R"]), float(r1["PAP_R"])
+            full = 10.0 ** int(met.at[mp_id, "DIGITS"])
+            if (mp_id, day) in chg.index:
+                c = chg.loc[(mp_id, day)]
+                e = (float(c["OLD_END_READ"]) - a) * float(c["OLD_T_FACTOR"]) + (b - float(c["NEW_START_READ"])) * float(c["NEW_T_FACTOR"])
+            elif b >= a:
+                e = (b - a) * f
+            elif a >= roll_share * full and (b + full - a) * f <= cap * hours:
+                e = (b + full - a) * f
+            else:
+                return None
+            ra = float(r0["RAP_R"]) if r0["RAP_R"] != "" else None
+            rb = float(r1["RAP_R"]) if r1["RAP_R"] != "" else None
+            rev = 0.0 if ra is None or rb is None else (rb - ra) * f
+            return e, rev
+
+        t_day = truth[truth["data_date"] == day].set_index("tg_id")
+        for tg_id, row in t_day.iterrows():
+            ms = mp[mp["TG_ID"] == tg_id]
+            chk = ms[ms["USAGE_TYPE_CODE"] == "02"]
+            settle = ms[ms["USAGE_TYPE_CODE"] == "01"]
+            ce = energy(chk["MP_ID"].iloc[0], float(tg.at[tg_id, "TG_CAP"])) if len(chk) else None
+            supply = sales = 0.0
+            n_read = 0
+            for mp_id, cn in zip(settle["MP_ID"], settle["CONS_NO"]):
+                gen = cons.at[cn, "GEN_FLAG"] == "1"
+                e = energy(mp_id, float(cons.at[cn, "CONTRACT_CAP"]))
+                if e is None or (gen and e[1] < 0):
+                    continue
+                n_read += 1
+                sales += e[0]
+                if gen:
+                    supply += e[1]
+            assert row["meter_count"] == len(settle) and row["meter_read_count"] == n_read, (tg_id, day)
+            if ce is None:
+                assert row["loss_status"] == "uncomputable", (tg_id, day)
+                continue
+            supply += ce[0]
+            sales += ce[1]
+            if n_read < share * len(settle) or supply <= 0:
+                assert row["loss_status"] == "uncomputable", (tg_id, day)
+                continue
+            rate = (supply - sales) / supply
+            assert row["loss_rate"] == pytest.approx(rate, abs=1e-9), (tg_id, day)
+            assert abs(row["supply_kwh"] - supply) < 1e-6 and abs(row["sales_kwh"] - sales) < 1e-6
+            checked += 1
+    assert checked > 20

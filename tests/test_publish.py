@@ -1,0 +1,299 @@
+"""Write-audit-publish of the published DuckDB file (tmp_path only)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.lib import publish as pub
+from dagster_project.lib.settings import REPO_ROOT
+
+N_ROWS = 5_000
+
+
+def make_warehouse(path: Path, generation: int) -> Path:
+    """A warehouse whose marts carry `generation` in every row (to tell publishes apart)."""
+    path.unlink(missing_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts; create schema intermediate")
+        con.execute("""
+            create table marts.area_daily_loss (
+                tg_id varchar not null, data_date date not null, loss_rate double,
+                generation integer)""")
+        con.execute(f"""
+            insert into marts.area_daily_loss
+            select 'TG' || lpad(i::varchar, 6, '0'), date '2024-03-01' + (i % 30)::int,
+                   (i % 100) / 1000.0, {generation}
+            from range({N_ROWS}) t(i)""")
+        con.execute("comment on table marts.area_daily_loss is '台区日线损'")
+        con.execute("comment on column marts.area_daily_loss.tg_id is '台区编号'")
+        con.execute("comment on column marts.area_daily_loss.loss_rate is '线损率'")
+        con.execute("""
+            create table marts.area_problem_list (
+                tg_id varchar, cons_no varchar, cons_name varchar, contact_name varchar,
+                mobile varchar, elec_addr varchar, generation integer)""")
+        con.execute(f"""
+            insert into marts.area_problem_list values
+            ('TG000001', 'C1', '张三明', '李四', '13812345678',
+             '广东省深圳市南山区科技园路1号301室', {generation}),
+            ('TG000002', 'C2', null, null, null, null, {generation})""")
+        con.execute("comment on column marts.area_problem_list.cons_name is '户名'")
+        con.execute("create table intermediate.not_published as select 1 as x")
+    return path
+
+
+def generation_of(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select distinct generation from marts.area_daily_loss").fetchone()[0]
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def paths(tmp_path):
+    return tmp_path / "warehouse.duckdb", tmp_path / "published" / "gridaudit.duckdb"
+
+
+# ------------------------------------------------------------------ masking (pure)
+
+
+@pytest.mark.parametrize(("column", "value", "expected"), [
+    ("cons_name", "张三明", "张*明"),
+    ("cons_name", "张明", "张*"),
+    ("cons_name", "欧阳明华", "欧**华"),
+    ("contact_name", " 王五 ", "王*"),
+    ("cons_name", "李", "*"),
+    ("mobile", "13812345678", "138****5678"),
+    ("mobile", "+8613812345678", "+86*******5678"),
+    ("mobile", "0755-1234", "075**1234"),
+    ("mobile", "12345", "***45"),
+    ("elec_addr", "广东省深圳市南山区科技园路1号301室", "广东省深圳市南山区***"),
+    ("elec_addr", "北京市朝阳区建国路88号", "北京市朝阳区***"),
+    ("elec_addr", "某某镇某某村3组12号", "某某镇某某村***"),
+    ("elec_addr", "科技园路1号301室", "科技园路***"),  # no division: half, no digits
+    ("elec_addr", "XX区88栋", "XX区***"),
+    ("elec_addr", "12栋3单元401", "***"),
+    ("elec_addr", "深圳市南山区", "深圳市南山区"),  # only division names: nothing personal
+    ("ELEC_ADDR", "广东省深圳市南山区科技园路1号", "广东省深圳市南山区***"),
+    ("mobile", None, None),
+    ("cons_no", "0001234567", "0001234567"),  # not a personal-data column
+    ("cons_name", "", ""),
+])
+def test_mask_value(column, value, expected):
+    assert pub.mask_value(column, value) == expected
+
+
+def test_masked_address_never_keeps_the_house_number():
+    long = "内蒙古自治区鄂尔多斯市伊金霍洛旗阿勒腾席热镇某某路12号"
+    masked = pub.mask_address(long)
+    assert masked.endswith("***") and "12号" not in masked
+    assert len(masked) <= pub.ADDRESS_MAX_KEPT + 3
+
+
+# ------------------------------------------------------------------ publish
+
+
+def test_publish_creates_file_with_comments_masked_and_no_leftovers(paths):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    result = pub.publish(warehouse, published)
+
+    assert published.is_file() and result.published_path == published
+    assert result.tables == {"marts.area_daily_loss": N_ROWS, "marts.area_problem_list": 2}
+    assert result.previous_version is None
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select comment from duckdb_tables() where table_name = "
+                           "'area_daily_loss'").fetchone()[0] == "台区日线损"
+        comments = dict(con.execute(
+            "select column_name, comment from duckdb_columns() where table_name = "
+            "'area_daily_loss' and comment is not null").fetchall())
+        assert comments == {"tg_id": "台区编号", "loss_rate": "线损率"}
+        nullable = dict(con.execute(
+            "select column_name, is_nullable from duckdb_columns() "
+            "where table_name = 'area_daily_loss'").fetchall())
+        assert nullable["tg_id"] is False and nullable["loss_rate"] is True
+        rows = con.execute("select cons_name, contact_name, mobile, elec_addr from "
+                           "marts.area_problem_list order by tg_id").fetchall()
+        assert rows == [("张*明", "李*", "138****5678", "广东省深圳市南山区***"),
+                        (None, None, None, None)]
+        schemas = {s for (s,) in con.execute(
+            "select distinct schema_name from duckdb_tables()").fetchall()}
+        assert schemas == {"marts", "meta"}  # intermediate is not published
+        info = con.execute("select personal_data_masked, settings_fingerprint "
+                           "from meta.publish_info").fetchone()
+        assert info[0] is True and len(info[1]) == 12
+    assert sorted(result.masked_columns) == sorted(
+        f"marts.area_problem_list.{c}" for c in ("cons_name", "contact_name", "mobile",
+                                                 "elec_addr"))
+    leftovers = [p.name for p in published.parent.iterdir()
+                 if p.name.startswith(".incoming-") or p.name.endswith(".wal")]
+    assert leftovers == []
+
+
+def test_publish_without_masking_keeps_values(paths):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published, mask_personal_data=False)
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select cons_name, mobile from marts.area_problem_list "
+                           "where cons_no = 'C1'").fetchone() == ("张三明", "13812345678")
+
+
+READER = textwrap.dedent("""
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    print(con.execute("select count(*), min(generation) from marts.area_daily_loss").fetchone(),
+          flush=True)
+    sys.stdin.readline()  # the test publishes a new file meanwhile
+    # columns and a table not read before: pages must come from the old file, not a cache
+    print(con.execute("select count(*), sum(loss_rate), max(generation), max(tg_id) "
+                      "from marts.area_daily_loss").fetchone(),
+          con.execute("select max(generation) from marts.area_problem_list").fetchone(),
+          flush=True)
+    con.close()
+""")
+
+
+def test_reader_keeps_old_data_while_publish_replaces_the_file(paths):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published)
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(published)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == f"({N_ROWS}, 1)"
+        make_warehouse(warehouse, 2)
+        started = time.monotonic()
+        pub.publish(warehouse, published)  # not blocked by the open reader
+        assert time.monotonic() - started < 30
+        assert reader.poll() is None  # the reader still holds the old file open
+        assert generation_of(published) == 2  # a new connection sees the new file
+        out, _ = reader.communicate("go\n", timeout=60)
+    finally:
+        reader.kill()
+    expected_sum = sum((i % 100) / 1000.0 for i in range(N_ROWS))
+    count, total, gen, max_tg = eval(out.split(") (")[0] + ")")  # noqa: S307
+    assert (count, gen, max_tg) == (N_ROWS, 1, f"TG{N_ROWS - 1:06d}")
+    assert total == pytest.approx(expected_sum)
+    assert out.strip().endswith("(1,)")
+    assert reader.returncode == 0
+
+
+KILLED_PUBLISHER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from dagster_project.lib import publish
+    flag = Path(sys.argv[3])
+    def hang(incoming):
+        flag.write_text(str(incoming))
+        time.sleep(120)
+    publish.publish(sys.argv[1], sys.argv[2], before_replace=hang)
+""")
+
+
+def test_sigkill_during_publish_leaves_published_file_byte_identical(paths, tmp_path):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published)
+    before = sha(published)
+    make_warehouse(warehouse, 2)
+    flag = tmp_path / "about-to-rename"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_PUBLISHER, str(warehouse), str(published), str(flag)],
+        env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not flag.exists():
+            assert proc.poll() is None, "publisher exited before reaching the rename"
+            assert time.monotonic() < deadline, "publisher never reached the rename"
+            time.sleep(0.05)
+        incoming = Path(flag.read_text())
+        assert incoming.is_file() and generation_of(incoming) == 2  # the new file was complete
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert sha(published) == before and generation_of(published) == 1
+    assert incoming.exists()  # the killed run's file is left ...
+
+    result = pub.publish(warehouse, published)  # ... and the next publish removes it
+    assert incoming in result.stale_removed and not incoming.exists()
+    assert generation_of(published) == 2
+
+
+def test_failed_publish_leaves_published_file_untouched(paths):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published)
+    before = sha(published)
+    make_warehouse(warehouse, 2)
+
+    def fail(incoming):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        pub.publish(warehouse, published, before_replace=fail)
+    with pytest.raises(pub.PublishError, match="has no tables"):
+        pub.publish(warehouse, published, schemas=("marts", "no_such_schema"))
+    assert sha(published) == before
+    assert not list(published.parent.glob(".incoming-*"))
+    assert pub.list_versions(published) == []  # nothing was replaced, nothing kept
+
+
+def test_rollback_restores_previous_version(paths):
+    warehouse, published = paths
+    for generation in (1, 2, 3):
+        make_warehouse(warehouse, generation)
+        inode_before = published.stat().st_ino if published.exists() else None
+        result = pub.publish(warehouse, published)
+    assert generation_of(published) == 3
+    # the replaced file itself was kept (hard link: same inode, no copy)
+    assert result.previous_version.path.stat().st_ino == inode_before
+    assert generation_of(result.previous_version.path) == 2
+    kept_2 = sha(result.previous_version.path)
+
+    restored = pub.rollback(published)
+    assert restored.path == result.previous_version.path
+    assert generation_of(published) == 2 and sha(published) == kept_2
+
+    oldest = pub.list_versions(published)[-1]
+    pub.rollback(published, oldest.version)
+    assert generation_of(published) == 1
+    with pytest.raises(pub.PublishError, match="not kept"):
+        pub.rollback(published, "19990101T000000000000Z")
+    assert not list(published.parent.glob(".incoming-*"))
+
+
+def test_rollback_without_versions_fails(paths):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published)
+    with pytest.raises(pub.PublishError, match="no kept versions"):
+        pub.rollback(published)
+    assert generation_of(published) == 1
+
+
+def test_versions_are_pruned_to_keep(paths):
+    warehouse, published = paths
+    for generation in range(1, 6):
+        make_warehouse(warehouse, generation)
+        result = pub.publish(warehouse, published, keep=2)
+    versions = pub.list_versions(published)
+    assert [generation_of(v.path) for v in versions] == [4, 3]  # newest first
+    assert len(result.pruned) == 1 and not result.pruned[0].exists()
+    assert len(list((published.parent / "versions").iterdir())) == 2
+    pub.publish(warehouse, published, keep=0)
+    assert pub.list_versions(published) == []
