@@ -7,6 +7,7 @@
     because dbt fills the graph only after parsing; forget it and dbt stops with
     "dbt was unable to infer all dependencies for the model findings_daily" naming the
     exact line to add, and tests/test_audit_rules.py checks the list against the graph. -#}
+{{ run_window_depends_on() }}
 -- depends_on: {{ ref('rule_l01_high_loss') }}
 -- depends_on: {{ ref('rule_l02_negative_loss') }}
 -- depends_on: {{ ref('rule_l03_uncomputable') }}
