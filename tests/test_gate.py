@@ -143,6 +143,7 @@ def test_uncomputable_rows_must_not_carry_a_rate(tmp_path):
               "uncomputable_reason"] = "no supply"
     wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
     result = gate.run_gate(wh, START, END, None)
+    assert not result.passed
     assert {r.name for r in result.errors} == {
         "expect_column_values_to_be_null(loss_rate) where loss_status == 'uncomputable'",
         "expect_column_values_to_be_null(uncomputable_reason) "
@@ -170,6 +171,7 @@ def test_missing_export_day_fails(tmp_path):
     reads = {d: read_rows(d) for d in DAYS if d != END}
     wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
     result = gate.run_gate(wh, START, END, None)
+    assert not result.passed
     assert [r.name for r in result.errors] == ["read_count_vs_previous_day"]
     assert result.errors[0].sample_rows[0]["row_count"] == 0
 
@@ -179,8 +181,25 @@ def test_mart_row_count_jump_fails(tmp_path):
     areas = areas[~((areas.data_date == END) & (areas.tg_id >= "TG0005"))]  # 5 of 20 left
     wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
     result = gate.run_gate(wh, START, END, None)
+    assert not result.passed
     assert [r.name for r in result.errors] == ["row_count_vs_previous_day"]
     assert result.errors[0].sample_rows[0]["data_date"] == "2024-03-03"
+
+
+def test_mart_starts_the_day_after_the_first_export(tmp_path):
+    """The first export day has no area_daily_loss rows (no D-1 readings): not a failure;
+    a later day without rows is."""
+    areas = area_rows(days=DAYS[1:])
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
+    result = gate.run_gate(wh, DAYS[0], END, None)
+    assert result.passed, result.summary()
+
+    areas = area_rows(days=[DAYS[0], END])  # START missing in the middle
+    wh = build_warehouse(tmp_path / "gap.duckdb", areas=areas)
+    result = gate.run_gate(wh, DAYS[0], END, None)
+    assert not result.passed
+    assert [r.name for r in result.errors] == ["row_count_vs_previous_day"]
+    assert [r["data_date"] for r in result.errors[0].sample_rows] == ["2024-03-02"]
 
 
 def test_quarantine_share_above_setting_fails(tmp_path):
@@ -192,6 +211,7 @@ def test_quarantine_share_above_setting_fails(tmp_path):
             con.execute("insert into quarantine.rejected_rows values ('acquisition', "
                         "'E_MP_DAY_READ', ?, 'f', ?, 'x', 'bad date', now())", [START, line])
     result = gate.run_gate(wh, START, END, None)
+    assert not result.passed
     assert [(r.name, r.table) for r in result.errors] == [
         ("quarantine_share", "raw_acquisition.E_MP_DAY_READ")]
     row = result.errors[0].sample_rows[0]
@@ -295,6 +315,7 @@ def test_reading_from_the_future_fails(tmp_path):
     reads[END].loc[7, "DATA_DATE"] = END + dt.timedelta(days=1)
     wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
     result = gate.run_gate(wh, START, END, None)
+    assert not result.passed
     assert [r.name for r in result.errors] == [
         "expect_column_pair_values_a_to_be_greater_than_b(_export_date >= DATA_DATE)"]
     sample = result.errors[0].sample_rows[0]

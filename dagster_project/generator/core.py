@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -18,6 +19,8 @@ from . import anomalies, billing, readings, rules, scenario, truth, world
 from .archive import Archive
 from .presets import PRESETS
 from .writer import LandingWriter
+
+log = logging.getLogger("gridaudit.generator")
 
 TRUTH_README = """# Generator truth
 
@@ -84,6 +87,7 @@ def generate(preset: str, out: Path, seed: int = 42, start: dt.date | None = Non
     w.snap_days = world.snapshot_days(n)
     n_new = max(2, p.n_customers // 400)
     world.build(w, n_new)
+    log.info("%-20s %6.1f s", "world", time.time() - t0)
     # roll-over meters: old 5-digit single-rate meters close to full scale
     pool = np.flatnonzero((w.kind == world.RES) & ~w.pv & ~w.area_hv[w.cust_area] & (np.arange(w.NC) < w.N0))
     roll = rng.choice(pool, max(3, w.N0 // 5000), replace=False)
@@ -96,9 +100,12 @@ def generate(preset: str, out: Path, seed: int = 42, start: dt.date | None = Non
     scenario.baseline(s, n_new)
     theft = anomalies.inject(s)
     anomalies.inject_apps(s)
+    log.info("%-20s %6.1f s", "scenario+anomalies", time.time() - t0)
     _apps_to_archive(s)
     readings.registers(s, theft)
+    log.info("%-20s %6.1f s", "registers", time.time() - t0)
     rcv, pay = billing.build(s)
+    log.info("%-20s %6.1f s", "billing", time.time() - t0)
     t_model = time.time()
 
     wr = LandingWriter(out / "landing")
@@ -112,16 +119,23 @@ def generate(preset: str, out: Path, seed: int = 42, start: dt.date | None = Non
             counts[t.name] = counts.get(t.name, 0) + len(tables[t.name])
         states.append(truth.build_state(s, day, tables))
     day_state = _day_state(w.snap_days, n)
+    log.info("%-20s %6.1f s", "snapshots written", time.time() - t0)
     t_snap = time.time()
     _write_deltas(s, wr, rcv, pay, counts)
+    log.info("%-20s %6.1f s", "deltas written", time.time() - t0)
     t_write = time.time()
 
     settings = audit_settings.load()
     en = truth.energies(s, states, day_state, settings)
+    log.info("%-20s %6.1f s", "energies", time.time() - t0)
     tl = truth.area_daily_loss(s, states, day_state, en, settings)
+    log.info("%-20s %6.1f s", "area loss", time.time() - t0)
     f = rules.archive_findings(s, states, day_state, settings)
+    log.info("%-20s %6.1f s", "archive rules", time.time() - t0)
     f += rules.meter_findings(s, states, day_state, en, settings)
+    log.info("%-20s %6.1f s", "meter rules", time.time() - t0)
     f += rules.billing_findings(s, states, day_state, en, rcv, settings)
+    log.info("%-20s %6.1f s", "billing rules", time.time() - t0)
     f += rules.loss_findings(tl, start)
     lab = _labels(s, states, day_state, rules.runs(f), tl)
     tdir = out / "truth"

@@ -18,13 +18,14 @@ MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 
 def _cons_tg(st: State, cons: np.ndarray) -> np.ndarray:
     """The customer's area in marketing (C_CONS.TG_ID); 'T'||TG_NO accounts -> C_MP.TG_ID."""
-    cc = st.tables["C_CONS"].set_index("CONS_NO")["TG_ID"]
-    tg = cc.reindex(cons).to_numpy(dtype=object, copy=True)
-    mp = st.tables["C_MP"]
-    virt = mp[mp["USAGE_TYPE_CODE"] == "02"].set_index("CONS_NO")["TG_ID"]
-    miss = pd.isna(tg)
-    if miss.any():
-        tg[miss] = virt.reindex(np.asarray(cons, dtype=object)[miss]).to_numpy(dtype=object)
+    m = getattr(st, "_cons_tg_map", None)
+    if m is None:
+        cc = st.tables["C_CONS"].set_index("CONS_NO")["TG_ID"]
+        mp = st.tables["C_MP"]
+        virt = mp[mp["USAGE_TYPE_CODE"] == "02"].set_index("CONS_NO")["TG_ID"]
+        m = pd.concat([cc, virt[~virt.index.isin(cc.index)]])
+        st._cons_tg_map = m
+    tg = m.reindex(np.asarray(cons, dtype=object)).to_numpy(dtype=object, copy=True)
     return np.where(pd.isna(tg), "", tg)
 
 
@@ -54,17 +55,17 @@ def archive_findings(s: Sim, states: list[State], day_state: list[int], settings
         mk = act["TG_ID"].to_numpy(dtype=object)
         g = link.reindex(gis.reindex(c).to_numpy(dtype=object)).to_numpy(dtype=object)
         acq = ed["TG_ID"].reindex(smp.reindex(c).to_numpy(dtype=object)).to_numpy(dtype=object)
-        for cn, x, y, z in zip(c, mk, g, acq):
-            vals = {v for v in (x, y, z) if isinstance(v, str) and v != ""}
-            if len(vals) > 1:
-                hits.append(("A01", x, cn))
+        gn, an = ~pd.isna(g), ~pd.isna(acq)
+        with np.errstate(all="ignore"):
+            bad = (gn & (g != mk)) | (an & (acq != mk)) | (gn & an & (g != acq))
+        hits += [("A01", x, cn) for cn, x in zip(c[bad], mk[bad])]
         # A02 / A03
         gt = t["G_TG"]
         tr = t["T_SB_ZNYC_PDBYQ"].set_index("OBJ_ID")
         lk = t["ST_TQ_BYQ"]
+        by_tg = lk.groupby("YX_TQ_BS")["PMS_BYQ_BS"].apply(list).to_dict()
         for tg, cap, run in zip(gt["TG_ID"], gt["TG_CAP"], gt["RUN_STATUS_CODE"]):
-            byqs = lk.loc[lk["YX_TQ_BS"] == tg, "PMS_BYQ_BS"].tolist()
-            known = [b for b in byqs if b in tr.index]
+            known = [b for b in by_tg.get(tg, []) if b in tr.index]
             if run == "01" and (not known or all(tr.at[b, "YXZT"] == "30" for b in known)):
                 hits.append(("A02", tg, ""))
             if known and any(float(tr.at[b, "EDRL"]) != float(cap) for b in known):
@@ -85,14 +86,11 @@ def archive_findings(s: Sim, states: list[State], day_state: list[int], settings
         ct = t["C_CONTACT"]
         ct = ct[ct["CONS_NO"].isin(cons["CONS_NO"])]
         per_mobile = ct[ct["MOBILE"] != ""].groupby("MOBILE")["CONS_NO"].nunique()
-        shared = set(per_mobile[per_mobile > max_c].index)
-        bad_c = set()
-        mob = ct.groupby("CONS_NO")["MOBILE"].apply(list)
-        for cn, tg in zip(act["CONS_NO"], act["TG_ID"]):
-            ms = mob.get(cn, [])
-            if not ms or any((m == "" or not MOBILE_RE.match(m) or m in shared) for m in ms):
-                bad_c.add(cn)
-                hits.append(("A07", tg, cn))
+        shared = per_mobile[per_mobile > max_c].index
+        badm = ~ct["MOBILE"].str.fullmatch(r"1[3-9][0-9]{9}") | ct["MOBILE"].isin(shared)
+        bad_c = set(ct.loc[badm, "CONS_NO"]) | (set(act["CONS_NO"]) - set(ct["CONS_NO"]))
+        a7 = act[act["CONS_NO"].isin(bad_c)]
+        hits += [("A07", tg, cn) for cn, tg in zip(a7["CONS_NO"], a7["TG_ID"])]
         # A09
         kp = t["K_PRC"].set_index("PRC_CODE")["ELEC_TYPE_CODE"]
         pe = kp.reindex(act["PRC_CODE"]).to_numpy(dtype=object)
@@ -214,36 +212,38 @@ def billing_findings(s: Sim, states: list[State], day_state: list[int], en: Ener
     grace = int(float(settings["overdue_grace_days"]))
     share, mink = float(settings["billing_mismatch_share"]), float(settings["billing_mismatch_min_kwh"])
     out = []
-    mp_of = {c: i for i, c in enumerate(w.cons_no)}
-    dl = deliveries.sort_values(["file_day", "seq"])
-    for rid, g in dl.groupby("RCVBL_ID", sort=True):
-        rows = g.to_dict("records")
-        cn = rows[0]["CONS_NO"]
-        due = dt.date.fromisoformat(rows[0]["DUE_DATE"])
-        for d in range(n):
-            known = [r for r in rows if r["file_day"] <= d]
-            if not known:
-                continue
-            r = known[-1]
-            if r["SETTLE_FLAG"] != "03" and (w.date(d) - due).days > grace:
-                st = states[day_state[d]]
-                out.append(("B01", _cons_tg(st, np.array([cn], dtype=object))[0], cn, "", d))
-        for r in rows:
-            d = r["file_day"]
-            ym = r["RCVBL_YM"]
-            first = dt.date(int(ym[:4]), int(ym[4:]), 1)
-            days = [x for x in range(1, n) if w.date(x).year == first.year and w.date(x).month == first.month]
-            fire = r["READ_SRC"] == "03"
-            i = mp_of[cn]
-            okd = [x for x in days if en.ok[i, x]]
-            if okd:
-                meas = en.fwd[i, okd].sum() / H
-                diff = abs(float(r["T_PQ"]) - meas)
-                if diff > share * meas and diff > mink:
-                    fire = True
-            if fire:
-                st = states[day_state[d]]
-                out.append(("B02", _cons_tg(st, np.array([cn], dtype=object))[0], cn, "", d))
+    mp_of = pd.Series(np.arange(w.NC), index=w.cons_no)
+    dl = deliveries.sort_values(["file_day", "seq"]).reset_index(drop=True)
+    start = w.start
+    due_day = (pd.to_datetime(dl["DUE_DATE"]) - pd.Timestamp(start)).dt.days.to_numpy()
+    # B01: per receivable, the days D with latest delivery <= D unsettled and D - DUE > grace
+    dl["_due"] = due_day
+    for rid, g in dl[dl["_due"] + grace + 1 <= n - 1].groupby("RCVBL_ID", sort=True):
+        days_ = g["file_day"].to_numpy()
+        flags = g["SETTLE_FLAG"].to_numpy()
+        cn = g["CONS_NO"].iloc[0]
+        for d in range(max(int(days_[0]), int(g["_due"].iloc[0]) + grace + 1), n):
+            k = np.searchsorted(days_, d, side="right") - 1
+            if flags[k] != "03":
+                out.append(("B01", _cons_tg(states[day_state[d]], [cn])[0], cn, "", d))
+    # B02: on every delivery day
+    ym = dl["RCVBL_YM"].to_numpy()
+    meas = np.full(len(dl), np.nan)
+    ii = mp_of.reindex(dl["CONS_NO"]).to_numpy()
+    for m in np.unique(ym):
+        days = [x for x in range(1, n) if f"{w.date(x):%Y%m}" == m]
+        rows = np.flatnonzero(ym == m)
+        if not days:
+            continue
+        okm = en.ok[ii[rows]][:, days]
+        tot = np.where(okm, en.fwd[ii[rows]][:, days], 0).sum(axis=1) / H
+        meas[rows] = np.where(okm.any(axis=1), tot, np.nan)
+    tpq = dl["T_PQ"].to_numpy(dtype=float)
+    diff = np.abs(tpq - meas)
+    with np.errstate(invalid="ignore"):
+        fire = (dl["READ_SRC"].to_numpy() == "03") | (~np.isnan(meas) & (diff > share * meas) & (diff > mink))
+    for cn, d in zip(dl.loc[fire, "CONS_NO"], dl.loc[fire, "file_day"]):
+        out.append(("B02", _cons_tg(states[day_state[d]], [cn])[0], cn, "", int(d)))
     return out
 
 

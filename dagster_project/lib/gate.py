@@ -396,23 +396,20 @@ def _metric_row_text(row: dict) -> str:
 
 
 def _json_value(v: Any) -> Any:
+    """A value of a pandas row as plain JSON-able Python (dates as ISO text, NA as None)."""
     if v is None:
         return None
-    if isinstance(v, pd.Timestamp):
-        if pd.isna(v):
+    try:
+        if pd.isna(v) is True:  # NaN, NaT (a datetime subclass), pd.NA
             return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, pd.Timestamp):
         return v.date().isoformat() if v == v.normalize() else v.isoformat(sep=" ")
     if isinstance(v, (dt.date, dt.datetime)):
         return v.isoformat()
     if hasattr(v, "item"):  # numpy scalar
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
+        return v.item()
     return v
 
 

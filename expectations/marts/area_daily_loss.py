@@ -102,14 +102,18 @@ SUITE = TableSuite(
 )
 
 # One row per day of the window: the day's row count against the latest earlier day
-# with rows (looked up to 31 days back). A day of the window without rows fails.
+# with rows (looked up to 31 days back). A day of the window without rows fails, except
+# at the start of the history: the mart starts on the first computable day, the day after
+# the first export day of the readings (nothing earlier in the mart, no reading exported
+# before that day).
 ROW_COUNT_VS_PREVIOUS_DAY = MetricCheck(
     name="row_count_vs_previous_day",
     table=TABLE,
     severity=ERROR,
     description=(
         "a day's row count differs from the previous day's by at most "
-        "row_count_tolerance_share; every day of the window has rows"),
+        "row_count_tolerance_share; every day of the window has rows (from the day after "
+        "the first export day of the readings on)"),
     sql="""
 with days as (
     select cast(unnest(generate_series(cast($start_date as timestamp),
@@ -122,6 +126,9 @@ counts as (
     where data_date between cast($start_date as date) - 31 and cast($end_date as date)
     group by data_date
 ),
+first_export as (
+    select min(_export_date) as first_export_date from raw_acquisition."E_MP_DAY_READ"
+),
 today as (
     select days.data_date, coalesce(counts.row_count, 0) as row_count
     from days left join counts using (data_date)
@@ -132,7 +139,10 @@ select
     prev.data_date as previous_date,
     prev.row_count as previous_row_count,
     case
-        when today.row_count = 0 then true
+        when today.row_count = 0 then
+            prev.row_count is not null
+            or today.data_date > coalesce((select first_export_date from first_export),
+                                          today.data_date)
         when prev.row_count is null then false
         else abs(today.row_count - prev.row_count) > $row_count_tolerance_share * prev.row_count
     end as failed
@@ -140,7 +150,7 @@ from today asof left join counts as prev on today.data_date > prev.data_date
 order by today.data_date
 """,
     key_columns=("data_date",),
-    requires=(TABLE,),
+    requires=(TABLE, "raw_acquisition.E_MP_DAY_READ"),
     settings=("row_count_tolerance_share",),
 )
 

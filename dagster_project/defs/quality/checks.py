@@ -37,9 +37,9 @@ def gx_quality_gate(context: dg.AssetCheckExecutionContext, gridaudit_paths: Gri
     context.log.info(result.summary())
     for spec in GATE_SPECS:
         table = ".".join(spec.asset_key.path)
-        outcomes = [r for r in result.results if r.table == table]
-        errors = [r for r in outcomes if not r.success and r.severity == "error"]
-        warnings = [r for r in outcomes if not r.success and r.severity != "error"]
+        outcomes = result.results_for(table)
+        errors = [r for r in outcomes if r.blocking]
+        warnings = [r for r in outcomes if not r.success and not r.blocking]
         yield dg.AssetCheckResult(
             check_name=spec.name,
             asset_key=spec.asset_key,
@@ -51,6 +51,7 @@ def gx_quality_gate(context: dg.AssetCheckExecutionContext, gridaudit_paths: Gri
                 "failed_errors": len(errors),
                 "failed_warnings": len(warnings),
                 "report": dg.MetadataValue.path(str(result.report_path)),
+                "report_url": dg.MetadataValue.url(result.report_path.as_uri()),
                 "failures": dg.MetadataValue.md("\n".join(
                     f"* **{r.severity}** {r.message}" for r in errors + warnings) or "none"),
             },
