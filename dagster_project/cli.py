@@ -79,7 +79,9 @@ def run_pipeline(start: dt.date, end: dt.date, landing: Path | None = None,
     print(f"gridaudit: running {start} .. {end} ({(end - start).days + 1} days) from "
           f"{paths.landing}", flush=True)
     began = time.monotonic()
+    log_level = os.environ.get("GRIDAUDIT_LOG_LEVEL", "INFO")  # DEBUG shows every event
     result = job.execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         instance=instance or dg.DagsterInstance.get(),
         tags={"dagster/asset_partition_range_start": start.isoformat(),
               "dagster/asset_partition_range_end": end.isoformat()},

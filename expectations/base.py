@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import great_expectations as gx
+if TYPE_CHECKING:  # GX is imported where suites are built, not when this module loads
+    import great_expectations as gx
 
 Severity = Literal["error", "warn"]
 ERROR: Severity = "error"
@@ -85,6 +86,8 @@ class MetricCheck:
 
 
 def suite(name: str, expectations: list) -> gx.ExpectationSuite:
+    import great_expectations as gx
+
     return gx.ExpectationSuite(name=name, expectations=expectations)
 
 

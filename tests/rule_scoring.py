@@ -47,19 +47,28 @@ def label_days(truth_dir: str | Path) -> pd.DataFrame:
 def finding_days(db_path: str | Path, table: str | None = None) -> pd.DataFrame:
     """One row per (rule_code, day, tg_id, cons_no, app_no) found by the pipeline."""
     with duckdb.connect(str(db_path), read_only=True) as con:
-        existing = {f"{s}.{t}" for s, t in con.execute(
-            "select table_schema, table_name from information_schema.tables").fetchall()}
+        existing = {
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
         candidates = [table] if table else [t for t in FINDING_TABLES if t in existing]
         if not candidates or candidates[0] not in existing:
             raise FileNotFoundError(f"{db_path}: none of {table or FINDING_TABLES} exists")
         frame = con.execute(
             f"select problem_code as rule_code, detected_date as day, tg_id, cons_no, app_no, "
-            f"evidence from {candidates[0]}").df()
+            f"evidence from {candidates[0]}"
+        ).df()
     return _norm(frame).drop_duplicates(subset=KEY)
 
 
-def score(db_path: str | Path, truth_dir: str | Path, codes: list[str] | None = None,
-          table: str | None = None) -> pd.DataFrame:
+def score(
+    db_path: str | Path,
+    truth_dir: str | Path,
+    codes: list[str] | None = None,
+    table: str | None = None,
+) -> pd.DataFrame:
     """Per rule code: label_days, recalled, recall, finding_days, precise, precision."""
     labels = label_days(truth_dir)
     found = finding_days(db_path, table)
@@ -74,20 +83,23 @@ def score(db_path: str | Path, truth_dir: str | Path, codes: list[str] | None = 
         n_labels = int((labels["rule_code"] == code).sum())
         n_found = int((found["rule_code"] == code).sum())
         n_match = int((matched["rule_code"] == code).sum())
-        out.append({
-            "rule_code": code,
-            "label_days": n_labels,
-            "recalled": n_match,
-            "recall": n_match / n_labels if n_labels else float("nan"),
-            "finding_days": n_found,
-            "precise": n_match,
-            "precision": n_match / n_found if n_found else float("nan"),
-        })
+        out.append(
+            {
+                "rule_code": code,
+                "label_days": n_labels,
+                "recalled": n_match,
+                "recall": n_match / n_labels if n_labels else float("nan"),
+                "finding_days": n_found,
+                "precise": n_match,
+                "precision": n_match / n_found if n_found else float("nan"),
+            }
+        )
     return pd.DataFrame(out)
 
 
-def misses(db_path: str | Path, truth_dir: str | Path, code: str,
-           table: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def misses(
+    db_path: str | Path, truth_dir: str | Path, code: str, table: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(label-days not found, finding-days not labelled) of one code, for diagnosis."""
     labels = label_days(truth_dir)
     found = finding_days(db_path, table)
@@ -97,8 +109,10 @@ def misses(db_path: str | Path, truth_dir: str | Path, code: str,
         labels = labels[(labels["day"] >= first) & (labels["day"] <= last)]
         found = found[(found["day"] >= first) & (found["day"] <= last)]
     both = labels.merge(found, on=KEY, how="outer", indicator=True)
-    return (both[both["_merge"] == "left_only"][[*KEY, "description"]],
-            both[both["_merge"] == "right_only"][[*KEY, "evidence"]])
+    return (
+        both[both["_merge"] == "left_only"][[*KEY, "description"]],
+        both[both["_merge"] == "right_only"][[*KEY, "evidence"]],
+    )
 
 
 if __name__ == "__main__":

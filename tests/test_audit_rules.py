@@ -23,25 +23,45 @@ import pytest
 from dagster_project.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
 
 sys.path.insert(0, str(Path(__file__).parent))
-from rule_scoring import score  # noqa: E402
+from rule_scoring import score
 
 CODES = ["L01", "L02", "L03", "A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09"]
 AUDIT_SELECTION = ["path:models/audit", "path:models/marts/problems"]
 DBT = str(Path(sys.executable).parent / "dbt")
 
 
-def dbt(args: list[str], workdir: Path, warehouse: Path,
-        window: tuple[dt.date, dt.date] | None = None) -> str:
+def dbt(
+    args: list[str], workdir: Path, warehouse: Path, window: tuple[dt.date, dt.date] | None = None
+) -> str:
     """Run one dbt command on `warehouse`; returns stdout, fails the test on an error."""
-    command = [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR),
-               "--profiles-dir", str(DBT_PROJECT_DIR),
-               "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
+    command = [
+        DBT,
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+    ]
     if window:
-        command += ["--vars", json.dumps({"start_date": window[0].isoformat(),
-                                          "end_date": window[1].isoformat()})]
-    env = {**os.environ, "GRIDAUDIT_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO_ROOT)
-    assert proc.returncode == 0, f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+        command += [
+            "--vars",
+            json.dumps({"start_date": window[0].isoformat(), "end_date": window[1].isoformat()}),
+        ]
+    env = {
+        **os.environ,
+        "GRIDAUDIT_WAREHOUSE": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    proc = subprocess.run(
+        command, env=env, capture_output=True, text=True, cwd=REPO_ROOT, check=False
+    )
+    assert proc.returncode == 0, (
+        f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+    )
     return proc.stdout
 
 
@@ -62,8 +82,9 @@ def empty_warehouse(tmp_path_factory):
 
 def test_dbt_unit_tests_of_the_audit_models_pass(empty_warehouse):
     workdir, warehouse = empty_warehouse
-    out = dbt(["test", "--select", *[f"test_type:unit,{s}" for s in AUDIT_SELECTION]],
-              workdir, warehouse)
+    out = dbt(
+        ["test", "--select", *[f"test_type:unit,{s}" for s in AUDIT_SELECTION]], workdir, warehouse
+    )
     assert "PASS=" in out and " ERROR=0" in out, out[-3000:]
     # at least one unit test per rule model
     for model in _rule_models(workdir):
@@ -76,8 +97,9 @@ def _manifest(workdir: Path) -> dict:
 
 def _rule_models(workdir: Path) -> list[str]:
     nodes = _manifest(workdir)["nodes"].values()
-    return sorted(n["name"] for n in nodes
-                  if n["resource_type"] == "model" and "audit_rule" in n["tags"])
+    return sorted(
+        n["name"] for n in nodes if n["resource_type"] == "model" and "audit_rule" in n["tags"]
+    )
 
 
 def test_every_rule_model_feeds_findings_daily_and_has_a_problem_code(empty_warehouse):
@@ -87,8 +109,10 @@ def test_every_rule_model_feeds_findings_daily_and_has_a_problem_code(empty_ware
     assert len(rules) >= len(CODES)
     parents = manifest["nodes"]["model.gridaudit.findings_daily"]["depends_on"]["nodes"]
     missing = [r for r in rules if f"model.gridaudit.{r}" not in parents]
-    assert not missing, (f"add `-- depends_on: {{{{ ref('...') }}}}` lines to "
-                         f"models/audit/findings_daily.sql for {missing}")
+    assert not missing, (
+        f"add `-- depends_on: {{{{ ref('...') }}}}` lines to "
+        f"models/audit/findings_daily.sql for {missing}"
+    )
     with open(DBT_PROJECT_DIR / "seeds" / "dim_problem_code.csv", encoding="utf-8") as f:
         known = {row["problem_code"] for row in csv.DictReader(f)}
     for rule in rules:
@@ -98,8 +122,10 @@ def test_every_rule_model_feeds_findings_daily_and_has_a_problem_code(empty_ware
 
 # ------------------------------------------------------------------ end to end on tiny
 def _pieces_exist() -> bool:
-    return (importlib.util.find_spec("dagster_project.generator") is not None
-            and (REPO_ROOT / "dagster_project" / "lib" / "extract.py").exists())
+    return (
+        importlib.util.find_spec("dagster_project.generator") is not None
+        and (REPO_ROOT / "dagster_project" / "lib" / "extract.py").exists()
+    )
 
 
 def load_landing(landing: Path, warehouse: Path) -> tuple[dt.date, dt.date]:
@@ -127,10 +153,18 @@ def tiny_audit(request, tmp_path_factory):
     warehouse = workdir / "warehouse.duckdb"
     window = load_landing(tiny_dir / "landing", warehouse)
     dbt(["seed"], workdir, warehouse)
-    dbt(["build", "--select", *[f"+{s}" for s in AUDIT_SELECTION], "--exclude", "test_type:unit"],
-        workdir, warehouse, window)
-    return {"workdir": workdir, "warehouse": warehouse, "truth": tiny_dir / "truth",
-            "window": window}
+    dbt(
+        ["build", "--select", *[f"+{s}" for s in AUDIT_SELECTION], "--exclude", "test_type:unit"],
+        workdir,
+        warehouse,
+        window,
+    )
+    return {
+        "workdir": workdir,
+        "warehouse": warehouse,
+        "truth": tiny_dir / "truth",
+        "window": window,
+    }
 
 
 def test_recall_and_precision_of_the_first_twelve_rules_on_tiny(tiny_audit):
@@ -145,12 +179,17 @@ def test_rerunning_a_day_changes_no_finding(tiny_audit):
     def snapshot():
         with duckdb.connect(str(tiny_audit["warehouse"]), read_only=True) as con:
             return con.execute(
-                "select * from audit.findings_daily order by detected_date, finding_key").df()
+                "select * from audit.findings_daily order by detected_date, finding_key"
+            ).df()
 
     before = snapshot()
     day = tiny_audit["window"][1] - dt.timedelta(days=3)
-    dbt(["run", "--select", "path:models/audit"], tiny_audit["workdir"], tiny_audit["warehouse"],
-        (day, day))
+    dbt(
+        ["run", "--select", "path:models/audit"],
+        tiny_audit["workdir"],
+        tiny_audit["warehouse"],
+        (day, day),
+    )
     after = snapshot()
     assert len(before[before["detected_date"].astype(str) == day.isoformat()]) > 0
     assert before.equals(after)
@@ -159,11 +198,14 @@ def test_rerunning_a_day_changes_no_finding(tiny_audit):
 def test_area_problem_list_has_one_row_per_open_finding(tiny_audit):
     with duckdb.connect(str(tiny_audit["warehouse"]), read_only=True) as con:
         newest = con.execute("select max(detected_date) from marts.problem_history").fetchone()[0]
-        open_count = con.execute("select count(*) from marts.problem_history "
-                                 "where detected_date = ?", [newest]).fetchone()[0]
-        listed = con.execute("select count(*), min(as_of_date), max(as_of_date), "
-                             "min(consecutive_days), count(problem_name), count(org_no_city) "
-                             "from marts.area_problem_list").fetchone()
+        open_count = con.execute(
+            "select count(*) from marts.problem_history where detected_date = ?", [newest]
+        ).fetchone()[0]
+        listed = con.execute(
+            "select count(*), min(as_of_date), max(as_of_date), "
+            "min(consecutive_days), count(problem_name), count(org_no_city) "
+            "from marts.area_problem_list"
+        ).fetchone()
     assert listed[0] == open_count > 0
     assert listed[1] == listed[2] == newest
     assert listed[3] >= 1 and listed[4] == listed[0] and listed[5] == listed[0]

@@ -70,8 +70,9 @@ def build_warehouse(path: Path, areas: pd.DataFrame | None = None,
                     sales_kwh double, loss_kwh double, loss_rate double,
                     loss_status varchar, meter_count bigint, meter_read_count bigint,
                     uncomputable_reason varchar)""")
-            con.register("areas", areas)
-            con.execute("insert into marts.area_daily_loss by name select * from areas")
+            if len(areas):
+                con.register("areas", areas)
+                con.execute("insert into marts.area_daily_loss by name select * from areas")
         for day, df in reads.items():
             con.register("reads", df)
             con.execute('insert into raw_acquisition."E_MP_DAY_READ" by name select * from reads')
@@ -128,8 +129,8 @@ def test_violating_batch_fails_naming_expectation_and_rows(tmp_path):
     assert status.unexpected_count == 1 and status.sample_rows[0]["tg_id"] == "TG0007"
     # 5.0 is also outside the qualified band of the settings; the rest of the suite holds
     assert set(failed) == {dup.name, rate.name, status.name,
-                           "expect_column_values_to_be_between(loss_rate, -0.01, 0.1) "
-                           "where loss_status == 'qualified'"}
+                           ("expect_column_values_to_be_between(loss_rate, -0.01, 0.1) "
+                            "where loss_status == 'qualified'")}
     summary = result.summary()
     assert "gate FAILED" in summary and rate.message in summary
     report = result.report_path.read_text(encoding="utf-8")
@@ -146,8 +147,8 @@ def test_uncomputable_rows_must_not_carry_a_rate(tmp_path):
     assert not result.passed
     assert {r.name for r in result.errors} == {
         "expect_column_values_to_be_null(loss_rate) where loss_status == 'uncomputable'",
-        "expect_column_values_to_be_null(uncomputable_reason) "
-        "where loss_status != 'uncomputable'",
+        ("expect_column_values_to_be_null(uncomputable_reason) "
+         "where loss_status != 'uncomputable'"),
     }
     assert result.report_path is None
 
@@ -200,6 +201,10 @@ def test_mart_starts_the_day_after_the_first_export(tmp_path):
     assert not result.passed
     assert [r.name for r in result.errors] == ["row_count_vs_previous_day"]
     assert [r["data_date"] for r in result.errors[0].sample_rows] == ["2024-03-02"]
+
+    wh = build_warehouse(tmp_path / "empty.duckdb", areas=area_rows(days=[]))  # dbt wrote nothing
+    result = gate.run_gate(wh, DAYS[0], END, None)
+    assert [r["data_date"] for r in result.errors[0].sample_rows] == ["2024-03-02", "2024-03-03"]
 
 
 def test_quarantine_share_above_setting_fails(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import signal
@@ -188,7 +189,7 @@ def test_reader_keeps_old_data_while_publish_replaces_the_file(paths):
         reader.kill()
     assert reader.returncode == 0, out
     first, second = out.strip().split(") (")
-    count, total, max_tg = eval(first + ")")  # noqa: S307
+    count, total, max_tg = ast.literal_eval(first + ")")
     assert (count, max_tg) == (READER_ROWS, f"TG1{READER_ROWS - 1:07d}")
     assert total == pytest.approx(sum((i % 100) / 1000.0 + 1 for i in range(READER_ROWS)))
     assert second == "1,)"

@@ -73,6 +73,8 @@ def build_extract_asset(table: Table) -> dg.AssetsDefinition:
                              metadata={"failed_files": "\n".join(failures)})
         rows_read = sum(r.rows_read for r in loaded)
         rows_rejected = sum(r.rows_rejected for r in loaded)
+        context.log.info(f"{table.schema}.{table.name}: {len(loaded)} file(s), {rows_read:,} rows "
+                         f"read, {rows_rejected:,} quarantined")
         return dg.MaterializeResult(metadata={
             "files": dg.MetadataValue.md(_files_table(loaded)),
             "file_count": len(loaded),

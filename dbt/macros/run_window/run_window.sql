@@ -9,6 +9,11 @@
       first loaded day      the earliest export day of the daily readings (E_MP_DAY_READ)
       first computable day  first loaded day + 1 (a day's energy needs the reading of D-1)
       last loaded day       the latest export day of the daily readings
+
+    On an incremental run the two bounds are queried once per use and rendered as date
+    literals, so the database can push them into the scans of the readings (a daily run
+    reads the readings of D and D-1, not the history). On a full refresh they stay SQL
+    expressions (everything is read anyway; dbt unit tests can mock their inputs).
 -#}
 
 {% macro window_start_date() -%}
@@ -52,10 +57,20 @@
     (select max(loaded_reads._export_date) from {{ ref('stg_acquisition__day_reads') }} as loaded_reads)
 {%- endmacro %}
 
+{#- A date SQL expression evaluated now and rendered as a date literal (NULL if empty). -#}
+{% macro date_literal(date_expression) -%}
+    {%- if execute -%}
+        {%- set value = run_query('select ' ~ date_expression).columns[0].values()[0] -%}
+        {%- if value is none -%}cast(null as date){%- else -%}cast('{{ value }}' as date){%- endif -%}
+    {%- else -%}
+        cast(null as date)
+    {%- endif -%}
+{%- endmacro %}
+
 {#- First and last day (data_date) the current model builds in this run. -#}
 {% macro run_from_date() -%}
     {%- if is_incremental() -%}
-        greatest({{ recompute_from_date() }}, {{ first_computable_date() }})
+        {{ date_literal('greatest(' ~ recompute_from_date() ~ ', ' ~ first_computable_date() ~ ')') }}
     {%- else -%}
         {{ first_computable_date() }}
     {%- endif -%}

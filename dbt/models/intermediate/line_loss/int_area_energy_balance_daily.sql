@@ -69,7 +69,8 @@ check_meters as (
             end
         )                                                                   as check_meter_read_missing_count,
         sum(forward_kwh)                                                    as check_meter_forward_kwh,
-        sum(reverse_kwh)                                                    as check_meter_reverse_kwh
+        -- a check meter's reverse register that went backwards counts 0 kWh
+        sum(coalesce(reverse_kwh, 0))                                       as check_meter_reverse_kwh
     from meter_energy
     where meter_role = 'check'
     group by data_date, tg_id

@@ -18,9 +18,12 @@
 --                                  + (PAP_R(D) - NEW_START_READ) x NEW_T_FACTOR
 --   roll-over      PAP_R(D) < PAP_R(D-1), PAP_R(D-1) >= rollover_min_previous_share x 10^DIGITS
 --                  and (PAP_R(D) + 10^DIGITS - PAP_R(D-1)) x T_FACTOR <= plausible maximum
---                  (CONTRACT_CAP, for a check meter TG_CAP, x plausible_hours_per_day)
---   reverse        RAP_R the same way (NULL RAP_R = 0 kWh); on a change day the change record
---                  has no reverse reads: (RAP_R(D) - RAP_R(D-1)) x NEW_T_FACTOR if not backwards
+--                  (CONTRACT_CAP, for a check meter TG_CAP, x plausible_hours_per_day; an
+--                  unknown capacity confirms no roll-over)
+--   reverse        RAP_R the same way with C_METER.T_FACTOR (NULL RAP_R = 0 kWh); a change
+--                  record has no reverse reads, so a change day has no reverse exchange formula
+--   computable     readings D and D-1 and a valid forward energy; for PV customers
+--                  (GEN_FLAG = '1') also a valid reverse energy
 -- Only the readings of the run's days and the day before are read (filtered before joins).
 
 with
@@ -145,7 +148,7 @@ classified as (
                 and forward_register_delta < 0
                 and register_full_scale is not null
                 and previous_pap_r >= {{ setting('rollover_min_previous_share') }} * register_full_scale
-                and (plausible_max_kwh is null or rollover_kwh <= plausible_max_kwh)
+                and rollover_kwh <= plausible_max_kwh
             then true else false
         end as is_rollover,
         case
@@ -153,7 +156,7 @@ classified as (
                 and reverse_register_delta < 0
                 and register_full_scale is not null
                 and previous_rap_r >= {{ setting('rollover_min_previous_share') }} * register_full_scale
-                and (plausible_max_kwh is null or reverse_rollover_kwh <= plausible_max_kwh)
+                and reverse_rollover_kwh <= plausible_max_kwh
             then true else false
         end as is_reverse_rollover
     from deltas
@@ -186,14 +189,12 @@ energy as (
         case
             when not has_both_reads then null
             when reverse_register_delta < 0 and not is_reverse_rollover then null
-            when is_exchange_day then reverse_register_delta * new_t_factor
             when reverse_register_delta >= 0 then reverse_register_delta * t_factor
             when is_reverse_rollover then reverse_rollover_kwh
         end as reverse_kwh,
 
-        case
-            when meter_role = 'check' or gen_flag = '1' then true else false
-        end as uses_reverse_energy
+        -- a PV customer's reverse energy counts in the supply: it must be valid
+        case when gen_flag = '1' then true else false end as needs_valid_reverse
     from classified
 
 ),
@@ -237,7 +238,7 @@ final as (
             when is_exchange_day and forward_kwh is null then 'change record incomplete'
             when is_register_backwards then 'register backwards'
             when forward_kwh is null then 'energy invalid'
-            when uses_reverse_energy and reverse_kwh is null then 'reverse register backwards'
+            when needs_valid_reverse and reverse_kwh is null then 'reverse register backwards'
         end as energy_status,
 
         is_exchange_day,
