@@ -2,12 +2,10 @@
 
 import dagster as dg
 
-from dagster_project.defs.partitions import daily_partitions
 
 daily_pipeline = dg.define_asset_job(
     "daily_pipeline",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily_partitions,
     description="extract -> dbt -> GX gate -> publish, for the selected export days",
 )
 

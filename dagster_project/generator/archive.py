@@ -28,7 +28,10 @@ class Archive:
     def set_base(self, table: str, df: pd.DataFrame) -> None:
         cols = TABLES_BY_NAME[table].column_names
         df = df[cols].astype(object).fillna("")
-        keys = df[list(TABLES_BY_NAME[table].key)].astype(str).agg("|".join, axis=1)
+        key = list(TABLES_BY_NAME[table].key)
+        keys = df[key[0]].astype(str)
+        for k in key[1:]:
+            keys = keys + "|" + df[k].astype(str)
         df.index = pd.Index(keys.to_numpy(dtype=object), name="_k")
         if df.index.has_duplicates:
             raise ValueError(f"{table}: duplicate keys in base")
