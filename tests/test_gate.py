@@ -197,13 +197,13 @@ def test_mart_starts_the_day_after_the_first_export(tmp_path):
 
     areas = area_rows(days=[DAYS[0], END])  # START missing in the middle
     wh = build_warehouse(tmp_path / "gap.duckdb", areas=areas)
-    result = gate.run_gate(wh, DAYS[0], END, None)
+    result = gate.run_gate(wh, DAYS[0], END, None, table_suites=[])  # metric checks only
     assert not result.passed
     assert [r.name for r in result.errors] == ["row_count_vs_previous_day"]
     assert [r["data_date"] for r in result.errors[0].sample_rows] == ["2024-03-02"]
 
     wh = build_warehouse(tmp_path / "empty.duckdb", areas=area_rows(days=[]))  # dbt wrote nothing
-    result = gate.run_gate(wh, DAYS[0], END, None)
+    result = gate.run_gate(wh, DAYS[0], END, None, table_suites=[])
     assert [r["data_date"] for r in result.errors[0].sample_rows] == ["2024-03-02", "2024-03-03"]
 
 

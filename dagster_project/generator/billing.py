@@ -38,15 +38,23 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
         seq[0] += 1
         rec.append({**row, "file_day": day, "seq": seq[0]})
 
+    npool = 3 * w.NC * 4 + 1000
+    pool_secs = rng.integers(8 * 3600, 20 * 3600, npool)
+    pool_late = rng.random(npool) < 0.05
+    pool_dep = rng.integers(0, 2, npool)
+    pool_arr = rng.integers(0, 2, npool)
+    pool_mode = np.array(["01", "02", "03", "04"], dtype=object)[rng.choice(4, npool, p=[0.2, 0.05, 0.35, 0.4])]
+    day0 = dt.datetime.combine(w.start, dt.time())
+
     def payment(day, row, amount_c, paid_c):
+        k = pay_no[0] % npool
         pay_no[0] += 1
-        secs = int(rng.integers(8 * 3600, 20 * 3600))
-        charge = dt.datetime.combine(w.date(day), dt.time()) + dt.timedelta(seconds=secs)
-        late = rng.random() < 0.05
-        dep = w.date(day) + dt.timedelta(days=int(rng.integers(0, 2)) + (2 if late else 0))
-        arr = dep + dt.timedelta(days=int(rng.integers(0, 2)) + (2 if late else 0))
+        charge = day0 + dt.timedelta(days=day, seconds=int(pool_secs[k]))
+        late = 2 if pool_late[k] else 0
+        dep = charge.date() + dt.timedelta(days=int(pool_dep[k]) + late)
+        arr = dep + dt.timedelta(days=int(pool_arr[k]) + late)
         pay.append({"PAY_ID": f"P{pay_no[0]:010d}", "CONS_NO": row["CONS_NO"], "RCVBL_ID": row["RCVBL_ID"], "PAY_AMT": amount_c / 100,
-                    "PAY_MODE": str(rng.choice(["01", "02", "03", "04"], p=[0.2, 0.05, 0.35, 0.4])), "CHARGE_TIME": charge.strftime("%Y-%m-%d %H:%M:%S"),
+                    "PAY_MODE": pool_mode[k], "CHARGE_TIME": charge.strftime("%Y-%m-%d %H:%M:%S"),
                     "DEPOSIT_DATE": dep.isoformat(), "ARRIVE_DATE": arr.isoformat(), "file_day": day})
         total = row["RCVBL_AMT_C"]
         row = dict(row)
@@ -70,49 +78,51 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
                        "desc": f"receivable {_ym(m)} due {row['DUE_DATE']} only one third paid" + (f"; settled {w.ds(fix)}" if fix else "")})
     # B02 instances: estimated reading (READ_SRC 03) or a misread T_PQ; not paid within the window
     b02 = pick(s, K)
-    months = []
-    for mth in sorted({_prev_month(w.date(d), 1) for d in range(n) if w.date(d).day == 1}):
-        months.append(mth)
+    b02_pos = {i: k for k, i in enumerate(b02)}
+    months = sorted({_prev_month(w.date(d), 1) for d in range(n) if w.date(d).day == 1})
+    price = np.array([PRICE_OF[x] for x in w.prc])
+    NC = w.NC
+    ids = np.arange(NC)
     for mth in months:
         issue = _next_month(mth)
         day = (issue - w.start).days
         days = [d for d in range(n) if w.date(d).year == mth.year and w.date(d).month == mth.month]
-        for i in range(w.NC):
-            if i in s.no_bill or w.birth[i] >= day:
-                continue
-            if days:
-                tpq = int((s.inc[i, days] * s.factor[i, days]).sum())
-                before = (mth.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - mth - dt.timedelta(days=len(days))
-                tpq += int(round(w.mu_kwh[i] * H * before.days)) if w.birth[i] < 0 else 0
+        n_month = (issue - mth).days
+        full = len(days) == n_month and days[0] >= 1
+        billed = (w.birth < day) & np.array([i not in s.no_bill for i in range(NC)])
+        if days:
+            tpq = (s.inc[:, days] * s.factor[:, days]).sum(axis=1)
+            tpq = tpq + np.where(w.birth < 0, np.rint(w.mu_kwh * H * (n_month - len(days))), 0).astype(np.int64)
+        else:
+            tpq = np.rint(w.mu_kwh * H * 30).astype(np.int64)
+        src = np.where(s.has_edata.all(axis=1)[:NC], "01", "02").astype(object)
+        kinds = {}
+        for i, k in b02_pos.items():
+            if k % 2 == 0 or not full:
+                src[i], kinds[i] = "03", "estimated"
             else:
-                tpq = int(round(w.mu_kwh[i] * H * 30))
-            src = "01" if s.has_edata[i].all() else "02"
-            kind = None
-            if i in b02:
-                k = b02.index(i)
-                if k % 2 == 0 or not any(en for en in [days]):
-                    src, kind = "03", "estimated"
-                else:
-                    tpq, src, kind = int(tpq * 0.5), "02", "misread"
-            amt = int(round(tpq * PRICE_OF[w.prc[i]]))
-            row = _row(w, i, _ym(mth), tpq, src, amt, issue)
-            if amt == 0:
+                tpq[i], src[i], kinds[i] = int(tpq[i] * 0.5), "02", "misread"
+        amt = np.rint(tpq * price).astype(np.int64)
+        lag = np.minimum(22, rng.geometric(0.2, NC) - 1)
+        partial = rng.random(NC) < 0.05
+        for i in ids[billed]:
+            row = _row(w, i, _ym(mth), int(tpq[i]), src[i], int(amt[i]), issue)
+            if amt[i] == 0:
                 row["SETTLE_FLAG"] = "03"
             deliver(day, row)
-            if kind:
-                s.plan.append({"code": "B02", "tg": w.tg_id[w.cust_area[i]], "cons": w.cons_no[i], "app": "", "i": i, "a": None,
-                               "desc": f"receivable {_ym(mth)} {kind} (READ_SRC {src}, T_PQ {tpq / H:.2f})"})
+            if i in kinds:
+                s.plan.append({"code": "B02", "tg": w.tg_id[w.cust_area[i]], "cons": w.cons_no[i], "app": "", "i": int(i), "a": None,
+                               "desc": f"receivable {_ym(mth)} {kinds[i]} (READ_SRC {src[i]}, T_PQ {tpq[i] / H:.2f})"})
                 continue
-            if amt == 0:
+            if amt[i] == 0:
                 continue
-            lag = int(min(22, rng.geometric(0.2) - 1))
-            if rng.random() < 0.05 and day + lag + 3 < n:
-                row = payment(day + lag, row, amt // 2, amt // 2)
-                lag += 3
-                if day + lag < n:
-                    payment(day + lag, row, amt - amt // 2, amt)
-            elif day + lag < n:
-                payment(day + lag, row, amt, amt)
+            a, lg = int(amt[i]), int(lag[i])
+            if partial[i] and day + lg + 3 < n:
+                row = payment(day + lg, row, a // 2, a // 2)
+                if day + lg + 3 < n:
+                    payment(day + lg + 3, row, a - a // 2, a)
+            elif day + lg < n:
+                payment(day + lg, row, a, a)
     r = pd.DataFrame(rec)
     r["T_PQ"] = r["T_PQ_H"] / H
     r["RCVBL_AMT"] = r["RCVBL_AMT_C"] / 100

@@ -53,8 +53,11 @@ Rule conventions used for the labels (where audit-rules.md is silent):
   mobile or a mobile used by more than 5 customers. A08: newest contract by VALID_DATE.
 * E01 fires when (D - APPLY_DATE) in days > limit. B01 uses the latest delivery on or
   before D and fires when D - DUE_DATE > 30 days. B02 fires on every day the receivable is
-  delivered; the measured energy of month M is the sum of the computable daily energies of
-  the days of M in the window (no mismatch check when there is none).
+  delivered (READ_SRC '03' always; the mismatch only when the month is fully measured):
+  the measured energy of month M is the sum of the daily energies of all days of M, and
+  there is no mismatch check when any day of M has no computable energy (or lies outside
+  the data, e.g. the first day of the window). Mismatch: |T_PQ - measured| > 10 % of
+  measured and > 20 kWh.
 * M01 needs readings missing on D-2..D (window days only); M02 needs 14 computable zero
   days D-13..D; M06 and T01 use means over computable days and only fire when the whole
   baseline window lies in the window (D-14 >= day 2 of the window; event day E-14 >= day 2);

@@ -104,9 +104,13 @@ def tariffs(s: Sim, m: np.ndarray, d: np.ndarray) -> tuple:
     return t1, t2, t3, t4
 
 
+SD = np.dtypes.StringDType()
+HMS = np.array([f"{h:02d}:{m:02d}:{x:02d}" for h in range(24) for m in range(60) for x in range(60)], dtype=SD)
+
+
 def _ts(days: np.ndarray, start: dt.date, secs: np.ndarray) -> np.ndarray:
-    base = pd.Timestamp(start) + pd.to_timedelta(days, unit="D")
-    return (base + pd.to_timedelta(secs, unit="s")).strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+    dates = np.array([(start + dt.timedelta(days=int(k))).isoformat() + " " for k in range(int(days.max()) + 1)], dtype=SD) if len(days) else np.array([], dtype=SD)
+    return np.strings.add(dates[days], HMS[secs]).astype(object) if len(days) else np.array([], dtype=object)
 
 
 def read_frame(s: Sim, m: np.ndarray, d: np.ndarray, file_day: int, mark: str, rng: np.random.Generator, wrong: bool = False) -> pd.DataFrame:
@@ -168,7 +172,7 @@ def day_files(s: Sim, rng: np.random.Generator):
             k = max(1, len(df) // 3000)
             dup = df.iloc[np.sort(rng.choice(len(df), k, replace=False))]
             stale = df.iloc[np.sort(rng.choice(len(df), k, replace=False))].copy()
-            stale["COL_TIME"] = (pd.to_datetime(stale["COL_TIME"]) - pd.Timedelta(minutes=50)).dt.strftime("%Y-%m-%d %H:%M:%S")
+            stale["COL_TIME"] = stale["COL_TIME"].str.slice(0, 11) + "00:" + pd.Series(HMS[rng.integers(0, 3600, k)].astype(object), index=stale.index).str.slice(3)
             stale["PAP_R"] = stale["PAP_R"] - 0.5
             stale["PAP_R4"] = stale["PAP_R4"] - 0.5
             df = pd.concat([df, dup, stale], ignore_index=True)  # the stale row comes after the winning one

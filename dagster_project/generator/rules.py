@@ -231,13 +231,17 @@ def billing_findings(s: Sim, states: list[State], day_state: list[int], en: Ener
     meas = np.full(len(dl), np.nan)
     ii = mp_of.reindex(dl["CONS_NO"]).to_numpy()
     for m in np.unique(ym):
-        days = [x for x in range(1, n) if f"{w.date(x):%Y%m}" == m]
-        rows = np.flatnonzero(ym == m)
-        if not days:
+        # measured only when every day of month M has a computable energy in the data
+        first = dt.date(int(m[:4]), int(m[4:]), 1)
+        last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        d0, d1 = (first - w.start).days, (last - w.start).days
+        if d0 < 1 or d1 > n - 1:
             continue
+        days = list(range(d0, d1 + 1))
+        rows = np.flatnonzero(ym == m)
         okm = en.ok[ii[rows]][:, days]
         tot = np.where(okm, en.fwd[ii[rows]][:, days], 0).sum(axis=1) / H
-        meas[rows] = np.where(okm.any(axis=1), tot, np.nan)
+        meas[rows] = np.where(okm.all(axis=1), tot, np.nan)
     tpq = dl["T_PQ"].to_numpy(dtype=float)
     diff = np.abs(tpq - meas)
     with np.errstate(invalid="ignore"):

@@ -53,7 +53,8 @@ class World:
 
 def snapshot_days(n: int) -> list[int]:
     """Roughly weekly plus a few extra days; day 0 always."""
-    days = set(range(0, n, 7)) | {d for d in (3, 11, 31, 45) if d < n}
+    extra = (3, 11) if n <= 28 else (3, 31)
+    days = set(range(0, n, 7)) | {d for d in extra if d < n}
     return sorted(days)
 
 

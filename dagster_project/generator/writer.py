@@ -51,13 +51,8 @@ class LandingWriter:
         if missing:
             raise ValueError(f"{table}: missing columns {missing}")
         frame = df[cols]
-        text = frame.to_csv(
-            index=False,
-            lineterminator=LINE_ENDS[system],
-            quoting=csv.QUOTE_MINIMAL,
-            float_format="%.2f",
-            na_rep="",
-        )
+        quote = [c.name for c in TABLES_BY_NAME[table].columns if c.type in ("text", "timestamp")]
+        text = csv_text(frame, LINE_ENDS[system], quote)
         data = text.encode(DEFAULT_ENCODINGS[system])
         d = self.root / system / table
         d.mkdir(parents=True, exist_ok=True)
@@ -75,6 +70,43 @@ class LandingWriter:
             {"system": system, "table": table, "day": day.isoformat(), "path": str(path.relative_to(self.root)), "rows": len(frame)}
         )
         return path
+
+
+SD = np.dtypes.StringDType()
+FRAC = np.array([f"{k:02d}" for k in range(100)], dtype=SD)
+
+
+def _field_list(col: pd.Series, quote: bool) -> list[str]:
+    """A column as CSV field strings: floats with 2 decimals (all decimals of the generator
+    are whole hundredths), NaN/None as the empty field, RFC 4180 quoting where needed."""
+    if pd.api.types.is_float_dtype(col.dtype):
+        v = col.to_numpy(dtype=np.float64)
+        nan = np.isnan(v)
+        h = np.rint(np.where(nan, 0, v) * 100).astype(np.int64)
+        a = np.abs(h)
+        out = np.strings.add(np.strings.add((a // 100).astype(SD), "."), FRAC[a % 100])
+        out = np.where(h < 0, np.strings.add("-", out), out)
+        out[nan] = ""
+        return out.tolist()
+    if pd.api.types.is_integer_dtype(col.dtype):
+        return list(map(str, col.tolist()))
+    lst = col.to_numpy(dtype=object, na_value="").tolist()
+    if pd.api.types.infer_dtype(lst, skipna=False) != "string":
+        lst = [x if type(x) is str else ("" if x is None or x != x else str(x)) for x in lst]
+    if quote:
+        lst = [('"' + x.replace('"', '""') + '"') if (',' in x or '"' in x or "\n" in x or "\r" in x) else x for x in lst]
+    return lst
+
+
+def csv_text(frame: pd.DataFrame, eol: str, quote_cols=None) -> str:
+    """CSV text; only `quote_cols` (default all) are checked for characters that need quoting."""
+    cols = list(frame.columns)
+    qc = set(cols) if quote_cols is None else set(quote_cols)
+    head = ",".join(cols) + eol
+    if len(frame) == 0:
+        return head
+    lists = [_field_list(frame[c], c in qc) for c in cols]
+    return head + eol.join(map(",".join, zip(*lists))) + eol
 
 
 def hundredths(a) -> np.ndarray:

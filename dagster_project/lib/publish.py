@@ -237,7 +237,9 @@ def _write_incoming(incoming: Path, warehouse: Path, schemas: Sequence[str], mas
         src = warehouse.stem
         con.execute(f"ATTACH {_lit(str(warehouse))} AS {_q(src)} (READ_ONLY)")
         for fn_name, fn in _mask_functions().items():
-            con.create_function(fn_name, fn, ["VARCHAR"], "VARCHAR", side_effects=False)
+            # vectorized (one call per Arrow batch); the pure functions above do the work
+            con.create_function(fn_name, _arrow_udf(fn), ["VARCHAR"], "VARCHAR",
+                                type="arrow", side_effects=False)
         for schema in schemas:
             objects = con.execute(
                 """
@@ -266,6 +268,16 @@ def _write_incoming(incoming: Path, warehouse: Path, schemas: Sequence[str], mas
 
 def _mask_functions() -> dict[str, Callable[[str], str]]:
     return {f"gridaudit_mask_{col}": fn for col, fn in MASKS.items()}
+
+
+def _arrow_udf(fn: Callable[[str], str]) -> Callable:
+    import pyarrow as pa
+
+    def udf(values):  # no annotations: DuckDB evaluates them
+        return pa.array([None if v is None else fn(v) for v in values.to_pylist()],
+                        type=pa.string())
+
+    return udf
 
 
 def _copy_table(con, src: str, schema: str, table: str, comment: str | None, mask: bool

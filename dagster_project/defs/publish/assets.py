@@ -29,9 +29,10 @@ def published_marts(context: dg.AssetExecutionContext, gridaudit_paths: Gridaudi
     result = publisher.publish(paths.warehouse, paths.published,
                                keep=published_versions_kept(),
                                mask_personal_data=mask_personal_data())
-    context.log.info(f"published {paths.published}")
+    info = result.metadata()
+    context.log.info(f"published {paths.published}: {info['rows']:,} rows in "
+                     f"{len(info['tables'])} tables")
     return dg.MaterializeResult(metadata={
+        **{k: v for k, v in info.items() if v is not None and k != "published_path"},
         "path": dg.MetadataValue.path(str(paths.published)),
-        "tables": ", ".join(result.tables),
-        "previous_version": str(result.previous_version or "none"),
     })

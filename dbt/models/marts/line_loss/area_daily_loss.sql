@@ -29,9 +29,9 @@ settings as (
         {{ setting('completeness_min_share') }}     as completeness_min_share,
         {{ setting('loss_rate_high_above') }}       as loss_rate_high_above,
         {{ setting('loss_rate_negative_below') }}   as loss_rate_negative_below,
-        'completeness_min_share=' || {{ setting('completeness_min_share', 'varchar') }}
-            || ';loss_rate_high_above=' || {{ setting('loss_rate_high_above', 'varchar') }}
-            || ';loss_rate_negative_below=' || {{ setting('loss_rate_negative_below', 'varchar') }}
+        'completeness_min_share=' || {{ setting('completeness_min_share', dbt.type_string()) }}
+            || ';loss_rate_high_above=' || {{ setting('loss_rate_high_above', dbt.type_string()) }}
+            || ';loss_rate_negative_below=' || {{ setting('loss_rate_negative_below', dbt.type_string()) }}
                                                     as settings_applied
 
 ),
@@ -87,10 +87,10 @@ loss as (
 final as (
 
     select
-        cast(tg_id as varchar)                              as tg_id,
+        cast(tg_id as {{ dbt.type_string() }})                              as tg_id,
         cast(data_date as date)                             as data_date,
-        cast(org_no as varchar)                             as org_no,
-        cast(tg_name as varchar)                            as tg_name,
+        cast(org_no as {{ dbt.type_string() }})                             as org_no,
+        cast(tg_name as {{ dbt.type_string() }})                            as tg_name,
         cast(supply_kwh as double precision)                as supply_kwh,
         cast(sales_kwh as double precision)                 as sales_kwh,
         cast(loss_kwh as double precision)                  as loss_kwh,
@@ -101,18 +101,18 @@ final as (
                 when loss_rate < loss_rate_negative_below then 'negative'
                 when loss_rate > loss_rate_high_above then 'high'
                 else 'qualified'
-            end as varchar
+            end as {{ dbt.type_string() }}
         )                                                   as loss_status,
         cast(meter_count as bigint)                         as meter_count,
         cast(meter_read_count as bigint)                    as meter_read_count,
         cast(completeness_share as double precision)        as completeness_share,
-        cast(uncomputable_reason as varchar)                as uncomputable_reason,
-        cast(check_mp_id as varchar)                        as check_mp_id,
+        cast(uncomputable_reason as {{ dbt.type_string() }})                as uncomputable_reason,
+        cast(check_mp_id as {{ dbt.type_string() }})                        as check_mp_id,
         cast(check_meter_forward_kwh as double precision)   as check_meter_forward_kwh,
         cast(check_meter_reverse_kwh as double precision)   as check_meter_reverse_kwh,
         cast(pv_export_kwh as double precision)             as pv_export_kwh,
         cast(settlement_forward_kwh as double precision)    as settlement_forward_kwh,
-        cast(settings_applied as varchar)                   as settings_applied
+        cast(settings_applied as {{ dbt.type_string() }})                   as settings_applied
     from loss
 
 )
