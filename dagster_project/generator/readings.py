@@ -138,42 +138,50 @@ def read_frame(s: Sim, m: np.ndarray, d: np.ndarray, file_day: int, mark: str, r
     })
 
 
-def day_files(s: Sim, rng: np.random.Generator):
-    """Yield (file_day, DataFrame) for E_MP_DAY_READ: the readings of DATA_DATE d on time,
-    late back-fills (MARK 1) of earlier days, corrected re-deliveries and duplicates."""
-    n = s.n
+def _bad(s: Sim, d: int, on: np.ndarray) -> np.ndarray:
+    """Rows of DATA_DATE d delivered wrong on day d and corrected in the file of day d+1."""
+    if d + 1 >= s.n or len(on) <= 20:
+        return np.array([], dtype=np.int64)
+    rng = np.random.default_rng([s.w.seed, 12, d])
+    return np.sort(rng.choice(on, max(1, len(on) // 2000), replace=False))
+
+
+def _late(s: Sim):
     late = np.zeros_like(s.present)
-    late_by_file: dict[int, list] = {}
+    by_file: dict[int, list] = {}
     for (m, d), f in sorted(s.late.items()):
         if s.present[m, d]:
             late[m, d] = True
-            late_by_file.setdefault(f, []).append((m, d))
-    corrections: dict[int, tuple] = {}
-    for d in range(n):
-        on = np.flatnonzero(s.present[:, d] & ~late[:, d])
-        parts = []
-        if d + 1 < n and len(on) > 20:
-            # a few rows delivered wrong today and corrected in tomorrow's file (later file wins)
-            bad = np.sort(rng.choice(on, max(1, len(on) // 2000), replace=False))
-            corrections[d + 1] = (bad, np.full(len(bad), d))
-            parts.append(read_frame(s, bad, d, d, "0", rng, wrong=True))
-            parts.append(read_frame(s, np.setdiff1d(on, bad), d, d, "0", rng))
-        else:
-            parts.append(read_frame(s, on, d, d, "0", rng))
-        if d in corrections:
-            parts.append(read_frame(s, corrections[d][0], corrections[d][1], d, "1", rng))
-        if d in late_by_file:
-            mm, dd = map(np.array, zip(*late_by_file[d]))
-            parts.append(read_frame(s, mm, dd, d, "1", rng))
-        df = pd.concat(parts, ignore_index=True)
-        df = df.sort_values(["DATA_DATE", "DATA_ID"], kind="stable").reset_index(drop=True)
-        # duplicates within the file: identical rows, and the same key twice where the later COL_TIME wins
-        if len(on) > 20:
-            k = max(1, len(df) // 3000)
-            dup = df.iloc[np.sort(rng.choice(len(df), k, replace=False))]
-            stale = df.iloc[np.sort(rng.choice(len(df), k, replace=False))].copy()
-            stale["COL_TIME"] = stale["COL_TIME"].str.slice(0, 11) + "00:" + pd.Series(HMS[rng.integers(0, 3600, k)].astype(object), index=stale.index).str.slice(3)
-            stale["PAP_R"] = stale["PAP_R"] - 0.5
-            stale["PAP_R4"] = stale["PAP_R4"] - 0.5
-            df = pd.concat([df, dup, stale], ignore_index=True)  # the stale row comes after the winning one
-        yield d, df
+            by_file.setdefault(f, []).append((m, d))
+    return late, by_file
+
+
+def day_file(s: Sim, d: int, late=None) -> pd.DataFrame:
+    """E_MP_DAY_READ of day d: the readings of DATA_DATE d on time, late back-fills (MARK 1)
+    of earlier days, corrected re-deliveries and duplicates. A pure function of d (its own
+    random stream), so days can be written in any order or in parallel."""
+    late, late_by_file = late if late is not None else _late(s)
+    rng = np.random.default_rng([s.w.seed, 11, d])
+    on = np.flatnonzero(s.present[:, d] & ~late[:, d])
+    bad = _bad(s, d, on)
+    parts = [read_frame(s, bad, d, d, "0", rng, wrong=True), read_frame(s, np.setdiff1d(on, bad), d, d, "0", rng)]
+    if d >= 1:
+        prev_on = np.flatnonzero(s.present[:, d - 1] & ~late[:, d - 1])
+        fix = _bad(s, d - 1, prev_on)
+        if len(fix):
+            parts.append(read_frame(s, fix, d - 1, d, "1", rng))
+    if d in late_by_file:
+        mm, dd = map(np.array, zip(*late_by_file[d]))
+        parts.append(read_frame(s, mm, dd, d, "1", rng))
+    df = pd.concat([x for x in parts if len(x)], ignore_index=True)
+    df = df.sort_values(["DATA_DATE", "DATA_ID"], kind="stable").reset_index(drop=True)
+    # duplicates within the file: identical rows, and the same key twice where the later COL_TIME wins
+    if len(on) > 20:
+        k = max(1, len(df) // 3000)
+        dup = df.iloc[np.sort(rng.choice(len(df), k, replace=False))]
+        stale = df.iloc[np.sort(rng.choice(len(df), k, replace=False))].copy()
+        stale["COL_TIME"] = stale["COL_TIME"].str.slice(0, 11) + "00:" + pd.Series(HMS[rng.integers(0, 3600, k)].astype(object), index=stale.index).str.slice(3)
+        stale["PAP_R"] = stale["PAP_R"] - 0.5
+        stale["PAP_R4"] = stale["PAP_R4"] - 0.5
+        df = pd.concat([df, dup, stale], ignore_index=True)  # the stale row comes after the winning one
+    return df

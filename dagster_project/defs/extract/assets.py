@@ -23,11 +23,15 @@ from dagster_project.lib.landing_contract import (
 from dagster_project.lib.settings import encoding_for
 
 
-def _column_schema(table: Table) -> dg.TableSchema:
+def _column_schema(table: Table, extra_columns: list[str] = ()) -> dg.TableSchema:
+    """The contract's columns, plus the new columns the landing files brought (schema
+    drift: recorded with every materialization so Dagster shows the change)."""
     return dg.TableSchema(columns=[
-        dg.TableColumn(c.name, DUCKDB_TYPES[c.type], description=c.comment,
-                       constraints=dg.TableColumnConstraints(nullable=not c.required))
-        for c in table.columns
+        *(dg.TableColumn(c.name, DUCKDB_TYPES[c.type], description=c.comment,
+                         constraints=dg.TableColumnConstraints(nullable=not c.required))
+          for c in table.columns),
+        *(dg.TableColumn(name, "VARCHAR", description="not in the landing contract: ignored")
+          for name in extra_columns),
     ])
 
 
@@ -75,7 +79,9 @@ def build_extract_asset(table: Table) -> dg.AssetsDefinition:
         rows_rejected = sum(r.rows_rejected for r in loaded)
         context.log.info(f"{table.schema}.{table.name}: {len(loaded)} file(s), {rows_read:,} rows "
                          f"read, {rows_rejected:,} quarantined")
+        new_columns = sorted({c for r in loaded for c in r.extra_columns})
         return dg.MaterializeResult(metadata={
+            "dagster/column_schema": _column_schema(table, new_columns),
             "files": dg.MetadataValue.md(_files_table(loaded)),
             "file_count": len(loaded),
             "days_without_file": ", ".join(missing_days) or "none",
@@ -83,8 +89,7 @@ def build_extract_asset(table: Table) -> dg.AssetsDefinition:
             "dagster/row_count": sum(r.rows_loaded for r in loaded),
             "rows_quarantined": rows_rejected,
             "quarantined_share": rows_rejected / rows_read if rows_read else 0.0,
-            "new_columns": ", ".join(sorted({c for r in loaded for c in r.extra_columns}))
-                           or "none",
+            "new_columns": ", ".join(new_columns) or "none",
             "checksums": {r.source_file: r.sha256 for r in loaded},
         })
 
