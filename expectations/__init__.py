@@ -16,6 +16,13 @@ Dagster definitions can load it cheaply.
 
 from dagster_project.lib.landing_contract import TABLES as _RAW_TABLES
 
-MART_TABLES: tuple[str, ...] = ("marts.area_daily_loss",)
+MART_TABLES: tuple[str, ...] = (
+    "marts.area_daily_loss",
+    "marts.area_problem_list",
+    "marts.problem_history",
+    "marts.unit_kpis",
+    "marts.dim_problem_code",
+    "marts.audit_settings",
+)
 RAW_TABLES: tuple[str, ...] = tuple(f"{t.schema}.{t.name}" for t in _RAW_TABLES)
 CHECKED_TABLES: tuple[str, ...] = MART_TABLES

@@ -42,11 +42,17 @@ class TableSuite:
 
     table: str  # schema.table as in the warehouse, e.g. "marts.area_daily_loss"
     build: Callable[[Settings], gx.ExpectationSuite]  # settings -> suite
-    window_column: str  # the day column restricted to the run window
+    # The day column restricted to the run window; None: the whole table is one batch
+    # (small tables rebuilt as a whole: the problem list as of the newest day, code tables).
+    window_column: str | None
     key_columns: tuple[str, ...]  # named in messages ("failed on 3 rows, e.g. tg_id=...")
     # True: one batch per day of window_column (large raw tables: memory stays bounded
     # by one day). False: one batch for the whole window (marts: small per day).
     batch_per_day: bool = False
+    # Columns computed by DuckDB when the batch is fetched, (name, SQL expression), for
+    # what GX cannot express on one column (e.g. a rate minus numerator / denominator,
+    # the end of the export day). Names start with "_check_" by convention.
+    derived_columns: tuple[tuple[str, str], ...] = ()
 
     @property
     def schema(self) -> str:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from expectations.base import MetricCheck, TableSuite
-from expectations.marts import area_daily_loss
-from expectations.raw import e_mp_day_read, quarantine
+from expectations.marts import area_daily_loss, problems
+from expectations.raw import contract, e_mp_day_read, quarantine
 
 TABLE_SUITES: tuple[TableSuite, ...] = (
     area_daily_loss.SUITE,
-    e_mp_day_read.SUITE,
+    *problems.SUITES,
+    *contract.SUITES,  # every raw table of the landing contract (E_MP_DAY_READ included)
 )
 
 METRIC_CHECKS: tuple[MetricCheck, ...] = (
     *area_daily_loss.METRIC_CHECKS,
+    *problems.METRIC_CHECKS,
     *e_mp_day_read.METRIC_CHECKS,
+    *contract.METRIC_CHECKS,
     *quarantine.METRIC_CHECKS,
 )

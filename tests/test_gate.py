@@ -55,14 +55,79 @@ def read_rows(day: dt.date, n: int = N_READS) -> pd.DataFrame:
     })
 
 
+CODES = pd.DataFrame({
+    "problem_code": ["L01", "A07", "M01"], "problem_name": ["台区高损", "联系电话异常", "采集失败"],
+    "problem_level": ["area", "customer", "customer"], "category": ["线损", "客户服务", "采集"],
+    "severity": ["high", "low", "medium"], "suggested_action": ["核查", "核实", "消缺"],
+})
+
+
+def history_rows(days=DAYS, n=10) -> pd.DataFrame:
+    rows = []
+    for day in days:
+        for i in range(n):
+            code = ("L01", "A07")[i % 2]
+            rows.append({
+                "detected_date": day, "tg_id": f"TG{i:04d}", "org_no": "ORG1",
+                "cons_no": None if code == "L01" else f"C{i:04d}", "problem_code": code,
+                "finding_key": f"{code}|{i}", "evidence": f"loss rate {i} %",
+                "settings_fingerprint": "abc"})
+    return pd.DataFrame(rows)
+
+
+def problem_list_rows(as_of=END, n=10) -> pd.DataFrame:
+    h = history_rows(days=[as_of], n=n).merge(CODES, on="problem_code")
+    return h.rename(columns={"detected_date": "as_of_date"}).assign(
+        first_detected_date=DAYS[0], consecutive_days=3).drop(columns="category")
+
+
+def kpi_rows(days=DAYS, n_units=6) -> pd.DataFrame:
+    rows = []
+    for day in days:
+        for i in range(n_units):
+            num, den = i, 5 if i != 5 else 0
+            rows.append({
+                "data_date": day, "unit_level": ("station", "county", "city")[i % 3],
+                "org_no": f"ORG{i}", "lv_customer_consistent_count": min(num, den),
+                "lv_customer_count": den,
+                "lv_customer_consistency_rate": min(num, den) / den if den else None,
+                "mapped_area_count": 1, "in_service_area_count": 2, "area_mapping_rate": 0.5,
+                "meter_archive_consistent_count": 3, "settlement_mp_count": 3,
+                "meter_archive_consistency_rate": 1.0})
+    return pd.DataFrame(rows)
+
+
+def settings_rows() -> pd.DataFrame:
+    from dagster_project.lib import audit_settings
+
+    values = audit_settings.load()
+    return pd.DataFrame({"setting_name": list(values), "setting_value": list(values.values()),
+                         "settings_fingerprint": "abc"})
+
+
+def mart_frames() -> dict[str, pd.DataFrame]:
+    return {"area_problem_list": problem_list_rows(), "problem_history": history_rows(),
+            "unit_kpis": kpi_rows(), "dim_problem_code": CODES,
+            "audit_settings": settings_rows()}
+
+
 def build_warehouse(path: Path, areas: pd.DataFrame | None = None,
                     reads: dict[dt.date, pd.DataFrame] | None = None,
-                    with_mart: bool = True) -> Path:
+                    with_mart: bool = True, marts: dict[str, pd.DataFrame] | None = None
+                    ) -> Path:
+    """A warehouse with every mart (valid rows unless overridden by `marts`) and the
+    readings of `reads`; the other raw tables exist and are empty."""
     areas = area_rows() if areas is None else areas
     reads = {d: read_rows(d) for d in DAYS} if reads is None else reads
+    frames = {**mart_frames(), **(marts or {})}
     with duckdb.connect(str(path)) as con:
         ensure_schema(con)
         con.execute("create schema marts")
+        for name, frame in frames.items():
+            if with_mart and frame is not None:
+                con.register("frame", frame)
+                con.execute(f"create table marts.{name} as select * from frame")
+                con.unregister("frame")
         if with_mart:
             con.execute("""
                 create table marts.area_daily_loss (
@@ -73,6 +138,11 @@ def build_warehouse(path: Path, areas: pd.DataFrame | None = None,
             if len(areas):
                 con.register("areas", areas)
                 con.execute("insert into marts.area_daily_loss by name select * from areas")
+        # the acquisition archive knows every DATA_ID of the readings (a snapshot of DAYS[0])
+        con.execute("""insert into raw_acquisition."E_DATA_MP" ("DATA_ID", _export_date,
+                       _source_file, _line_number)
+                       select printf('DP%06d', i), ?, 'acquisition/E_DATA_MP/x.csv', i + 2
+                       from range(?) as t(i)""", [DAYS[0], N_READS])
         for day, df in reads.items():
             con.register("reads", df)
             con.execute('insert into raw_acquisition."E_MP_DAY_READ" by name select * from reads')
@@ -83,8 +153,10 @@ def build_warehouse(path: Path, areas: pd.DataFrame | None = None,
     return path
 
 
-def by_name(result: gate.GateResult, name: str) -> gate.ExpectationResult:
-    return next(r for r in result.results if r.name == name)
+def by_name(result: gate.GateResult, name: str, table: str | None = None
+            ) -> gate.ExpectationResult:
+    return next(r for r in result.results
+                if r.name == name and (table is None or r.table == table))
 
 
 def test_good_batch_passes(tmp_path):
@@ -96,8 +168,8 @@ def test_good_batch_passes(tmp_path):
     # only the window's rows were validated: 2 days x 20 areas, reads one day at a time
     rate = by_name(result, "expect_column_values_to_be_between(loss_rate, -1, 1)")
     assert rate.element_count == 2 * N_AREAS
-    assert by_name(result, "expect_column_values_to_not_be_null(DATA_ID)").element_count == (
-        2 * N_READS)
+    assert by_name(result, "expect_column_values_to_not_be_null(DATA_ID)",
+                   "raw_acquisition.E_MP_DAY_READ").element_count == 2 * N_READS
     assert result.report_path and result.report_path.parent == tmp_path / "reports"
     assert "PASSED" in result.report_path.read_text(encoding="utf-8")
 
@@ -233,7 +305,7 @@ def test_every_result_is_reported_on_a_checked_table(tmp_path):
     reads[END] = read_rows(END, n=N_READS // 10)
     wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
     result = gate.run_gate(wh, START, END, None)
-    assert CHECKED_TABLES == ("marts.area_daily_loss",)
+    assert CHECKED_TABLES[0] == "marts.area_daily_loss"
     reported = [r for t in CHECKED_TABLES for r in result.results_for(t)]
     assert {id(r) for r in reported} == {id(r) for r in result.results}
     blocking = [r for r in result.results_for("marts.area_daily_loss") if r.blocking]

@@ -61,9 +61,14 @@ Rule conventions used for the labels (where audit-rules.md is silent):
   the data, e.g. the first day of the window). Mismatch: |T_PQ - measured| > 10 % of
   measured and > 20 kWh.
 * M01 needs readings missing on D-2..D (window days only); M02 needs 14 computable zero
-  days D-13..D; M06 and T01 use means over computable days and only fire when the whole
-  baseline window lies in the window (D-14 >= day 2 of the window; event day E-14 >= day 2);
-  T01 fires on D in [E+7, E+13] (after-window E+1..E+7 complete). M07 fires D in [E, E+6].
+  days D-13..D; M03/M04/M05 fire on the day itself. M06: baseline = mean of D-14..D-1,
+  recent = mean of D-2..D; T01: before = mean of E-14..E-1, after = mean of E+1..E+7 (E =
+  the event's start day). Means are over days with a computable energy, and M06/T01 only
+  fire when the whole baseline window lies in the data (D-14, resp. E-14, is at least the
+  second day of the window). T01 fires on D in [E+7, E+13] (the after-window must be
+  complete); M07 fires on D in [E, E+6]. Events map to customers by DATA_ID -> E_DATA_MP
+  -> C_MP; terminal-level events (no DATA_ID) and codes outside the catalogue's lists
+  (e.g. ERC14 power-off) are not findings.
 """
 
 

@@ -218,14 +218,14 @@ def billing_findings(s: Sim, states: list[State], day_state: list[int], en: Ener
     due_day = (pd.to_datetime(dl["DUE_DATE"]) - pd.Timestamp(start)).dt.days.to_numpy()
     # B01: per receivable, the days D with latest delivery <= D unsettled and D - DUE > grace
     dl["_due"] = due_day
-    for rid, g in dl[dl["_due"] + grace + 1 <= n - 1].groupby("RCVBL_ID", sort=True):
-        days_ = g["file_day"].to_numpy()
-        flags = g["SETTLE_FLAG"].to_numpy()
-        cn = g["CONS_NO"].iloc[0]
-        for d in range(max(int(days_[0]), int(g["_due"].iloc[0]) + grace + 1), n):
-            k = np.searchsorted(days_, d, side="right") - 1
-            if flags[k] != "03":
-                out.append(("B01", _cons_tg(states[day_state[d]], [cn])[0], cn, "", d))
+    dl["_settled_day"] = np.where(dl["SETTLE_FLAG"] == "03", dl["file_day"], n)
+    agg = dl.groupby("RCVBL_ID", sort=True).agg(cons=("CONS_NO", "first"), f0=("file_day", "min"), due=("_due", "first"),
+                                                 settled=("_settled_day", "min"))
+    # a receivable never goes back from settled to unsettled in these data
+    agg["from"] = np.maximum(agg["f0"], agg["due"] + grace + 1)
+    for cn, a, b in zip(agg["cons"], agg["from"], agg["settled"]):
+        for d in range(int(a), int(min(b, n))):
+            out.append(("B01", _cons_tg(states[day_state[d]], [cn])[0], cn, "", d))
     # B02: on every delivery day
     ym = dl["RCVBL_YM"].to_numpy()
     meas = np.full(len(dl), np.nan)

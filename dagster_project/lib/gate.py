@@ -37,6 +37,10 @@ from expectations.base import ERROR, WARN, MetricCheck, TableSuite, expectation_
 log = logging.getLogger(__name__)
 
 SAMPLE_ROWS = 5  # failing rows kept per expectation (report, message, metadata)
+# Rows of one pandas batch of a `batch_per_day` suite: whole export days are grouped up to
+# this many rows (a larger day is a batch of its own). Bounds the gate's memory at
+# millions of rows while keeping the number of GX validations small.
+MAX_BATCH_ROWS = 500_000
 
 
 # --------------------------------------------------------------------------- results
@@ -272,16 +276,44 @@ class _Accumulator:
 
 
 def _batches(con, spec: TableSuite, start: dt.date, end: dt.date) -> Iterable[pd.DataFrame]:
-    table, col = _quote_table(spec.table), f'"{spec.window_column}"'
+    table = _quote_table(spec.table)
+    derived = "".join(f', {sql} AS "{name}"' for name, sql in spec.derived_columns)
+    if spec.window_column is None:
+        yield con.execute(f"select *{derived} from {table}").df()
+        return
+    col = f'"{spec.window_column}"'
     if not spec.batch_per_day:
         yield con.execute(
-            f"select * from {table} where {col} between $1 and $2", [start, end]).df()
+            f"select *{derived} from {table} where {col} between $1 and $2", [start, end]).df()
         return
-    days = [d for (d,) in con.execute(
-        f"select distinct {col} from {table} where {col} between $1 and $2 order by 1",
-        [start, end]).fetchall()]
-    for day in days:
-        yield con.execute(f"select * from {table} where {col} = $1", [day]).df()
+    # Whole days per batch, as many as fit in MAX_BATCH_ROWS (a day larger than that is a
+    # batch of its own): memory is bounded by max(MAX_BATCH_ROWS, the largest day) and
+    # small tables of a long window cost one validation, not one per day.
+    day_counts = con.execute(
+        f"select {col}, count(*) from {table} where {col} between $1 and $2 "
+        "group by 1 order by 1", [start, end]).fetchall()
+    for first, last in _day_groups(day_counts, MAX_BATCH_ROWS):
+        yield con.execute(f"select *{derived} from {table} where {col} between $1 and $2",
+                          [first, last]).df()
+
+
+def _day_groups(day_counts: Sequence[tuple[Any, int]], max_rows: int
+                ) -> list[tuple[Any, Any]]:
+    """Consecutive runs of days whose rows add up to at most `max_rows` (a day above it
+    alone), as (first day, last day)."""
+    groups: list[tuple[Any, Any]] = []
+    first = last = None
+    rows = 0
+    for day, count in day_counts:
+        if first is not None and rows + count > max_rows:
+            groups.append((first, last))
+            first, rows = None, 0
+        if first is None:
+            first = day
+        last, rows = day, rows + count
+    if first is not None:
+        groups.append((first, last))
+    return groups
 
 
 def _run_table_suite(con, validator: _GxValidator, spec: TableSuite, settings, start, end

@@ -3,39 +3,23 @@ at a time, plus the read-count check that detects a truncated export."""
 
 from __future__ import annotations
 
-import great_expectations.expectations as gxe
-
 from dagster_project.lib.landing_contract import TABLES_BY_NAME
-from expectations.base import ERROR, ERROR_KW, WARN_KW, MetricCheck, Settings, TableSuite, suite
+from expectations.base import ERROR, MetricCheck
+from expectations.raw import contract
 
 TABLE = "raw_acquisition.E_MP_DAY_READ"
 READING_COLUMNS = ("PAP_R", "PAP_R1", "PAP_R2", "PAP_R3", "PAP_R4", "RAP_R")
 MARKS = TABLES_BY_NAME["E_MP_DAY_READ"].column("MARK").codes
 
 
-def build(settings: Settings) -> "gxe.ExpectationSuite":  # noqa: UP037
-    return suite("raw_acquisition.E_MP_DAY_READ", [
-        gxe.ExpectColumnValuesToNotBeNull(column="DATA_ID", **ERROR_KW),
-        gxe.ExpectColumnValuesToNotBeNull(column="DATA_DATE", **ERROR_KW),
-        gxe.ExpectColumnValuesToBeInSet(column="MARK", value_set=list(MARKS), **ERROR_KW),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="_export_date", column_B="DATA_DATE", or_equal=True, **ERROR_KW,
-            description="DATA_DATE <= the export day: a reading from the future means a "
-                        "mislabelled or misplaced export"),
-        # A negative register is a source anomaly of one meter (no valid energy, a finding),
-        # not a broken delivery: reported, not blocking.
-        *(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, **WARN_KW)
-          for c in READING_COLUMNS),
-    ])
-
-
-SUITE = TableSuite(
-    table=TABLE,
-    build=build,
-    window_column="_export_date",
-    key_columns=("DATA_ID", "DATA_DATE", "_source_file", "_line_number"),
-    batch_per_day=True,
-)
+# The suite is the contract's (expectations/raw/contract.py): DATA_ID / DATA_DATE not null,
+# MARK in its set, DATA_DATE <= the export day (error: a reading from the future means a
+# mislabelled or misplaced export), (DATA_ID, DATA_DATE) unique per file (warn: a
+# re-delivery within one file is legal, the later COL_TIME wins), registers >= 0 (warn: a
+# negative register is a source anomaly of one meter, a finding, not a broken delivery).
+SUITE = contract.SUITES_BY_TABLE[TABLE]
+assert SUITE.key_columns == ("DATA_ID", "DATA_DATE", "_source_file", "_line_number")
+assert set(READING_COLUMNS) <= {c.name for c in TABLES_BY_NAME["E_MP_DAY_READ"].columns}
 
 # One row per export day of the window: rows loaded that day against the latest earlier
 # export day (31 days back). Below read_count_min_share_of_previous -> truncated export.

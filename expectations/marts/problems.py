@@ -1,0 +1,262 @@
+"""Suites of the audit marts (audit-rules.md §3–4): marts.area_problem_list,
+marts.problem_history, marts.unit_kpis, marts.dim_problem_code, marts.audit_settings.
+
+* every finding has non-empty evidence and a code known to marts.dim_problem_code (the
+  catalogue as published, checked in DuckDB: `unknown_problem_code_*`);
+* keys unique: one row per open finding (area_problem_list.finding_key), one row per
+  finding and day (problem_history), one row per unit and day (unit_kpis), one row per
+  code / setting;
+* KPI rates within 0–1 and equal to numerator / denominator (null when the denominator
+  is 0), numerator <= denominator;
+* row counts within a tolerance of the previous day's (problem_history, unit_kpis).
+"""
+
+from __future__ import annotations
+
+import great_expectations.expectations as gxe
+from great_expectations.expectations.conditions import Column
+
+from expectations.base import ERROR, ERROR_KW, WARN_KW, MetricCheck, Settings, TableSuite, suite
+
+AREA_PROBLEM_LIST = "marts.area_problem_list"
+PROBLEM_HISTORY = "marts.problem_history"
+UNIT_KPIS = "marts.unit_kpis"
+DIM_PROBLEM_CODE = "marts.dim_problem_code"
+AUDIT_SETTINGS = "marts.audit_settings"
+
+SEVERITIES = ("high", "medium", "low")
+PROBLEM_LEVELS = ("area", "customer", "application")
+UNIT_LEVELS = ("station", "county", "city")
+# (rate, numerator, denominator) of marts.unit_kpis
+KPI_RATES = (
+    ("lv_customer_consistency_rate", "lv_customer_consistent_count", "lv_customer_count"),
+    ("area_mapping_rate", "mapped_area_count", "in_service_area_count"),
+    ("meter_archive_consistency_rate", "meter_archive_consistent_count", "settlement_mp_count"),
+)
+RATE_TOLERANCE = 1e-9
+# The settings the gate and the rules read: the published settings must carry them.
+REQUIRED_SETTINGS = (
+    "completeness_min_share", "loss_rate_high_above", "loss_rate_negative_below",
+    "quarantine_max_share", "row_count_tolerance_share",
+)
+
+NON_EMPTY = r"\S"  # evidence: at least one non-blank character
+
+
+def _evidence(kw=ERROR_KW) -> list:
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column="evidence", **kw,
+                                          description="every finding has evidence"),
+        gxe.ExpectColumnValuesToMatchRegex(column="evidence", regex=NON_EMPTY, **kw,
+                                           description="evidence is not blank"),
+    ]
+
+
+def build_area_problem_list(settings: Settings):
+    return suite(AREA_PROBLEM_LIST, [
+        gxe.ExpectColumnValuesToNotBeNull(column="as_of_date", **ERROR_KW),
+        gxe.ExpectColumnValuesToNotBeNull(column="finding_key", **ERROR_KW),
+        gxe.ExpectColumnValuesToBeUnique(column="finding_key", **ERROR_KW,
+                                         description="one row per open finding"),
+        gxe.ExpectColumnUniqueValueCountToBeBetween(
+            column="as_of_date", min_value=0, max_value=1, **ERROR_KW,
+            description="the list is as of one day (the newest of the history)"),
+        gxe.ExpectColumnValuesToNotBeNull(column="problem_code", **ERROR_KW),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="problem_name", **ERROR_KW,
+            description="the code is in the catalogue (the name comes from it)"),
+        *_evidence(),
+        gxe.ExpectColumnValuesToBeInSet(column="severity", value_set=list(SEVERITIES),
+                                        **ERROR_KW),
+        gxe.ExpectColumnValuesToNotBeNull(column="first_detected_date", **ERROR_KW),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="as_of_date", column_B="first_detected_date", or_equal=True, **ERROR_KW,
+            description="a finding is first detected on or before the list's day"),
+        gxe.ExpectColumnValuesToBeBetween(column="consecutive_days", min_value=1, **ERROR_KW),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="cons_no", row_condition=Column("problem_level") == "customer", **ERROR_KW,
+            description="a customer finding names the customer"),
+        gxe.ExpectColumnValuesToBeNull(
+            column="cons_no", row_condition=Column("problem_level") == "area", **ERROR_KW,
+            description="an area finding has no customer"),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="tg_id", row_condition=Column("problem_level") == "area", **ERROR_KW),
+        gxe.ExpectColumnValuesToNotBeNull(column="suggested_action", **WARN_KW),
+        gxe.ExpectColumnValuesToNotBeNull(column="org_no", **WARN_KW),
+    ])
+
+
+def build_problem_history(settings: Settings):
+    return suite(PROBLEM_HISTORY, [
+        gxe.ExpectColumnValuesToNotBeNull(column="detected_date", **ERROR_KW),
+        gxe.ExpectColumnValuesToNotBeNull(column="finding_key", **ERROR_KW),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["detected_date", "finding_key"], **ERROR_KW,
+            description="one row per finding and day"),
+        gxe.ExpectColumnValuesToNotBeNull(column="problem_code", **ERROR_KW),
+        *_evidence(),
+        gxe.ExpectColumnValuesToNotBeNull(column="settings_fingerprint", **ERROR_KW),
+        gxe.ExpectColumnUniqueValueCountToBeBetween(
+            column="settings_fingerprint", min_value=0, max_value=1, **WARN_KW,
+            description="the window's findings come from one set of settings"),
+    ])
+
+
+def _rate_diff(rate: str, num: str, den: str) -> tuple[str, str]:
+    return (f"_check_{rate}_minus_ratio",
+            f'abs("{rate}" - "{num}" / nullif("{den}", 0))')
+
+
+def build_unit_kpis(settings: Settings):
+    exps = [
+        gxe.ExpectColumnValuesToNotBeNull(column="data_date", **ERROR_KW),
+        gxe.ExpectColumnValuesToNotBeNull(column="org_no", **ERROR_KW),
+        gxe.ExpectColumnValuesToBeInSet(column="unit_level", value_set=list(UNIT_LEVELS),
+                                        **ERROR_KW),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["data_date", "unit_level", "org_no"], **ERROR_KW,
+            description="one row per unit and day"),
+    ]
+    for rate, num, den in KPI_RATES:
+        diff, _ = _rate_diff(rate, num, den)
+        exps += [
+            gxe.ExpectColumnValuesToBeBetween(column=rate, min_value=0, max_value=1, **ERROR_KW,
+                                              description="a KPI rate is a share"),
+            gxe.ExpectColumnValuesToBeBetween(column=den, min_value=0, **ERROR_KW),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=den, column_B=num, or_equal=True, **ERROR_KW,
+                description=f"{num} <= {den}"),
+            gxe.ExpectColumnValuesToNotBeNull(
+                column=rate, row_condition=Column(den) > 0, **ERROR_KW,
+                description=f"a rate exists when {den} > 0"),
+            gxe.ExpectColumnValuesToBeNull(
+                column=rate, row_condition=Column(den) == 0, **ERROR_KW,
+                description=f"no rate when {den} = 0"),
+            gxe.ExpectColumnValuesToBeBetween(
+                column=diff, min_value=0, max_value=RATE_TOLERANCE, **ERROR_KW,
+                description=f"{rate} = {num} / {den}"),
+        ]
+    return suite(UNIT_KPIS, exps)
+
+
+def build_dim_problem_code(settings: Settings):
+    return suite(DIM_PROBLEM_CODE, [
+        gxe.ExpectTableRowCountToBeBetween(min_value=1, **ERROR_KW),
+        gxe.ExpectColumnValuesToNotBeNull(column="problem_code", **ERROR_KW),
+        gxe.ExpectColumnValuesToBeUnique(column="problem_code", **ERROR_KW),
+        gxe.ExpectColumnValuesToNotBeNull(column="problem_name", **ERROR_KW),
+        gxe.ExpectColumnValuesToBeInSet(column="severity", value_set=list(SEVERITIES),
+                                        **ERROR_KW),
+        gxe.ExpectColumnValuesToBeInSet(column="problem_level", value_set=list(PROBLEM_LEVELS),
+                                        **ERROR_KW),
+        gxe.ExpectColumnValuesToNotBeNull(column="suggested_action", **ERROR_KW),
+    ])
+
+
+def build_audit_settings(settings: Settings):
+    return suite(AUDIT_SETTINGS, [
+        gxe.ExpectColumnValuesToNotBeNull(column="setting_name", **ERROR_KW),
+        gxe.ExpectColumnValuesToBeUnique(column="setting_name", **ERROR_KW),
+        gxe.ExpectColumnValuesToNotBeNull(column="setting_value", **ERROR_KW),
+        gxe.ExpectColumnDistinctValuesToContainSet(
+            column="setting_name", value_set=list(REQUIRED_SETTINGS), **ERROR_KW,
+            description="the published settings carry every threshold the marts depend on"),
+        gxe.ExpectColumnUniqueValueCountToBeBetween(
+            column="settings_fingerprint", min_value=1, max_value=1, **ERROR_KW),
+    ])
+
+
+SUITES: tuple[TableSuite, ...] = (
+    TableSuite(AREA_PROBLEM_LIST, build_area_problem_list, window_column=None,
+               key_columns=("finding_key", "as_of_date")),
+    TableSuite(PROBLEM_HISTORY, build_problem_history, window_column="detected_date",
+               key_columns=("finding_key", "detected_date")),
+    TableSuite(UNIT_KPIS, build_unit_kpis, window_column="data_date",
+               key_columns=("unit_level", "org_no", "data_date"),
+               derived_columns=tuple(_rate_diff(*r) for r in KPI_RATES)),
+    TableSuite(DIM_PROBLEM_CODE, build_dim_problem_code, window_column=None,
+               key_columns=("problem_code",)),
+    TableSuite(AUDIT_SETTINGS, build_audit_settings, window_column=None,
+               key_columns=("setting_name",)),
+)
+
+
+# ------------------------------------------------------------------ DuckDB metric checks
+
+
+def unknown_code_check(table: str, day_column: str | None) -> MetricCheck:
+    """One row per problem code used by `table` (the window's rows): failed when the code
+    is not in the published catalogue marts.dim_problem_code."""
+    where = (f"where t.{day_column} between cast($start_date as date) and "
+             "cast($end_date as date)") if day_column else ""
+    return MetricCheck(
+        name=f"problem_codes_known_{table.split('.')[1]}",
+        table=table,
+        severity=ERROR,
+        description="every finding's problem_code is in marts.dim_problem_code",
+        sql=f"""
+select
+    t.problem_code,
+    count(*) as findings,
+    count(d.problem_code) > 0 as known,
+    count(d.problem_code) = 0 as failed
+from {table} as t
+left join marts.dim_problem_code as d using (problem_code)
+{where}
+group by t.problem_code
+order by t.problem_code
+""",
+        key_columns=("problem_code",),
+        requires=(table, DIM_PROBLEM_CODE),
+    )
+
+
+def row_count_check(table: str, day_column: str, setting: str) -> MetricCheck:
+    """One row per day of the window: the day's rows against the latest earlier day with
+    rows (31 days back); failed when the count moves by more than `setting` of the
+    previous count, or when a day after the first day with rows has none."""
+    return MetricCheck(
+        name=f"row_count_vs_previous_day_{table.split('.')[1]}",
+        table=table,
+        severity=ERROR,
+        description=f"a day's row count differs from the previous day's by at most {setting}",
+        sql=f"""
+with days as (
+    select cast(unnest(generate_series(cast($start_date as timestamp),
+                                       cast($end_date as timestamp),
+                                       interval 1 day)) as date) as day
+),
+counts as (
+    select {day_column} as day, count(*) as row_count
+    from {table}
+    where {day_column} between cast($start_date as date) - 31 and cast($end_date as date)
+    group by {day_column}
+),
+today as (
+    select days.day, coalesce(counts.row_count, 0) as row_count
+    from days left join counts using (day)
+)
+select
+    today.day,
+    today.row_count,
+    prev.day as previous_day,
+    prev.row_count as previous_row_count,
+    case
+        when prev.row_count is null then false
+        else abs(today.row_count - prev.row_count) > ${setting} * prev.row_count
+    end as failed
+from today asof left join counts as prev on today.day > prev.day
+order by today.day
+""",
+        key_columns=("day",),
+        requires=(table,),
+        settings=(setting,),
+    )
+
+
+METRIC_CHECKS: tuple[MetricCheck, ...] = (
+    unknown_code_check(AREA_PROBLEM_LIST, None),
+    unknown_code_check(PROBLEM_HISTORY, "detected_date"),
+    row_count_check(PROBLEM_HISTORY, "detected_date", "findings_count_tolerance_share"),
+    row_count_check(UNIT_KPIS, "data_date", "row_count_tolerance_share"),
+)
