@@ -365,7 +365,9 @@ def test_missing_mart_is_an_error_with_a_clear_message(tmp_path):
     result = gate.run_gate(wh, START, END, tmp_path / "reports")
     assert not result.passed
     missing = [r for r in result.errors if r.kind == "missing_table"]
-    assert missing and all(r.table == "marts.area_daily_loss" for r in missing)
+    from expectations import MART_TABLES
+
+    assert {r.table for r in missing} == set(MART_TABLES)
     assert "marts.area_daily_loss: table does not exist" in missing[0].message
 
 
@@ -398,3 +400,227 @@ def test_reading_from_the_future_fails(tmp_path):
     sample = result.errors[0].sample_rows[0]
     assert (sample["DATA_ID"], sample["_line_number"]) == ("DP000007", 9)
     assert "DATA_ID=DP000007" in result.errors[0].message
+
+
+# ------------------------------------------------------------- raw contract suites
+
+
+def test_every_contract_table_has_a_raw_suite_and_every_setting_exists():
+    from dagster_project.lib import audit_settings
+    from dagster_project.lib.landing_contract import TABLES
+    from expectations import registry
+    from expectations.raw import contract
+
+    suites = {s.table for s in registry.TABLE_SUITES}
+    assert {f"{t.schema}.{t.name}" for t in TABLES} <= suites
+    settings = audit_settings.load()
+    for check in registry.METRIC_CHECKS:
+        assert set(check.settings) <= set(settings), check.name
+    for spec in registry.TABLE_SUITES:
+        spec.build(settings)  # every suite builds from the committed settings
+    assert {r.setting for r in contract.REFERENCES} <= set(settings)
+
+
+def _insert(con, table: str, rows: list[dict]) -> None:
+    con.register("rows_df", pd.DataFrame(rows))
+    con.execute(f"insert into {table} by name select * from rows_df")
+    con.unregister("rows_df")
+
+
+def _area_and_customers(con, day, n_customers=200, unknown_area=0, bad_code=0,
+                        duplicated=0):
+    _insert(con, 'raw_marketing."G_TG"', [
+        {"TG_ID": "G1", "TG_NO": "1", "ORG_NO": "S1", "RUN_STATUS_CODE": "01",
+         "_export_date": day, "_source_file": "marketing/G_TG/x.csv", "_line_number": 2}])
+    rows = [{"CONS_NO": f"C{i:05d}", "ORG_NO": "S1",
+             "TG_ID": "G404" if i < unknown_area else "G1",
+             "STATUS_CODE": "7" if i < bad_code else "1", "_export_date": day,
+             "_source_file": "marketing/C_CONS/x.csv", "_line_number": i + 2}
+            for i in range(n_customers)]
+    rows += [{**rows[-1 - i], "_line_number": n_customers + 2 + i} for i in range(duplicated)]
+    _insert(con, 'raw_marketing."C_CONS"', rows)
+
+
+def test_raw_code_outside_its_set_fails_naming_table_key_and_line(tmp_path):
+    wh = build_warehouse(tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(wh)) as con:
+        _area_and_customers(con, START, bad_code=1)
+    result = gate.run_gate(wh, START, END, None)
+    assert [(r.table, r.name) for r in result.errors] == [
+        ("raw_marketing.C_CONS", "expect_column_values_to_be_in_set(STATUS_CODE, {1, 9})")]
+    assert "CONS_NO=C00000" in result.errors[0].message
+    assert "_line_number=2" in result.errors[0].message
+
+
+def test_snapshot_duplicates_warn_below_the_share_and_block_above(tmp_path):
+    wh = build_warehouse(tmp_path / "few.duckdb")
+    with duckdb.connect(str(wh)) as con:  # 1 of 201 rows repeats a key: 0.5 % <= 1 %
+        _area_and_customers(con, START, duplicated=1)
+    result = gate.run_gate(wh, START, END, None)
+    assert result.passed, result.summary()
+    assert [(r.table, r.name) for r in result.warnings] == [
+        ("raw_marketing.C_CONS",
+         "expect_compound_columns_to_be_unique([CONS_NO, _export_date])")]
+
+    wh = build_warehouse(tmp_path / "many.duckdb")
+    with duckdb.connect(str(wh)) as con:  # 5 of 205: 2.4 % > 1 %
+        _area_and_customers(con, START, duplicated=5)
+    result = gate.run_gate(wh, START, END, None)
+    assert [(r.table, r.name) for r in result.errors] == [
+        ("raw_marketing.C_CONS", "snapshot_duplicate_key_share")]
+    row = result.errors[0].sample_rows[0]
+    assert (row["export_date"], row["row_count"], row["duplicated_rows"]) == (
+        "2024-03-02", 205, 5)
+
+
+def test_delta_redelivery_within_a_file_is_only_a_warning(tmp_path):
+    reads = {d: read_rows(d) for d in DAYS}
+    reads[START] = pd.concat([reads[START], reads[START].head(50)], ignore_index=True)
+    reads[START]["_line_number"] = range(2, len(reads[START]) + 2)
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
+    result = gate.run_gate(wh, START, END, None)
+    assert result.passed, result.summary()
+    assert [r.name for r in result.warnings] == [
+        "expect_compound_columns_to_be_unique([DATA_ID, DATA_DATE, _export_date])"]
+    assert result.warnings[0].unexpected_count == 100
+
+
+def test_referential_integrity_is_a_ratio_with_a_threshold(tmp_path):
+    wh = build_warehouse(tmp_path / "one.duckdb")
+    with duckdb.connect(str(wh)) as con:  # 1 of 200 customers on an unknown area: 99.5 %
+        _area_and_customers(con, START, unknown_area=1)
+    result = gate.run_gate(wh, START, END, None)
+    assert result.passed, result.summary()
+    check = by_name(result, "reference_active_customers_on_a_known_area")
+    assert [d["matched_share"] for d in check.details] == [0.995, 0.995]  # as of each day
+
+    wh = build_warehouse(tmp_path / "many.duckdb")
+    with duckdb.connect(str(wh)) as con:  # 4 of 200: 98 % < 99 %
+        _area_and_customers(con, START, unknown_area=4)
+    result = gate.run_gate(wh, START, END, None)
+    assert [(r.table, r.name) for r in result.errors] == [
+        ("raw_marketing.C_CONS", "reference_active_customers_on_a_known_area")]
+    assert result.errors[0].unexpected_count == 2  # START and END (snapshot of START)
+    assert result.errors[0].sample_rows[0]["matched_rows"] == 196
+
+    settings = {**__import__("dagster_project.lib.audit_settings",
+                             fromlist=["load"]).load(), "ri_customer_area_min_share": "0.9"}
+    assert gate.run_gate(wh, START, END, None, settings=settings).passed
+
+
+def test_delta_record_after_its_export_day_fails(tmp_path):
+    wh = build_warehouse(tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(wh)) as con:
+        _insert(con, 'raw_collection."A_PAY_FLOW"', [
+            {"PAY_ID": f"P{i}", "CONS_NO": "C1",
+             "CHARGE_TIME": dt.datetime.combine(END, dt.time(23, 59))
+             + dt.timedelta(minutes=2 if i == 3 else 0),
+             "_export_date": END, "_source_file": "collection/A_PAY_FLOW/x.csv",
+             "_line_number": i + 2} for i in range(5)])
+    result = gate.run_gate(wh, START, END, None)
+    assert [(r.table, r.name) for r in result.errors] == [(
+        "raw_collection.A_PAY_FLOW", ("expect_column_pair_values_a_to_be_greater_than_b("
+        "_check_export_day_end >= CHARGE_TIME)"))]
+    assert result.errors[0].sample_rows[0]["PAY_ID"] == "P3"
+
+
+def test_batches_group_whole_days_up_to_the_row_bound(tmp_path, monkeypatch):
+    assert gate._day_groups([(1, 3), (2, 3), (3, 5), (4, 1)], 6) == [(1, 2), (3, 4)]
+    assert gate._day_groups([(1, 9), (2, 1)], 6) == [(1, 1), (2, 2)]  # a big day alone
+    assert gate._day_groups([], 6) == []
+    reads = {d: read_rows(d) for d in DAYS}
+    reads[START].loc[0, "DATA_ID"] = None  # found whatever the batching
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
+    seen = []
+    real = gate._GxValidator.validate
+
+    def spy(self, suite, df):
+        seen.append((suite.name, len(df)))
+        return real(self, suite, df)
+
+    monkeypatch.setattr(gate._GxValidator, "validate", spy)
+    for bound, sizes in ((N_READS, [N_READS, N_READS]), (10 * N_READS, [2 * N_READS])):
+        seen.clear()
+        monkeypatch.setattr(gate, "MAX_BATCH_ROWS", bound)
+        result = gate.run_gate(wh, START, END, None, metric_checks=[])
+        assert [n for s, n in seen if s == "raw_acquisition.E_MP_DAY_READ"] == sizes
+        failed = by_name(result, "expect_column_values_to_not_be_null(DATA_ID)",
+                         "raw_acquisition.E_MP_DAY_READ")
+        assert (failed.success, failed.unexpected_count, failed.element_count) == (
+            False, 1, 2 * N_READS)
+
+
+# ------------------------------------------------------------------- audit marts
+
+
+def test_finding_without_evidence_or_with_unknown_code_fails(tmp_path):
+    history = history_rows()
+    history.loc[13, "evidence"] = "  "  # rows 10.. are START (in the window)
+    history.loc[14, "problem_code"] = "Z99"
+    plist = problem_list_rows()
+    plist.loc[1, "evidence"] = None
+    wh = build_warehouse(tmp_path / "warehouse.duckdb",
+                         marts={"problem_history": history, "area_problem_list": plist})
+    result = gate.run_gate(wh, START, END, None)
+    errors = {(r.table, r.name): r for r in result.errors}
+    assert set(errors) == {
+        ("marts.problem_history", "expect_column_values_to_match_regex(evidence)"),
+        ("marts.problem_history", "problem_codes_known_problem_history"),
+        ("marts.area_problem_list", "expect_column_values_to_not_be_null(evidence)"),
+    }, result.summary()
+    unknown = errors[("marts.problem_history", "problem_codes_known_problem_history")]
+    assert [r["problem_code"] for r in unknown.sample_rows] == ["Z99"]
+
+
+def test_duplicated_open_finding_fails(tmp_path):
+    plist = problem_list_rows()
+    plist = pd.concat([plist, plist.head(1)], ignore_index=True)
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", marts={"area_problem_list": plist})
+    result = gate.run_gate(wh, START, END, None)
+    assert [(r.table, r.name) for r in result.errors] == [
+        ("marts.area_problem_list", "expect_column_values_to_be_unique(finding_key)")]
+
+
+def test_kpi_rate_must_be_a_share_and_equal_its_ratio(tmp_path):
+    kpis = kpi_rows()
+    kpis.loc[7, "area_mapping_rate"] = 0.6  # 1 / 2 is 0.5
+    kpis.loc[8, ["mapped_area_count", "area_mapping_rate"]] = [3, 1.5]  # 3 of 2
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", marts={"unit_kpis": kpis})
+    result = gate.run_gate(wh, START, END, None)
+    names = {r.name for r in result.errors if r.table == "marts.unit_kpis"}
+    assert names == {
+        "expect_column_values_to_be_between(_check_area_mapping_rate_minus_ratio, 0, 1e-09)",
+        "expect_column_values_to_be_between(area_mapping_rate, 0, 1)",
+        ("expect_column_pair_values_a_to_be_greater_than_b("
+        "in_service_area_count >= mapped_area_count)"),
+    }, result.summary()
+    assert all(r.table == "marts.unit_kpis" for r in result.errors)
+
+
+def test_mart_row_counts_within_tolerance_of_the_previous_day(tmp_path):
+    kpis = kpi_rows()
+    kpis = kpis[~((kpis.data_date == END) & (kpis.org_no >= "ORG2"))]  # 2 of 6 left
+    history = history_rows()
+    history = history[~((history.detected_date == START) & (history.finding_key < "L01|6"))]
+    wh = build_warehouse(tmp_path / "warehouse.duckdb",
+                         marts={"unit_kpis": kpis, "problem_history": history})
+    result = gate.run_gate(wh, START, END, None, table_suites=[])
+    failed = {r.name: [row["day"] for row in r.sample_rows] for r in result.errors}
+    # history: 10 -> 3 on START (-70 %) -> 10 on END (+233 %); KPIs: 6 -> 2 on END
+    assert failed == {"row_count_vs_previous_day_unit_kpis": ["2024-03-03"],
+                      "row_count_vs_previous_day_problem_history": ["2024-03-02",
+                                                                    "2024-03-03"]}
+
+
+def test_catalogue_and_settings_marts(tmp_path):
+    codes = pd.concat([CODES, CODES.tail(1).assign(severity="urgent")], ignore_index=True)
+    settings = settings_rows()
+    settings = settings[settings.setting_name != "quarantine_max_share"]
+    wh = build_warehouse(tmp_path / "warehouse.duckdb",
+                         marts={"dim_problem_code": codes, "audit_settings": settings})
+    result = gate.run_gate(wh, START, END, None)
+    assert {(r.table, r.name.split("(")[0]) for r in result.errors} == {
+        ("marts.dim_problem_code", "expect_column_values_to_be_unique"),
+        ("marts.dim_problem_code", "expect_column_values_to_be_in_set"),
+        ("marts.audit_settings", "expect_column_distinct_values_to_contain_set"),
+    }, result.summary()

@@ -21,7 +21,31 @@ from dagster_project.generator import PRESETS, generate
 from dagster_project.lib import audit_settings
 from dagster_project.lib.landing_contract import DEFAULT_ENCODINGS, TABLES, TABLES_BY_NAME
 
-CODES = "L01 L02 L03 A01 A02 A03 A04 A05 A06 A07 A08 A09 M01 M02 M03 M04 M05 M06 M07 T01 B01 B02 E01".split()
+CODES = [
+    "L01",
+    "L02",
+    "L03",
+    "A01",
+    "A02",
+    "A03",
+    "A04",
+    "A05",
+    "A06",
+    "A07",
+    "A08",
+    "A09",
+    "M01",
+    "M02",
+    "M03",
+    "M04",
+    "M05",
+    "M06",
+    "M07",
+    "T01",
+    "B01",
+    "B02",
+    "E01",
+]
 PRESET = "mini"
 
 
@@ -38,7 +62,9 @@ def _raw(path: Path) -> bytes:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def read_table(landing: Path, table: str) -> pd.DataFrame:
@@ -51,12 +77,24 @@ def read_table(landing: Path, table: str) -> pd.DataFrame:
         df["_day"] = p.name[:10]
         df["_line"] = np.arange(len(df))
         frames.append(df)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=t.column_names + ["_day", "_line"])
+    return (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=t.column_names + ["_day", "_line"])
+    )
 
 
 def test_presets():
-    assert PRESETS["tiny"].n_areas == 30 and PRESETS["tiny"].n_customers == 3000 and PRESETS["tiny"].days == 14
-    assert PRESETS["demo"].n_areas == 1000 and PRESETS["demo"].n_customers == 100_000 and PRESETS["demo"].days == 62
+    assert (
+        PRESETS["tiny"].n_areas == 30
+        and PRESETS["tiny"].n_customers == 3000
+        and PRESETS["tiny"].days == 14
+    )
+    assert (
+        PRESETS["demo"].n_areas == 1000
+        and PRESETS["demo"].n_customers == 100_000
+        and PRESETS["demo"].days == 62
+    )
 
 
 def test_deterministic(out, tmp_path):
@@ -117,11 +155,15 @@ def test_truth_consistent(out):
     assert np.allclose(c["loss_kwh"], c["supply_kwh"] - c["sales_kwh"], atol=1e-6)
     assert np.allclose(c["loss_rate"], c["loss_kwh"] / c["supply_kwh"], rtol=1e-9)
     assert (c["supply_kwh"] > 0).all()
-    exp = np.where(c["loss_rate"] < lo, "negative", np.where(c["loss_rate"] > hi, "high", "qualified"))
+    exp = np.where(
+        c["loss_rate"] < lo, "negative", np.where(c["loss_rate"] > hi, "high", "qualified")
+    )
     assert (exp == c["loss_status"]).all()
     u = t[t["loss_status"] == "uncomputable"]
     assert u["loss_rate"].isna().all() and (u["uncomputable_reason"].fillna("") != "").all()
-    assert (t["loss_status"] == "qualified").mean() > 0.3  # mini is dense with anomalies; tiny/demo are mostly qualified
+    assert (
+        t["loss_status"] == "qualified"
+    ).mean() > 0.3  # mini is dense with anomalies; tiny/demo are mostly qualified
     assert set(t["loss_status"]) == {"qualified", "high", "negative", "uncomputable"}
 
 
@@ -138,14 +180,22 @@ def test_truth_recomputed_from_landing(out):
     roll_share = float(s["rollover_min_previous_share"])
     hours = float(s["plausible_hours_per_day"])
     reads = read_table(landing, "E_MP_DAY_READ")
-    reads = reads.sort_values(["_day", "COL_TIME", "_line"]).drop_duplicates(["DATA_ID", "DATA_DATE"], keep="last")
+    reads = reads.sort_values(["_day", "COL_TIME", "_line"]).drop_duplicates(
+        ["DATA_ID", "DATA_DATE"], keep="last"
+    )
     reads = reads.set_index(["DATA_ID", "DATA_DATE"])
-    chg = read_table(landing, "C_METER_CHG").drop_duplicates("CHG_ID", keep="last").set_index(["MP_ID", "CHG_DATE"])
+    chg = (
+        read_table(landing, "C_METER_CHG")
+        .drop_duplicates("CHG_ID", keep="last")
+        .set_index(["MP_ID", "CHG_DATE"])
+    )
     tabs = {t: read_table(landing, t) for t in ("C_MP", "C_METER", "E_DATA_MP", "C_CONS", "G_TG")}
     truth = pd.read_csv(out / "truth" / "area_daily_loss.csv", dtype={"tg_id": str, "org_no": str})
     days = sorted(truth["data_date"].unique())
     checked = 0
-    for day in [days[0], days[len(days) // 2], days[-1]] + list(chg.index.get_level_values(1).unique()):
+    for day in [days[0], days[len(days) // 2], days[-1]] + list(
+        chg.index.get_level_values(1).unique()
+    ):
         prev = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
         st = {t: _asof(df, day) for t, df in tabs.items()}
         mp = st["C_MP"][st["C_MP"]["STATUS_CODE"] == "1"]
@@ -154,7 +204,7 @@ def test_truth_recomputed_from_landing(out):
         cons = st["C_CONS"].set_index("CONS_NO")
         tg = st["G_TG"].set_index("TG_ID")
 
-        def energy(mp_id, cap):
+        def energy(mp_id, cap, day=day, prev=prev, ed=ed, met=met):
             """(forward, reverse) energy in kWh or None if not computable."""
             if mp_id not in ed.index or mp_id not in met.index:
                 return None
@@ -169,7 +219,9 @@ def test_truth_recomputed_from_landing(out):
             full = 10.0 ** int(met.at[mp_id, "DIGITS"])
             if (mp_id, day) in chg.index:
                 c = chg.loc[(mp_id, day)]
-                e = (float(c["OLD_END_READ"]) - a) * float(c["OLD_T_FACTOR"]) + (b - float(c["NEW_START_READ"])) * float(c["NEW_T_FACTOR"])
+                e = (float(c["OLD_END_READ"]) - a) * float(c["OLD_T_FACTOR"]) + (
+                    b - float(c["NEW_START_READ"])
+                ) * float(c["NEW_T_FACTOR"])
             elif b >= a:
                 e = (b - a) * f
             elif a >= roll_share * full and (b + full - a) * f <= cap * hours:
@@ -198,7 +250,10 @@ def test_truth_recomputed_from_landing(out):
                 sales += e[0]
                 if gen:
                     supply += e[1]
-            assert row["meter_count"] == len(settle) and row["meter_read_count"] == n_read, (tg_id, day)
+            assert row["meter_count"] == len(settle) and row["meter_read_count"] == n_read, (
+                tg_id,
+                day,
+            )
             if ce is None:
                 assert row["loss_status"] == "uncomputable", (tg_id, day)
                 continue

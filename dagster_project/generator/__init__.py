@@ -12,4 +12,4 @@ from __future__ import annotations
 from .core import generate
 from .presets import PRESETS
 
-__all__ = ["generate", "PRESETS"]
+__all__ = ["PRESETS", "generate"]

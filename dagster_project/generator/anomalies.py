@@ -37,7 +37,11 @@ def _fix_day(s: Sim, k: int) -> int | None:
 
 def _other_area(s: Sim, a: int) -> int:
     w = s.w
-    same = [b for b in range(w.NA) if b != a and w.area_station[b] == w.area_station[a] and not w.area_hv[b]]
+    same = [
+        b
+        for b in range(w.NA)
+        if b != a and w.area_station[b] == w.area_station[a] and not w.area_hv[b]
+    ]
     if not same:
         same = [b for b in range(w.NA) if b != a and not w.area_hv[b]]
     return int(w.rng.choice(same))
@@ -58,7 +62,12 @@ def inject(s: Sim) -> np.ndarray:
         d0 = 0 if k % 2 == 0 else max(1, n // 2)
         u = rng.uniform(0.15, 0.3)
         s.extra_load[a, d0:] = u * _area_load(s, a)
-        note(s, "L01", f"unmetered load (illegal connection) of {u:.0%} of the area's consumption from {w.ds(d0)}", tg=a)
+        note(
+            s,
+            "L01",
+            f"unmetered load (illegal connection) of {u:.0%} of the area's consumption from {w.ds(d0)}",
+            tg=a,
+        )
     # ------------------------------------------------------------ L02 check meter multiplier error in marketing (A05)
     for k, a in enumerate(pick_areas(s, max(2, kl // 2), min_size=40)):
         true_f = int(s.check_factor_true[a])
@@ -68,18 +77,45 @@ def inject(s: Sim) -> np.ndarray:
         fix = _fix_day(s, k) if k % 2 == 0 else None
         if fix:
             s.arc.upd(fix, "C_METER", key, T_FACTOR=str(true_f))
-        desc = f"check meter multiplier {wrong} in marketing, {true_f} on site and in acquisition" + (f"; corrected {w.ds(fix)}" if fix else "")
+        desc = (
+            f"check meter multiplier {wrong} in marketing, {true_f} on site and in acquisition"
+            + (f"; corrected {w.ds(fix)}" if fix else "")
+        )
         note(s, "L02", desc, tg=a)
-        s.plan.append({"code": "A05", "tg": w.tg_id[a], "cons": "T" + w.tg_no[a], "app": "", "desc": desc, "i": None, "a": a})
+        s.plan.append(
+            {
+                "code": "A05",
+                "tg": w.tg_id[a],
+                "cons": "T" + w.tg_no[a],
+                "app": "",
+                "desc": desc,
+                "i": None,
+                "a": a,
+            }
+        )
     # ------------------------------------------------------------ L02 unrecorded PV (GEN_FLAG 0 but exporting)
-    for a in pick_areas(s, max(2, kl // 2), min_size=40):
-        c = [i for i in np.flatnonzero((w.cust_area == a) & (np.arange(w.NC) < w.N0) & ~w.pv & (w.digits == 6)) if i not in s.used]
+    for a in pick_areas(s, max(1, kl // 2 - 1), min_size=40):
+        c = [
+            i
+            for i in np.flatnonzero(
+                (w.cust_area == a) & (np.arange(w.NC) < w.N0) & ~w.pv & (w.digits == 6)
+            )
+            if i not in s.used
+        ]
         com = [i for i in c if w.kind[i] == COM]
         i = int((com or c)[0])
         s.used.add(i)
         x = 0.22 * _area_load(s, a)
-        s.rap_inc[i] = np.maximum(1, np.rint(x * rng.uniform(0.8, 1.0, n) / s.factor[i])).astype(np.int64)
-        note(s, "L02", f"customer {w.cons_no[i]} exports PV energy (~{x / H:.0f} kWh/day) but GEN_FLAG is 0", tg=a, cons=i)
+        s.rap_inc[i] = np.maximum(1, np.rint(x * rng.uniform(0.8, 1.0, n) / s.factor[i])).astype(
+            np.int64
+        )
+        note(
+            s,
+            "L02",
+            f"customer {w.cons_no[i]} exports PV energy (~{x / H:.0f} kWh/day) but GEN_FLAG is 0",
+            tg=a,
+            cons=i,
+        )
     # ------------------------------------------------------------ L03 check meter acquisition failure
     for k, a in enumerate(pick_areas(s, max(2, kl // 2))):
         d = int(rng.integers(1, n - 1))
@@ -93,14 +129,43 @@ def inject(s: Sim) -> np.ndarray:
         d = min(d, n - ln)
         if d == 1:
             d = 2
-        members = np.flatnonzero((s.phys_area[:, d] == a))
+        members = np.flatnonzero(s.phys_area[:, d] == a)
+        # meters installed just before or during the outage are read (no M01 on a brand-new MP)
+        members = members[w.birth[members] < d - 2]
+        # no random lost read right before or after (it would make a 3-day gap)
+        s.fail[members, max(0, d - 2) : d] = False
+        s.fail[members, d + ln : d + ln + 2] = False
         s.fail[members, d : d + ln] = True
         s.fail[w.NC + a, d : d + ln] = True
-        s.events.append({"day": d, "mp": None, "area": a, "code": "ERC14", "desc": "终端停电(集中器掉线)", "close": d + ln - 1})
-        note(s, "L03", f"terminal down {w.ds(d)} for {ln} days: no reading of any meter of the area", tg=a)
+        s.events.append(
+            {
+                "day": d,
+                "mp": None,
+                "area": a,
+                "code": "ERC14",
+                "desc": "终端停电(集中器掉线)",
+                "close": d + ln - 1,
+            }
+        )
+        note(
+            s,
+            "L03",
+            f"terminal down {w.ds(d)} for {ln} days: no reading of any meter of the area",
+            tg=a,
+        )
         if ln >= 3:
             for i in members:
-                s.plan.append({"code": "M01", "tg": w.tg_id[a], "cons": w.cons_no[i], "app": "", "desc": "terminal down 3 days (mass acquisition failure)", "i": int(i), "a": a})
+                s.plan.append(
+                    {
+                        "code": "M01",
+                        "tg": w.tg_id[a],
+                        "cons": w.cons_no[i],
+                        "app": "",
+                        "desc": "terminal down 3 days (mass acquisition failure)",
+                        "i": int(i),
+                        "a": a,
+                    }
+                )
     # ------------------------------------------------------------ A01
     for k, i in enumerate(pick(s, K, kinds=(RES, COM))):
         a = w.cust_area[i]
@@ -115,21 +180,44 @@ def inject(s: Sim) -> np.ndarray:
             _base_set(s, "E_DATA_MP", w.data_id[i], TG_ID=w.tg_id[b])
             what = "acquisition archive has another area"
         note(s, "A01", what + (f"; corrected {w.ds(fix)}" if fix else ""), tg=a, cons=i)
-    for k, i in enumerate(pick(s, max(2, K // 2), kinds=(COM,), min_mu=60)):
+    for k, i in enumerate(pick(s, max(1, K // 2 - 1), kinds=(COM,), min_mu=60)):
         a = int(w.cust_area[i])
         b = pick_areas(s, 1, min_size=0)
         b = b[0] if b else _other_area(s, a)
         d = 0 if k % 2 == 0 else (mid_snaps(w) or [0])[0]
         if d == 0:
-            _base_set(s, "C_CONS", w.cons_no[i], TG_ID=w.tg_id[b], ORG_NO=w.station_no[w.area_station[b]])
+            _base_set(
+                s, "C_CONS", w.cons_no[i], TG_ID=w.tg_id[b], ORG_NO=w.station_no[w.area_station[b]]
+            )
             _base_set(s, "C_MP", w.mp_id[i], TG_ID=w.tg_id[b])
         else:
-            s.arc.upd(d, "C_CONS", w.cons_no[i], TG_ID=w.tg_id[b], ORG_NO=w.station_no[w.area_station[b]])
+            s.arc.upd(
+                d, "C_CONS", w.cons_no[i], TG_ID=w.tg_id[b], ORG_NO=w.station_no[w.area_station[b]]
+            )
             s.arc.upd(d, "C_MP", w.mp_id[i], TG_ID=w.tg_id[b])
-        s.plan.append({"code": "A01", "tg": w.tg_id[b], "cons": w.cons_no[i], "app": "", "i": i, "a": b,
-                       "desc": f"marketing moved the customer to area {w.tg_id[b]} on {w.ds(d)}; still connected to {w.tg_id[a]} (GIS, acquisition, on site)"})
-        note(s, "L01", f"customer {w.cons_no[i]} is supplied here but billed in area {w.tg_id[b]} (wrong 户变关系 in marketing)", tg=a)
-        note(s, "L02", f"customer {w.cons_no[i]} of area {w.tg_id[a]} counted in this area's sales (wrong 户变关系 in marketing)", tg=b)
+        s.plan.append(
+            {
+                "code": "A01",
+                "tg": w.tg_id[b],
+                "cons": w.cons_no[i],
+                "app": "",
+                "i": i,
+                "a": b,
+                "desc": f"marketing moved the customer to area {w.tg_id[b]} on {w.ds(d)}; still connected to {w.tg_id[a]} (GIS, acquisition, on site)",
+            }
+        )
+        note(
+            s,
+            "L01",
+            f"customer {w.cons_no[i]} is supplied here but billed in area {w.tg_id[b]} (wrong 户变关系 in marketing)",
+            tg=a,
+        )
+        note(
+            s,
+            "L02",
+            f"customer {w.cons_no[i]} of area {w.tg_id[a]} counted in this area's sales (wrong 户变关系 in marketing)",
+            tg=b,
+        )
     # ------------------------------------------------------------ A02
     for k, a in enumerate(pick_areas(s, K)):
         if k % 2 == 0:
@@ -137,7 +225,13 @@ def inject(s: Sim) -> np.ndarray:
             fix = _fix_day(s, k) if k % 4 == 0 else None
             if fix:
                 s.arc.ins(fix, "ST_TQ_BYQ", {"PMS_BYQ_BS": w.byq_id[a], "YX_TQ_BS": w.tg_id[a]})
-            note(s, "A02", "no PMS transformer mapped to the area (ST_TQ_BYQ)" + (f"; mapped {w.ds(fix)}" if fix else ""), tg=a)
+            note(
+                s,
+                "A02",
+                "no PMS transformer mapped to the area (ST_TQ_BYQ)"
+                + (f"; mapped {w.ds(fix)}" if fix else ""),
+                tg=a,
+            )
         else:
             _base_set(s, "T_SB_ZNYC_PDBYQ", w.byq_id[a], YXZT="30")
             note(s, "A02", "the area's PMS transformer is retired (YXZT 30)", tg=a)
@@ -149,7 +243,12 @@ def inject(s: Sim) -> np.ndarray:
         fix = _fix_day(s, k) if k % 2 == 0 else None
         if fix:
             s.arc.upd(fix, "G_TG", w.tg_id[a], TG_CAP=str(cap))
-        note(s, "A03", f"G_TG.TG_CAP {wrong} vs PMS EDRL {cap}" + (f"; corrected {w.ds(fix)}" if fix else ""), tg=a)
+        note(
+            s,
+            "A03",
+            f"G_TG.TG_CAP {wrong} vs PMS EDRL {cap}" + (f"; corrected {w.ds(fix)}" if fix else ""),
+            tg=a,
+        )
     # ------------------------------------------------------------ A04
     for k, i in enumerate(pick(s, K, kinds=(RES, COM))):
         wrong = w.asset_no[i][:-4] + f"{(int(w.asset_no[i][-4:]) + 5000) % 10000:04d}"
@@ -157,9 +256,18 @@ def inject(s: Sim) -> np.ndarray:
         fix = _fix_day(s, k) if k % 2 == 0 else None
         if fix:
             s.arc.upd(fix, "E_DATA_MP", w.data_id[i], ASSET_NO=w.asset_no[i])
-        note(s, "A04", f"acquisition asset no {wrong} vs marketing {w.asset_no[i]}" + (f"; corrected {w.ds(fix)}" if fix else ""), tg=w.cust_area[i], cons=i)
+        note(
+            s,
+            "A04",
+            f"acquisition asset no {wrong} vs marketing {w.asset_no[i]}"
+            + (f"; corrected {w.ds(fix)}" if fix else ""),
+            tg=w.cust_area[i],
+            cons=i,
+        )
     # ------------------------------------------------------------ A05 (customer meters)
-    cands = [i for i in np.flatnonzero((w.kind == COM) & (w.factor0 > 1)) if i not in s.used and i < w.N0]
+    cands = [
+        i for i in np.flatnonzero((w.kind == COM) & (w.factor0 > 1)) if i not in s.used and i < w.N0
+    ]
     for k, i in enumerate(list(rng.permutation(cands))[:K]):
         i = int(i)
         s.used.add(i)
@@ -168,7 +276,14 @@ def inject(s: Sim) -> np.ndarray:
         fix = _fix_day(s, k) if k % 2 == 0 else None
         if fix:
             s.arc.upd(fix, "E_DATA_MP", w.data_id[i], T_FACTOR=str(w.factor0[i]))
-        note(s, "A05", f"acquisition multiplier {wrong} vs marketing {w.factor0[i]}" + (f"; corrected {w.ds(fix)}" if fix else ""), tg=w.cust_area[i], cons=i)
+        note(
+            s,
+            "A05",
+            f"acquisition multiplier {wrong} vs marketing {w.factor0[i]}"
+            + (f"; corrected {w.ds(fix)}" if fix else ""),
+            tg=w.cust_area[i],
+            cons=i,
+        )
     # ------------------------------------------------------------ A06 (implies M01)
     for k, i in enumerate(pick(s, K)):
         _base_drop(s, "E_DATA_MP", [w.data_id[i]])
@@ -177,7 +292,14 @@ def inject(s: Sim) -> np.ndarray:
         s.has_edata[i, :end] = False
         if fix:
             s.arc.ins(fix, "E_DATA_MP", edata_rows(w, i).iloc[0].to_dict())
-        note(s, "A06", "settlement metering point without acquisition record" + (f"; created {w.ds(fix)}" if fix else ""), tg=w.cust_area[i], cons=i)
+        note(
+            s,
+            "A06",
+            "settlement metering point without acquisition record"
+            + (f"; created {w.ds(fix)}" if fix else ""),
+            tg=w.cust_area[i],
+            cons=i,
+        )
     # ------------------------------------------------------------ A07
     bad = ["", "1391234567", "12812345678", "0571-8765432", "1381234567a"]
     fixn = 0
@@ -191,7 +313,13 @@ def inject(s: Sim) -> np.ndarray:
             good = f"{MOBILE_FIX_PREFIX}{fixn:08d}"
             for mode in ("01", "02"):
                 s.arc.upd(fix, "C_CONTACT", f"{w.cons_no[i]}|{mode}", MOBILE=good)
-        note(s, "A07", f"mobile {m!r} invalid" + (f"; corrected {w.ds(fix)}" if fix else ""), tg=w.cust_area[i], cons=i)
+        note(
+            s,
+            "A07",
+            f"mobile {m!r} invalid" + (f"; corrected {w.ds(fix)}" if fix else ""),
+            tg=w.cust_area[i],
+            cons=i,
+        )
     group = pick(s, 6, spread=False)
     shared = w.mobile1[group[0]]
     for i in group:
@@ -199,7 +327,11 @@ def inject(s: Sim) -> np.ndarray:
             _base_set(s, "C_CONTACT", f"{w.cons_no[i]}|{mode}", MOBILE=shared)
         note(s, "A07", f"mobile {shared} shared by 6 customers", tg=w.cust_area[i], cons=i)
     # ------------------------------------------------------------ A08
-    hv = [int(i) for i in rng.permutation(np.flatnonzero((w.kind == HV) & (np.arange(w.NC) < w.N0))) if i not in s.used]
+    hv = [
+        int(i)
+        for i in rng.permutation(np.flatnonzero((w.kind == HV) & (np.arange(w.NC) < w.N0)))
+        if i not in s.used
+    ]
     ct = s.arc.base["C_CONTRACT"]
     for k, i in enumerate(hv[:K]):
         s.used.add(i)
@@ -212,14 +344,39 @@ def inject(s: Sim) -> np.ndarray:
         elif k % 3 == 1:
             x = int(rng.integers(1, max(2, n - 2)))
             _base_set(s, "C_CONTRACT", newest, INVALID_DATE=w.ds(x))
-            note(s, "A08", f"contract expires {w.ds(x)} and is not renewed", tg=w.cust_area[i], cons=i)
+            note(
+                s,
+                "A08",
+                f"contract expires {w.ds(x)} and is not renewed",
+                tg=w.cust_area[i],
+                cons=i,
+            )
         else:
-            _base_set(s, "C_CONTRACT", newest, INVALID_DATE=(w.start - dt.timedelta(days=20)).isoformat())
+            _base_set(
+                s, "C_CONTRACT", newest, INVALID_DATE=(w.start - dt.timedelta(days=20)).isoformat()
+            )
             fix = _fix_day(s, k)
             if fix:
-                s.arc.ins(fix, "C_CONTRACT", {"AGRT_NO": f"HT{i + 1:08d}03", "CONS_NO": w.cons_no[i], "SIGN_DATE": w.ds(fix - 1),
-                                              "VALID_DATE": w.ds(fix - 1), "INVALID_DATE": w.date(fix - 1).replace(year=w.date(fix).year + 5).isoformat()})
-            note(s, "A08", "contract expired before the window" + (f"; renewed {w.ds(fix)}" if fix else ""), tg=w.cust_area[i], cons=i)
+                s.arc.ins(
+                    fix,
+                    "C_CONTRACT",
+                    {
+                        "AGRT_NO": f"HT{i + 1:08d}03",
+                        "CONS_NO": w.cons_no[i],
+                        "SIGN_DATE": w.ds(fix - 1),
+                        "VALID_DATE": w.ds(fix - 1),
+                        "INVALID_DATE": w.date(fix - 1)
+                        .replace(year=w.date(fix).year + 5)
+                        .isoformat(),
+                    },
+                )
+            note(
+                s,
+                "A08",
+                "contract expired before the window" + (f"; renewed {w.ds(fix)}" if fix else ""),
+                tg=w.cust_area[i],
+                cons=i,
+            )
     # ------------------------------------------------------------ A09
     for k, i in enumerate(pick(s, K, kinds=(RES, COM, AGR))):
         wrong = {RES: "0201", COM: "0101", AGR: "0201"}[int(w.kind[i])]
@@ -227,7 +384,14 @@ def inject(s: Sim) -> np.ndarray:
         fix = _fix_day(s, k) if k % 2 == 0 else None
         if fix:
             s.arc.upd(fix, "C_CONS", w.cons_no[i], PRC_CODE=w.prc[i])
-        note(s, "A09", f"price code {wrong} of another 用电类别 (customer {w.elec_type[i]})" + (f"; corrected {w.ds(fix)}" if fix else ""), tg=w.cust_area[i], cons=i)
+        note(
+            s,
+            "A09",
+            f"price code {wrong} of another 用电类别 (customer {w.elec_type[i]})"
+            + (f"; corrected {w.ds(fix)}" if fix else ""),
+            tg=w.cust_area[i],
+            cons=i,
+        )
     # ------------------------------------------------------------ M01
     for k, i in enumerate(pick(s, K)):
         ln = 3 + k % 3
@@ -254,26 +418,51 @@ def inject(s: Sim) -> np.ndarray:
         extra = int(np.ceil(w.cap[i] * 24 * H * 2.5 / s.factor[i, x]))
         flying[i, x : x + 2] = extra
         event(s, x, i, "ERC29", "电能表飞走", close_after=1)
-        note(s, "M04", f"meter runs away {w.ds(x)} (+{extra / H:.0f} kWh/day for 2 days), ERC29", tg=w.cust_area[i], cons=i)
+        note(
+            s,
+            "M04",
+            f"meter runs away {w.ds(x)} (+{extra / H:.0f} kWh/day for 2 days), ERC29",
+            tg=w.cust_area[i],
+            cons=i,
+        )
     s.inc += flying
     # ------------------------------------------------------------ M05
     for k, i in enumerate(pick(s, K)):
         x = int(rng.integers(1, n - 1))
         ln = 1 + k % 3
         s.tariff_err.append((i, x, min(n, x + ln)))
-        note(s, "M05", f"tariff registers do not add up {w.ds(x)} ({ln} day(s))", tg=w.cust_area[i], cons=i)
+        note(
+            s,
+            "M05",
+            f"tariff registers do not add up {w.ds(x)} ({ln} day(s))",
+            tg=w.cust_area[i],
+            cons=i,
+        )
     # ------------------------------------------------------------ M06
     if n >= 19:
         for k, i in enumerate(pick(s, K, min_mu=5)):
             j = int(rng.integers(15, n - 3))
             f = 5.0 if k % 2 == 0 else 0.12
             s.inc[i, j : j + 6] = np.maximum(1, np.rint(s.inc[i, j : j + 6] * f)).astype(np.int64)
-            note(s, "M06", f"consumption x{f} from {w.ds(j)} for up to 6 days", tg=w.cust_area[i], cons=i)
+            note(
+                s,
+                "M06",
+                f"consumption x{f} from {w.ds(j)} for up to 6 days",
+                tg=w.cust_area[i],
+                cons=i,
+            )
     # ------------------------------------------------------------ M07
     for k, i in enumerate(pick(s, K)):
         code = ["ERC12", "ERC27", "ERC30"][k % 3]
         x = int(rng.integers(2, n))
-        event(s, x, i, code, {"ERC12": "电能表时间超差", "ERC27": "电能表示度下降", "ERC30": "电能表停走"}[code], close_after=None if k % 2 else 0)
+        event(
+            s,
+            x,
+            i,
+            code,
+            {"ERC12": "电能表时间超差", "ERC27": "电能表示度下降", "ERC30": "电能表停走"}[code],
+            close_after=None if k % 2 else 0,
+        )
         note(s, "M07", f"event {code} on {w.ds(x)}", tg=w.cust_area[i], cons=i)
     # ------------------------------------------------------------ T01 (theft; implies M06, often L01)
     if n >= 23:
@@ -283,8 +472,26 @@ def inject(s: Sim) -> np.ndarray:
             old = s.inc[i, e + 1 :].copy()
             s.inc[i, e + 1 :] = np.maximum(1, np.rint(old * 0.25)).astype(np.int64)
             theft_extra[i, e + 1 :] = (old - s.inc[i, e + 1 :]) * s.factor[i, e + 1 :]
-            event(s, e, i, code, {"ERC37": "电能表开表盖", "ERC38": "电能表开端钮盒", "ERC9": "电流回路异常", "ERC10": "电压回路异常"}[code], close_after=0)
-            note(s, "T01", f"{code} on {w.ds(e)} then metered consumption down to 25% (bypass)", tg=w.cust_area[i], cons=i)
+            event(
+                s,
+                e,
+                i,
+                code,
+                {
+                    "ERC37": "电能表开表盖",
+                    "ERC38": "电能表开端钮盒",
+                    "ERC9": "电流回路异常",
+                    "ERC10": "电压回路异常",
+                }[code],
+                close_after=0,
+            )
+            note(
+                s,
+                "T01",
+                f"{code} on {w.ds(e)} then metered consumption down to 25% (bypass)",
+                tg=w.cust_area[i],
+                cons=i,
+            )
     # decoys: cover-open events without any drop (must NOT be T01)
     for i in pick(s, 2):
         event(s, int(rng.integers(2, n)), i, "ERC37", "电能表开表盖(现场校验)", close_after=0)
@@ -307,7 +514,31 @@ def inject_apps(s: Sim) -> None:
         versions = [(0, _app_row(w, no, bt, "01", st, apply_d, cons=cons, upto=0))]
         fix = s.w.snap_days[-1] if (k % 3 == 0 and len(s.w.snap_days) > 2) else None
         if fix:
-            versions.append((fix, _app_row(w, no, bt, "02", st, apply_d, done_day=fix - 1, cons=cons if bt == "111" else None)))
+            versions.append(
+                (
+                    fix,
+                    _app_row(
+                        w,
+                        no,
+                        bt,
+                        "02",
+                        st,
+                        apply_d,
+                        done_day=fix - 1,
+                        cons=cons if bt == "111" else None,
+                    ),
+                )
+            )
         s.apps.append(versions)
-        s.plan.append({"code": "E01", "tg": w.tg_id[w.cust_area[i]] if cons is not None else "", "cons": "", "app": no, "i": None, "a": None,
-                       "desc": f"{bt} application since {w.ds(apply_d)} still in flight" + (f"; completed {w.ds(fix - 1)}" if fix else "")})
+        s.plan.append(
+            {
+                "code": "E01",
+                "tg": w.tg_id[w.cust_area[i]] if cons is not None else "",
+                "cons": "",
+                "app": no,
+                "i": None,
+                "a": None,
+                "desc": f"{bt} application since {w.ds(apply_d)} still in flight"
+                + (f"; completed {w.ds(fix - 1)}" if fix else ""),
+            }
+        )

@@ -84,7 +84,9 @@ class Archive:
 
 def _concat(table: str, df: pd.DataFrame, rows: list) -> pd.DataFrame:
     cols = TABLES_BY_NAME[table].column_names
-    new = pd.DataFrame([{c: r.get(c, "") for c in cols} for _, r in rows], columns=cols).astype(object)
+    new = pd.DataFrame([{c: r.get(c, "") for c in cols} for _, r in rows], columns=cols).astype(
+        object
+    )
     new.index = pd.Index([k for k, _ in rows], dtype=object, name="_k")
     out = pd.concat([df, new])
     if out.index.has_duplicates:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .scenario import H, Sim, pick
-from .world import PRICE_OF, RES
+from .world import PRICE_OF
 
 
 def _ym(d: dt.date) -> str:
@@ -43,7 +43,9 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
     pool_late = rng.random(npool) < 0.05
     pool_dep = rng.integers(0, 2, npool)
     pool_arr = rng.integers(0, 2, npool)
-    pool_mode = np.array(["01", "02", "03", "04"], dtype=object)[rng.choice(4, npool, p=[0.2, 0.05, 0.35, 0.4])]
+    pool_mode = np.array(["01", "02", "03", "04"], dtype=object)[
+        rng.choice(4, npool, p=[0.2, 0.05, 0.35, 0.4])
+    ]
     day0 = dt.datetime.combine(w.start, dt.time())
 
     def payment(day, row, amount_c, paid_c):
@@ -53,9 +55,19 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
         late = 2 if pool_late[k] else 0
         dep = charge.date() + dt.timedelta(days=int(pool_dep[k]) + late)
         arr = dep + dt.timedelta(days=int(pool_arr[k]) + late)
-        pay.append({"PAY_ID": f"P{pay_no[0]:010d}", "CONS_NO": row["CONS_NO"], "RCVBL_ID": row["RCVBL_ID"], "PAY_AMT": amount_c / 100,
-                    "PAY_MODE": pool_mode[k], "CHARGE_TIME": charge.strftime("%Y-%m-%d %H:%M:%S"),
-                    "DEPOSIT_DATE": dep.isoformat(), "ARRIVE_DATE": arr.isoformat(), "file_day": day})
+        pay.append(
+            {
+                "PAY_ID": f"P{pay_no[0]:010d}",
+                "CONS_NO": row["CONS_NO"],
+                "RCVBL_ID": row["RCVBL_ID"],
+                "PAY_AMT": amount_c / 100,
+                "PAY_MODE": pool_mode[k],
+                "CHARGE_TIME": charge.strftime("%Y-%m-%d %H:%M:%S"),
+                "DEPOSIT_DATE": dep.isoformat(),
+                "ARRIVE_DATE": arr.isoformat(),
+                "file_day": day,
+            }
+        )
         total = row["RCVBL_AMT_C"]
         row = dict(row)
         row["RCVED_AMT_C"] = paid_c
@@ -68,14 +80,24 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
     for k, i in enumerate(b01):
         m = _prev_month(w.start, 4 + k % 2)
         issue = _prev_month(w.start, 3 + k % 2)
-        amt = int(round(w.mu_kwh[i] * 30 * PRICE_OF[w.prc[i]] * 100))
+        amt = round(w.mu_kwh[i] * 30 * PRICE_OF[w.prc[i]] * 100)
         row = _row(w, i, _ym(m), w.mu_kwh[i] * 30 * H, "01", amt, issue)
         row = payment(0, row, amt // 3, amt // 3)
         fix = int(rng.integers(1, n)) if k % 2 == 0 and n > 2 else None
         if fix:
             payment(fix, row, amt - amt // 3, amt)
-        s.plan.append({"code": "B01", "tg": w.tg_id[w.cust_area[i]], "cons": w.cons_no[i], "app": "", "i": i, "a": None,
-                       "desc": f"receivable {_ym(m)} due {row['DUE_DATE']} only one third paid" + (f"; settled {w.ds(fix)}" if fix else "")})
+        s.plan.append(
+            {
+                "code": "B01",
+                "tg": w.tg_id[w.cust_area[i]],
+                "cons": w.cons_no[i],
+                "app": "",
+                "i": i,
+                "a": None,
+                "desc": f"receivable {_ym(m)} due {row['DUE_DATE']} only one third paid"
+                + (f"; settled {w.ds(fix)}" if fix else ""),
+            }
+        )
     # B02 instances: estimated reading (READ_SRC 03) or a misread T_PQ; not paid within the window
     b02 = pick(s, K)
     b02_pos = {i: k for k, i in enumerate(b02)}
@@ -92,7 +114,9 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
         billed = (w.birth < day) & np.array([i not in s.no_bill for i in range(NC)])
         if days:
             tpq = (s.inc[:, days] * s.factor[:, days]).sum(axis=1)
-            tpq = tpq + np.where(w.birth < 0, np.rint(w.mu_kwh * H * (n_month - len(days))), 0).astype(np.int64)
+            tpq = tpq + np.where(
+                w.birth < 0, np.rint(w.mu_kwh * H * (n_month - len(days))), 0
+            ).astype(np.int64)
         else:
             tpq = np.rint(w.mu_kwh * H * 30).astype(np.int64)
         src = np.where(s.has_edata.all(axis=1)[:NC], "01", "02").astype(object)
@@ -111,8 +135,17 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
                 row["SETTLE_FLAG"] = "03"
             deliver(day, row)
             if i in kinds:
-                s.plan.append({"code": "B02", "tg": w.tg_id[w.cust_area[i]], "cons": w.cons_no[i], "app": "", "i": int(i), "a": None,
-                               "desc": f"receivable {_ym(mth)} {kinds[i]} (READ_SRC {src[i]}, T_PQ {tpq[i] / H:.2f})"})
+                s.plan.append(
+                    {
+                        "code": "B02",
+                        "tg": w.tg_id[w.cust_area[i]],
+                        "cons": w.cons_no[i],
+                        "app": "",
+                        "i": int(i),
+                        "a": None,
+                        "desc": f"receivable {_ym(mth)} {kinds[i]} (READ_SRC {src[i]}, T_PQ {tpq[i] / H:.2f})",
+                    }
+                )
                 continue
             if amt[i] == 0:
                 continue
@@ -135,6 +168,17 @@ def _next_month(d: dt.date) -> dt.date:
 
 
 def _row(w, i, ym, tpq_h, src, amt_c, issue: dt.date) -> dict:
-    return {"RCVBL_ID": f"R{ym}{i + 1:08d}", "CONS_NO": w.cons_no[i], "ORG_NO": w.station_no[w.area_station[w.cust_area[i]]],
-            "RCVBL_YM": ym, "T_PQ_H": int(round(tpq_h)), "READ_SRC": src, "RCVBL_AMT_C": int(amt_c), "RCVED_AMT_C": 0,
-            "RCVBL_PENALTY": 0.0, "ISSUE_DATE": issue.isoformat(), "DUE_DATE": (issue + dt.timedelta(days=24)).isoformat(), "SETTLE_FLAG": "01"}
+    return {
+        "RCVBL_ID": f"R{ym}{i + 1:08d}",
+        "CONS_NO": w.cons_no[i],
+        "ORG_NO": w.station_no[w.area_station[w.cust_area[i]]],
+        "RCVBL_YM": ym,
+        "T_PQ_H": round(tpq_h),
+        "READ_SRC": src,
+        "RCVBL_AMT_C": int(amt_c),
+        "RCVED_AMT_C": 0,
+        "RCVBL_PENALTY": 0.0,
+        "ISSUE_DATE": issue.isoformat(),
+        "DUE_DATE": (issue + dt.timedelta(days=24)).isoformat(),
+        "SETTLE_FLAG": "01",
+    }

@@ -81,7 +81,9 @@ def _day_state(snap_days: list[int], n: int) -> list[int]:
     return out
 
 
-def generate(preset: str, out: Path, seed: int = 42, start: dt.date | None = None, days: int | None = None) -> dict:
+def generate(
+    preset: str, out: Path, seed: int = 42, start: dt.date | None = None, days: int | None = None
+) -> dict:
     """Generate the landing tree and truth of a preset into `out`; returns the summary.
 
     Files are written by min(2, CPUs) forked processes (GRIDAUDIT_GENERATOR_WORKERS overrides);
@@ -104,7 +106,9 @@ def generate(preset: str, out: Path, seed: int = 42, start: dt.date | None = Non
     world.build(w, n_new)
     log.info("%-20s %6.1f s", "world", time.time() - t0)
     # roll-over meters: old 5-digit single-rate meters close to full scale
-    pool = np.flatnonzero((w.kind == world.RES) & ~w.pv & ~w.area_hv[w.cust_area] & (np.arange(w.NC) < w.N0))
+    pool = np.flatnonzero(
+        (w.kind == world.RES) & ~w.pv & ~w.area_hv[w.cust_area] & (np.arange(w.NC) < w.N0)
+    )
     roll = rng.choice(pool, max(3, w.N0 // 5000), replace=False)
     w.digits[roll] = 5
     arc = Archive(w.snap_days)
@@ -127,7 +131,11 @@ def generate(preset: str, out: Path, seed: int = 42, start: dt.date | None = Non
     states = [truth.build_state(s, day, tables) for day, tables in snapshots]
     day_state = _day_state(w.snap_days, n)
     late = readings._late(s)
-    tasks = [("snap", k) for k in range(len(snapshots))] + [("reads", d) for d in range(n)] + [("deltas", 0)]
+    tasks = (
+        [("snap", k) for k in range(len(snapshots))]
+        + [("reads", d) for d in range(n)]
+        + [("deltas", 0)]
+    )
     global _CTX
     _CTX = (s, out / "landing", snapshots, rcv, pay, late)
     results = _run_tasks(tasks, workers)
@@ -137,7 +145,7 @@ def generate(preset: str, out: Path, seed: int = 42, start: dt.date | None = Non
         manifest += man
         for k, v in cnt.items():
             counts[k] = counts.get(k, 0) + v
-    t_snap = t_write = time.time()
+    t_write = time.time()
     log.info("%-20s %6.1f s", "landing written", time.time() - t0)
     settings = audit_settings.load()
     en = truth.energies(s, states, day_state, settings)
@@ -159,20 +167,41 @@ def generate(preset: str, out: Path, seed: int = 42, start: dt.date | None = Non
     (tdir / "README.md").write_text(TRUTH_README, encoding="utf-8")
     size = sum(x.stat().st_size for x in (out / "landing").rglob("*") if x.is_file())
     summary = {
-        "preset": preset, "seed": seed, "start": start.isoformat(), "days": n,
-        "end": w.ds(n - 1), "snapshot_days": [w.ds(d) for d in w.snap_days],
-        "areas": int(w.NA), "customers_initial": int(w.N0), "customers_total": int(w.NC),
+        "preset": preset,
+        "seed": seed,
+        "start": start.isoformat(),
+        "days": n,
+        "end": w.ds(n - 1),
+        "snapshot_days": [w.ds(d) for d in w.snap_days],
+        "areas": int(w.NA),
+        "customers_initial": int(w.N0),
+        "customers_total": int(w.NC),
         "counts_per_table": dict(sorted(counts.items())),
-        "anomaly_counts": {k: int(v) for k, v in lab["rule_code"].value_counts().sort_index().items()},
-        "anomaly_customers_or_areas": {k: int(v) for k, v in lab.groupby("rule_code")[["tg_id", "cons_no", "app_no"]].apply(lambda g: len(g.drop_duplicates())).items()},
-        "loss_status_counts": {k: int(v) for k, v in tl["loss_status"].value_counts().sort_index().items()},
+        "anomaly_counts": {
+            k: int(v) for k, v in lab["rule_code"].value_counts().sort_index().items()
+        },
+        "anomaly_customers_or_areas": {
+            k: int(v)
+            for k, v in lab.groupby("rule_code")[["tg_id", "cons_no", "app_no"]]
+            .apply(lambda g: len(g.drop_duplicates()))
+            .items()
+        },
+        "loss_status_counts": {
+            k: int(v) for k, v in tl["loss_status"].value_counts().sort_index().items()
+        },
         "landing_bytes": int(size),
         "files": len(manifest),
         "settings_fingerprint": audit_settings.fingerprint(),
     }
-    (tdir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    summary["seconds"] = {"model": round(t_model - t0, 1), "landing": round(t_write - t_model, 1),
-                          "truth": round(time.time() - t_write, 1), "total": round(time.time() - t0, 1)}
+    (tdir / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    summary["seconds"] = {
+        "model": round(t_model - t0, 1),
+        "landing": round(t_write - t_model, 1),
+        "truth": round(time.time() - t_write, 1),
+        "total": round(time.time() - t0, 1),
+    }
     summary["manifest"] = manifest
     return summary
 
@@ -225,7 +254,9 @@ def _apps_to_archive(s: scenario.Sim) -> None:
     arc.set_base("APP_BIZ", pd.DataFrame(base))
 
 
-def _write_deltas(s: scenario.Sim, wr: LandingWriter, rcv: pd.DataFrame, pay: pd.DataFrame, counts: dict) -> None:
+def _write_deltas(
+    s: scenario.Sim, wr: LandingWriter, rcv: pd.DataFrame, pay: pd.DataFrame, counts: dict
+) -> None:
     w, n = s.w, s.n
     rng = np.random.default_rng([w.seed, 7])  # own stream: the output does not depend on task order
 
@@ -236,10 +267,19 @@ def _write_deltas(s: scenario.Sim, wr: LandingWriter, rcv: pd.DataFrame, pay: pd
     by_day: dict[int, list] = {}
     for k, ex in enumerate(sorted(s.exchanges, key=lambda e: (e["day"], e["i"]))):
         i = ex["i"]
-        by_day.setdefault(ex["day"], []).append({
-            "CHG_ID": f"CHG{w.date(ex['day']):%Y%m%d}{k + 1:05d}", "MP_ID": w.mp_id[i], "CHG_DATE": w.ds(ex["day"]),
-            "OLD_ASSET_NO": ex["old_asset"], "NEW_ASSET_NO": ex["new_asset"], "OLD_END_READ": ex["old_end"] / 100,
-            "NEW_START_READ": ex["new_start"] / 100, "OLD_T_FACTOR": str(ex["f_old"]), "NEW_T_FACTOR": str(ex["f_new"])})
+        by_day.setdefault(ex["day"], []).append(
+            {
+                "CHG_ID": f"CHG{w.date(ex['day']):%Y%m%d}{k + 1:05d}",
+                "MP_ID": w.mp_id[i],
+                "CHG_DATE": w.ds(ex["day"]),
+                "OLD_ASSET_NO": ex["old_asset"],
+                "NEW_ASSET_NO": ex["new_asset"],
+                "OLD_END_READ": ex["old_end"] / 100,
+                "NEW_START_READ": ex["new_start"] / 100,
+                "OLD_T_FACTOR": str(ex["f_old"]),
+                "NEW_T_FACTOR": str(ex["f_new"]),
+            }
+        )
     for d, rows in sorted(by_day.items()):
         wr.write("marketing", "C_METER_CHG", w.date(d), pd.DataFrame(rows))
         add("C_METER_CHG", len(rows))
@@ -248,30 +288,67 @@ def _write_deltas(s: scenario.Sim, wr: LandingWriter, rcv: pd.DataFrame, pay: pd
     for k, ev in enumerate(s.events):
         m = ev.get("mp")
         area = ev["area"] if m is None else int(s.phys_area[m, ev["day"]])
-        st = dt.datetime.combine(w.date(ev["day"]), dt.time()) + dt.timedelta(seconds=int(rng.integers(0, 20 * 3600)))
-        row = {"EVENT_ID": f"EV{w.date(ev['day']):%Y%m%d}{k + 1:06d}", "DATA_ID": "" if m is None else w.data_id[m],
-               "TMNL_ASSET_NO": w.tmnl_asset[area], "EVENT_CODE": ev["code"], "START_TIME": st.strftime("%Y-%m-%d %H:%M:%S"),
-               "END_TIME": "", "EVENT_DESC": ev["desc"]}
+        st = dt.datetime.combine(w.date(ev["day"]), dt.time()) + dt.timedelta(
+            seconds=int(rng.integers(0, 20 * 3600))
+        )
+        row = {
+            "EVENT_ID": f"EV{w.date(ev['day']):%Y%m%d}{k + 1:06d}",
+            "DATA_ID": "" if m is None else w.data_id[m],
+            "TMNL_ASSET_NO": w.tmnl_asset[area],
+            "EVENT_CODE": ev["code"],
+            "START_TIME": st.strftime("%Y-%m-%d %H:%M:%S"),
+            "END_TIME": "",
+            "EVENT_DESC": ev["desc"],
+        }
         close = ev["close"]
-        end = (st + dt.timedelta(seconds=int(rng.integers(600, 4 * 3600)))) if close == ev["day"] else (
-            dt.datetime.combine(w.date(close), dt.time(9, 30)) if close is not None else None)
+        end = (
+            (st + dt.timedelta(seconds=int(rng.integers(600, 4 * 3600))))
+            if close == ev["day"]
+            else (dt.datetime.combine(w.date(close), dt.time(9, 30)) if close is not None else None)
+        )
         if close == ev["day"]:
             row["END_TIME"] = end.strftime("%Y-%m-%d %H:%M:%S")
         ev_rows.setdefault(ev["day"], []).append(row)
         if close is not None and close > ev["day"] and close < n:
-            ev_rows.setdefault(close, []).append({**row, "END_TIME": end.strftime("%Y-%m-%d %H:%M:%S")})
+            ev_rows.setdefault(close, []).append(
+                {**row, "END_TIME": end.strftime("%Y-%m-%d %H:%M:%S")}
+            )
     for d in range(n):
         if ev_rows.get(d):
             wr.write("acquisition", "E_EVENT", w.date(d), pd.DataFrame(ev_rows[d]))
             add("E_EVENT", len(ev_rows[d]))
     # collection: a file every day (header only when nothing happened)
-    rc = ["RCVBL_ID", "CONS_NO", "ORG_NO", "RCVBL_YM", "T_PQ", "READ_SRC", "RCVBL_AMT", "RCVED_AMT", "RCVBL_PENALTY", "ISSUE_DATE", "DUE_DATE", "SETTLE_FLAG"]
-    pc = ["PAY_ID", "CONS_NO", "RCVBL_ID", "PAY_AMT", "PAY_MODE", "CHARGE_TIME", "DEPOSIT_DATE", "ARRIVE_DATE"]
+    rc = [
+        "RCVBL_ID",
+        "CONS_NO",
+        "ORG_NO",
+        "RCVBL_YM",
+        "T_PQ",
+        "READ_SRC",
+        "RCVBL_AMT",
+        "RCVED_AMT",
+        "RCVBL_PENALTY",
+        "ISSUE_DATE",
+        "DUE_DATE",
+        "SETTLE_FLAG",
+    ]
+    pc = [
+        "PAY_ID",
+        "CONS_NO",
+        "RCVBL_ID",
+        "PAY_AMT",
+        "PAY_MODE",
+        "CHARGE_TIME",
+        "DEPOSIT_DATE",
+        "ARRIVE_DATE",
+    ]
     rg = dict(tuple(rcv.groupby("file_day"))) if len(rcv) else {}
     pg = dict(tuple(pay.groupby("file_day"))) if len(pay) else {}
     for d in range(n):
         r = rg.get(d, pd.DataFrame(columns=rc))
-        wr.write("collection", "A_RCVBL_FLOW", w.date(d), r.sort_values("seq")[rc] if len(r) else r[rc])
+        wr.write(
+            "collection", "A_RCVBL_FLOW", w.date(d), r.sort_values("seq")[rc] if len(r) else r[rc]
+        )
         add("A_RCVBL_FLOW", len(r))
         q = pg.get(d, pd.DataFrame(columns=pc))
         wr.write("collection", "A_PAY_FLOW", w.date(d), q[pc])
@@ -300,15 +377,41 @@ def _labels(s, states, day_state, runs: pd.DataFrame, tl: pd.DataFrame) -> pd.Da
         if key in by_key:
             desc = "; ".join(dict.fromkeys(by_key[key]))
         elif r.cons_no and r.cons_no in by_cons:
-            desc = "implied by " + "; ".join(dict.fromkeys(f"{p['code']} ({p['desc']})" for p in by_cons[r.cons_no]))
+            desc = "implied by " + "; ".join(
+                dict.fromkeys(f"{p['code']} ({p['desc']})" for p in by_cons[r.cons_no])
+            )
         elif r.tg_id and r.tg_id in by_tg and not r.cons_no:
-            desc = "implied by " + "; ".join(dict.fromkeys(f"{p['code']} {p['cons']} ({p['desc']})" for p in by_tg[r.tg_id]))
+            desc = "implied by " + "; ".join(
+                dict.fromkeys(f"{p['code']} {p['cons']} ({p['desc']})" for p in by_tg[r.tg_id])
+            )
         elif r.rule_code == "L03":
             desc = "acquisition failures (random, baseline) push the area below the completeness threshold"
         else:
             desc = "UNPLANNED"
         st = states[day_state[r.first_day]]
         org = st.area_org[list(w.tg_id).index(r.tg_id)] if r.tg_id else org_of_app.get(r.app_no, "")
-        rows.append({"rule_code": r.rule_code, "tg_id": r.tg_id, "org_no": org, "cons_no": r.cons_no, "app_no": r.app_no,
-                     "first_date": w.ds(r.first_day), "last_date": w.ds(r.last_day), "description": desc})
-    return pd.DataFrame(rows, columns=["rule_code", "tg_id", "org_no", "cons_no", "app_no", "first_date", "last_date", "description"])
+        rows.append(
+            {
+                "rule_code": r.rule_code,
+                "tg_id": r.tg_id,
+                "org_no": org,
+                "cons_no": r.cons_no,
+                "app_no": r.app_no,
+                "first_date": w.ds(r.first_day),
+                "last_date": w.ds(r.last_day),
+                "description": desc,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "rule_code",
+            "tg_id",
+            "org_no",
+            "cons_no",
+            "app_no",
+            "first_date",
+            "last_date",
+            "description",
+        ],
+    )

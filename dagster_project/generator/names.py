@@ -12,11 +12,66 @@ GIVEN = list(
     "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红建国文辉力斌宇浩凯鹏飞云海波林峰春梅晨"
     "欣怡嘉琪子涵雨轩俊博志诚永庆福德才秋菊桂香金凤小龙"
 )
-TOWNS = ["城关镇", "东湖街道", "西溪镇", "南山乡", "北岭镇", "清河镇", "柳塘乡", "石桥镇", "白沙街道", "青林乡"]
-VILLAGES = ["新村", "前进村", "和平村", "联丰村", "永安村", "大湾村", "上塘村", "下洋村", "红星社区", "桃园社区"]
-SHOPS = ["五金加工厂", "超市", "小吃店", "农资经营部", "汽修厂", "服装厂", "酒店", "幼儿园", "卫生院", "砖瓦厂", "茶叶加工厂", "物流有限公司"]
-SHOP_WORDS = ["鑫达", "恒通", "兴旺", "永盛", "宏发", "金鼎", "瑞丰", "华美", "百佳", "顺达", "绿源", "天成"]
-FIRMS = ["机械制造有限公司", "纺织有限公司", "新材料科技有限公司", "水泥有限公司", "食品有限公司", "化工有限公司"]
+TOWNS = [
+    "城关镇",
+    "东湖街道",
+    "西溪镇",
+    "南山乡",
+    "北岭镇",
+    "清河镇",
+    "柳塘乡",
+    "石桥镇",
+    "白沙街道",
+    "青林乡",
+]
+VILLAGES = [
+    "新村",
+    "前进村",
+    "和平村",
+    "联丰村",
+    "永安村",
+    "大湾村",
+    "上塘村",
+    "下洋村",
+    "红星社区",
+    "桃园社区",
+]
+SHOPS = [
+    "五金加工厂",
+    "超市",
+    "小吃店",
+    "农资经营部",
+    "汽修厂",
+    "服装厂",
+    "酒店",
+    "幼儿园",
+    "卫生院",
+    "砖瓦厂",
+    "茶叶加工厂",
+    "物流有限公司",
+]
+SHOP_WORDS = [
+    "鑫达",
+    "恒通",
+    "兴旺",
+    "永盛",
+    "宏发",
+    "金鼎",
+    "瑞丰",
+    "华美",
+    "百佳",
+    "顺达",
+    "绿源",
+    "天成",
+]
+FIRMS = [
+    "机械制造有限公司",
+    "纺织有限公司",
+    "新材料科技有限公司",
+    "水泥有限公司",
+    "食品有限公司",
+    "化工有限公司",
+]
 
 
 def person_names(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -47,7 +102,10 @@ def shop_names(rng: np.random.Generator, n: int, place: str = "青山") -> np.nd
 
 def firm_names(rng: np.random.Generator, n: int, place: str = "青山") -> np.ndarray:
     return np.array(
-        [f"{place}{SHOP_WORDS[rng.integers(len(SHOP_WORDS))]}{FIRMS[rng.integers(len(FIRMS))]}" for _ in range(n)],
+        [
+            f"{place}{SHOP_WORDS[rng.integers(len(SHOP_WORDS))]}{FIRMS[rng.integers(len(FIRMS))]}"
+            for _ in range(n)
+        ],
         dtype=object,
     )
 
@@ -57,5 +115,6 @@ def addresses(rng: np.random.Generator, county_names: np.ndarray, n: int) -> np.
     v = rng.integers(0, len(VILLAGES), n)
     h = rng.integers(1, 300, n)
     return np.array(
-        [f"青山市{c}{TOWNS[a]}{VILLAGES[b]}{k}号" for c, a, b, k in zip(county_names, t, v, h)], dtype=object
+        [f"青山市{c}{TOWNS[a]}{VILLAGES[b]}{k}号" for c, a, b, k in zip(county_names, t, v, h)],
+        dtype=object,
     )

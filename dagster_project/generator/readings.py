@@ -49,7 +49,9 @@ def registers(s: Sim, theft_extra: np.ndarray) -> None:
     exp_e = s.rap_inc * s.factor
     for d in range(n):
         load[:, d] = np.bincount(area[:, d], weights=s.phys[:, d], minlength=NA)
-        export[:, d] = np.bincount(area[:, d], weights=np.where(s.alive[:, d], exp_e[:, d], 0), minlength=NA)
+        export[:, d] = np.bincount(
+            area[:, d], weights=np.where(s.alive[:, d], exp_e[:, d], 0), minlength=NA
+        )
     load += s.extra_load
     tl = w.area_tl[:, None] + rng.normal(0, 0.004, (NA, n))
     rev = np.where(s.pv_heavy[:, None], 0.3 * export, 0.0)
@@ -68,7 +70,9 @@ def registers(s: Sim, theft_extra: np.ndarray) -> None:
     RW[~has_rev] = 0
     crw = (rng.uniform(0, 500, NA) * H).astype(np.int64)[:, None] + np.cumsum(c_rev, axis=1)
     s.RW = np.vstack([RW, crw])
-    s.rap_null = np.concatenate([(~has_rev) & (w.kind == 0) & (rng.random(NC) < 0.3), np.zeros(NA, bool)])
+    s.rap_null = np.concatenate(
+        [(~has_rev) & (w.kind == 0) & (rng.random(NC) < 0.3), np.zeros(NA, bool)]
+    )
     # tariff shares
     NM = NC + NA
     s.p1 = rng.uniform(0.05, 0.12, NM)
@@ -105,15 +109,39 @@ def tariffs(s: Sim, m: np.ndarray, d: np.ndarray) -> tuple:
 
 
 SD = np.dtypes.StringDType()
-HMS = np.array([f"{h:02d}:{m:02d}:{x:02d}" for h in range(24) for m in range(60) for x in range(60)], dtype=SD)
+HMS = np.array(
+    [f"{h:02d}:{m:02d}:{x:02d}" for h in range(24) for m in range(60) for x in range(60)], dtype=SD
+)
 
 
 def _ts(days: np.ndarray, start: dt.date, secs: np.ndarray) -> np.ndarray:
-    dates = np.array([(start + dt.timedelta(days=int(k))).isoformat() + " " for k in range(int(days.max()) + 1)], dtype=SD) if len(days) else np.array([], dtype=SD)
-    return np.strings.add(dates[days], HMS[secs]).astype(object) if len(days) else np.array([], dtype=object)
+    dates = (
+        np.array(
+            [
+                (start + dt.timedelta(days=int(k))).isoformat() + " "
+                for k in range(int(days.max()) + 1)
+            ],
+            dtype=SD,
+        )
+        if len(days)
+        else np.array([], dtype=SD)
+    )
+    return (
+        np.strings.add(dates[days], HMS[secs]).astype(object)
+        if len(days)
+        else np.array([], dtype=object)
+    )
 
 
-def read_frame(s: Sim, m: np.ndarray, d: np.ndarray, file_day: int, mark: str, rng: np.random.Generator, wrong: bool = False) -> pd.DataFrame:
+def read_frame(
+    s: Sim,
+    m: np.ndarray,
+    d: np.ndarray,
+    file_day: int,
+    mark: str,
+    rng: np.random.Generator,
+    wrong: bool = False,
+) -> pd.DataFrame:
     """Rows of E_MP_DAY_READ for metering points m and DATA_DATEs d, delivered in file_day.
     COL_TIME: in the small hours after the data date (on time) or during the file day (late)."""
     w = s.w
@@ -132,10 +160,20 @@ def read_frame(s: Sim, m: np.ndarray, d: np.ndarray, file_day: int, mark: str, r
     else:
         ts = _ts(np.full(len(m), file_day + 1), w.start, rng.integers(6 * 3600, 7 * 3600, len(m)))
     dates = np.array([w.ds(x) for x in range(s.n)], dtype=object)[d]
-    return pd.DataFrame({
-        "DATA_ID": w.data_id[m], "DATA_DATE": dates, "COL_TIME": ts,
-        "PAP_R": W / H, "PAP_R1": t1 / H, "PAP_R2": t2 / H, "PAP_R3": t3 / H, "PAP_R4": t4 / H, "RAP_R": rw, "MARK": mark,
-    })
+    return pd.DataFrame(
+        {
+            "DATA_ID": w.data_id[m],
+            "DATA_DATE": dates,
+            "COL_TIME": ts,
+            "PAP_R": W / H,
+            "PAP_R1": t1 / H,
+            "PAP_R2": t2 / H,
+            "PAP_R3": t3 / H,
+            "PAP_R4": t4 / H,
+            "RAP_R": rw,
+            "MARK": mark,
+        }
+    )
 
 
 def _bad(s: Sim, d: int, on: np.ndarray) -> np.ndarray:
@@ -164,7 +202,10 @@ def day_file(s: Sim, d: int, late=None) -> pd.DataFrame:
     rng = np.random.default_rng([s.w.seed, 11, d])
     on = np.flatnonzero(s.present[:, d] & ~late[:, d])
     bad = _bad(s, d, on)
-    parts = [read_frame(s, bad, d, d, "0", rng, wrong=True), read_frame(s, np.setdiff1d(on, bad), d, d, "0", rng)]
+    parts = [
+        read_frame(s, bad, d, d, "0", rng, wrong=True),
+        read_frame(s, np.setdiff1d(on, bad), d, d, "0", rng),
+    ]
     if d >= 1:
         prev_on = np.flatnonzero(s.present[:, d - 1] & ~late[:, d - 1])
         fix = _bad(s, d - 1, prev_on)
@@ -180,8 +221,16 @@ def day_file(s: Sim, d: int, late=None) -> pd.DataFrame:
         k = max(1, len(df) // 3000)
         dup = df.iloc[np.sort(rng.choice(len(df), k, replace=False))]
         stale = df.iloc[np.sort(rng.choice(len(df), k, replace=False))].copy()
-        stale["COL_TIME"] = stale["COL_TIME"].str.slice(0, 11) + "00:" + pd.Series(HMS[rng.integers(0, 3600, k)].astype(object), index=stale.index).str.slice(3)
+        stale["COL_TIME"] = (
+            stale["COL_TIME"].str.slice(0, 11)
+            + "00:"
+            + pd.Series(HMS[rng.integers(0, 3600, k)].astype(object), index=stale.index).str.slice(
+                3
+            )
+        )
         stale["PAP_R"] = stale["PAP_R"] - 0.5
         stale["PAP_R4"] = stale["PAP_R4"] - 0.5
-        df = pd.concat([df, dup, stale], ignore_index=True)  # the stale row comes after the winning one
+        df = pd.concat(
+            [df, dup, stale], ignore_index=True
+        )  # the stale row comes after the winning one
     return df

@@ -29,7 +29,9 @@ def _cons_tg(st: State, cons: np.ndarray) -> np.ndarray:
     return np.where(pd.isna(tg), "", tg)
 
 
-def archive_findings(s: Sim, states: list[State], day_state: list[int], settings: dict) -> list[tuple]:
+def archive_findings(
+    s: Sim, states: list[State], day_state: list[int], settings: dict
+) -> list[tuple]:
     """(code, tg_id, cons_no, app_no, day) for A01..A09 and E01."""
     w, n = s.w, s.n
     out = []
@@ -73,19 +75,25 @@ def archive_findings(s: Sim, states: list[State], day_state: list[int], settings
         # A04 / A05
         me = t["C_METER"].merge(t["E_DATA_MP"], on="MP_ID", suffixes=("_M", "_E"))
         me = me.merge(mp[["MP_ID", "CONS_NO"]].rename(columns={"CONS_NO": "CN"}), on="MP_ID")
-        for code, bad in (("A04", me["ASSET_NO_M"] != me["ASSET_NO_E"]),
-                          ("A05", pd.to_numeric(me["T_FACTOR_M"]) != pd.to_numeric(me["T_FACTOR_E"]))):
+        for code, bad in (
+            ("A04", me["ASSET_NO_M"] != me["ASSET_NO_E"]),
+            ("A05", pd.to_numeric(me["T_FACTOR_M"]) != pd.to_numeric(me["T_FACTOR_E"])),
+        ):
             x = me[bad]
             for cn, tg in zip(x["CN"], _cons_tg(st, x["CN"].to_numpy(dtype=object))):
                 hits.append((code, tg, cn))
         # A06
-        a6 = mp[(mp["USAGE_TYPE_CODE"] == "01") & (mp["STATUS_CODE"] == "1") & ~mp["MP_ID"].isin(t["E_DATA_MP"]["MP_ID"])]
+        a6 = mp[
+            (mp["USAGE_TYPE_CODE"] == "01")
+            & (mp["STATUS_CODE"] == "1")
+            & ~mp["MP_ID"].isin(t["E_DATA_MP"]["MP_ID"])
+        ]
         for cn, tg in zip(a6["CONS_NO"], _cons_tg(st, a6["CONS_NO"].to_numpy(dtype=object))):
             hits.append(("A06", tg, cn))
         # A07
         ct = t["C_CONTACT"]
         ct = ct[ct["CONS_NO"].isin(cons["CONS_NO"])]
-        per_mobile = ct[ct["MOBILE"] != ""].groupby("MOBILE")["CONS_NO"].nunique()
+        per_mobile = ct[ct["MOBILE"] != ""].groupby("MOBILE", sort=False)["CONS_NO"].nunique()
         shared = per_mobile[per_mobile > max_c].index
         badm = ~ct["MOBILE"].str.fullmatch(r"1[3-9][0-9]{9}") | ct["MOBILE"].isin(shared)
         bad_c = set(ct.loc[badm, "CONS_NO"]) | (set(act["CONS_NO"]) - set(ct["CONS_NO"]))
@@ -123,24 +131,42 @@ def archive_findings(s: Sim, states: list[State], day_state: list[int], settings
     return out
 
 
-def meter_findings(s: Sim, states: list[State], day_state: list[int], en: Energies, settings: dict) -> list[tuple]:
+def meter_findings(
+    s: Sim, states: list[State], day_state: list[int], en: Energies, settings: dict
+) -> list[tuple]:
     """M01..M07, T01 on settlement metering points of active customers."""
     w, n = s.w, s.n
     NC = w.NC
     out = []
     fail_days = int(float(settings["read_failure_days"]))
     zero_days = int(float(settings["zero_energy_days"]))
-    bmin, bshare = float(settings["register_balance_min_kwh"]), float(settings["register_balance_share"])
-    jb, jr = int(float(settings["energy_jump_baseline_days"])), int(float(settings["energy_jump_recent_days"]))
-    jmin, jlo, jhi = float(settings["energy_jump_min_baseline_kwh"]), float(settings["energy_jump_low_share"]), float(settings["energy_jump_high_share"])
+    bmin, bshare = (
+        float(settings["register_balance_min_kwh"]),
+        float(settings["register_balance_share"]),
+    )
+    jb, jr = (
+        int(float(settings["energy_jump_baseline_days"])),
+        int(float(settings["energy_jump_recent_days"])),
+    )
+    jmin, jlo, jhi = (
+        float(settings["energy_jump_min_baseline_kwh"]),
+        float(settings["energy_jump_low_share"]),
+        float(settings["energy_jump_high_share"]),
+    )
     hours = float(settings["plausible_hours_per_day"])
-    ev_days, th_days = int(float(settings["metering_event_days"])), int(float(settings["theft_event_days"]))
-    th_before, th_after, th_share = int(float(settings["theft_before_days"])), int(float(settings["theft_after_days"])), float(settings["theft_drop_share"])
+    ev_days, th_days = (
+        int(float(settings["metering_event_days"])),
+        int(float(settings["theft_event_days"])),
+    )
+    th_before, th_after, th_share = (
+        int(float(settings["theft_before_days"])),
+        int(float(settings["theft_after_days"])),
+        float(settings["theft_drop_share"]),
+    )
     E = np.where(en.ok, en.fwd, 0).astype(np.float64)
     OK = en.ok
     from .readings import tariffs
 
-    tcache = {}
     for d in range(n):
         st = states[day_state[d]]
         elig = (st.mp_usage == "01") & st.mp_active & st.cons_active
@@ -161,7 +187,9 @@ def meter_findings(s: Sim, states: list[State], day_state: list[int], en: Energi
             with np.errstate(invalid="ignore", divide="ignore"):
                 bm = E[:, bw].sum(axis=1) / bn / H
                 rm = E[:, rw].sum(axis=1) / rn / H
-            codes["M06"] = elig & (bn > 0) & (rn > 0) & (bm >= jmin) & ((rm < jlo * bm) | (rm > jhi * bm))
+            codes["M06"] = (
+                elig & (bn > 0) & (rn > 0) & (bm >= jmin) & ((rm < jlo * bm) | (rm > jhi * bm))
+            )
         # M05
         m5 = np.zeros(len(elig), bool)
         pm = np.flatnonzero(elig & s.present[:, d])
@@ -202,15 +230,27 @@ def meter_findings(s: Sim, states: list[State], day_state: list[int], en: Energi
                     st = states[day_state[d]]
                     if st.mp_usage[m] == "01" and st.mp_active[m] and st.cons_active[m]:
                         cn = st.mp_cons[m]
-                        out.append(("T01", _cons_tg(st, np.array([cn], dtype=object))[0], cn, "", d))
+                        out.append(
+                            ("T01", _cons_tg(st, np.array([cn], dtype=object))[0], cn, "", d)
+                        )
     return out
 
 
-def billing_findings(s: Sim, states: list[State], day_state: list[int], en: Energies, deliveries: pd.DataFrame, settings: dict) -> list[tuple]:
+def billing_findings(
+    s: Sim,
+    states: list[State],
+    day_state: list[int],
+    en: Energies,
+    deliveries: pd.DataFrame,
+    settings: dict,
+) -> list[tuple]:
     """B01 (as of D: the latest delivery on or before D) and B02 (on each delivery day)."""
     w, n = s.w, s.n
     grace = int(float(settings["overdue_grace_days"]))
-    share, mink = float(settings["billing_mismatch_share"]), float(settings["billing_mismatch_min_kwh"])
+    share, mink = (
+        float(settings["billing_mismatch_share"]),
+        float(settings["billing_mismatch_min_kwh"]),
+    )
     out = []
     mp_of = pd.Series(np.arange(w.NC), index=w.cons_no)
     dl = deliveries.sort_values(["file_day", "seq"]).reset_index(drop=True)
@@ -219,8 +259,12 @@ def billing_findings(s: Sim, states: list[State], day_state: list[int], en: Ener
     # B01: per receivable, the days D with latest delivery <= D unsettled and D - DUE > grace
     dl["_due"] = due_day
     dl["_settled_day"] = np.where(dl["SETTLE_FLAG"] == "03", dl["file_day"], n)
-    agg = dl.groupby("RCVBL_ID", sort=True).agg(cons=("CONS_NO", "first"), f0=("file_day", "min"), due=("_due", "first"),
-                                                 settled=("_settled_day", "min"))
+    agg = dl.groupby("RCVBL_ID", sort=True).agg(
+        cons=("CONS_NO", "first"),
+        f0=("file_day", "min"),
+        due=("_due", "first"),
+        settled=("_settled_day", "min"),
+    )
     # a receivable never goes back from settled to unsettled in these data
     agg["from"] = np.maximum(agg["f0"], agg["due"] + grace + 1)
     for cn, a, b in zip(agg["cons"], agg["from"], agg["settled"]):
@@ -245,7 +289,9 @@ def billing_findings(s: Sim, states: list[State], day_state: list[int], en: Ener
     tpq = dl["T_PQ"].to_numpy(dtype=float)
     diff = np.abs(tpq - meas)
     with np.errstate(invalid="ignore"):
-        fire = (dl["READ_SRC"].to_numpy() == "03") | (~np.isnan(meas) & (diff > share * meas) & (diff > mink))
+        fire = (dl["READ_SRC"].to_numpy() == "03") | (
+            ~np.isnan(meas) & (diff > share * meas) & (diff > mink)
+        )
     for cn, d in zip(dl.loc[fire, "CONS_NO"], dl.loc[fire, "file_day"]):
         out.append(("B02", _cons_tg(states[day_state[d]], [cn])[0], cn, "", int(d)))
     return out
@@ -254,13 +300,31 @@ def billing_findings(s: Sim, states: list[State], day_state: list[int], en: Ener
 def loss_findings(truth: pd.DataFrame, start: dt.date) -> list[tuple]:
     code = {"high": "L01", "negative": "L02", "uncomputable": "L03"}
     t = truth[truth["loss_status"] != "qualified"]
-    return [(code[st], tg, "", "", (dt.date.fromisoformat(ds) - start).days) for tg, ds, st in zip(t["tg_id"], t["data_date"], t["loss_status"])]
+    return [
+        (code[st], tg, "", "", (dt.date.fromisoformat(ds) - start).days)
+        for tg, ds, st in zip(t["tg_id"], t["data_date"], t["loss_status"])
+    ]
 
 
 def runs(findings: list[tuple]) -> pd.DataFrame:
-    df = pd.DataFrame(findings, columns=["rule_code", "tg_id", "cons_no", "app_no", "day"]).drop_duplicates()
+    df = pd.DataFrame(
+        findings, columns=["rule_code", "tg_id", "cons_no", "app_no", "day"]
+    ).drop_duplicates()
     df = df.sort_values(["rule_code", "tg_id", "cons_no", "app_no", "day"])
-    brk = (df[["rule_code", "tg_id", "cons_no", "app_no"]] != df[["rule_code", "tg_id", "cons_no", "app_no"]].shift()).any(axis=1) | (df["day"].diff() != 1)
+    brk = (
+        df[["rule_code", "tg_id", "cons_no", "app_no"]]
+        != df[["rule_code", "tg_id", "cons_no", "app_no"]].shift()
+    ).any(axis=1) | (df["day"].diff() != 1)
     df["run"] = brk.cumsum()
-    return df.groupby("run").agg(rule_code=("rule_code", "first"), tg_id=("tg_id", "first"), cons_no=("cons_no", "first"),
-                                 app_no=("app_no", "first"), first_day=("day", "min"), last_day=("day", "max")).reset_index(drop=True)
+    return (
+        df.groupby("run")
+        .agg(
+            rule_code=("rule_code", "first"),
+            tg_id=("tg_id", "first"),
+            cons_no=("cons_no", "first"),
+            app_no=("app_no", "first"),
+            first_day=("day", "min"),
+            last_day=("day", "max"),
+        )
+        .reset_index(drop=True)
+    )

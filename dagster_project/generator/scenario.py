@@ -17,7 +17,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .archive import Archive
-from .world import AGR, COM, HV, NEVER, RES, World, cons_rows, contact_rows, edata_rows, gis_rows, meter_rows, mp_rows, new_meter
+from .world import (
+    COM,
+    HV,
+    NEVER,
+    RES,
+    World,
+    cons_rows,
+    contact_rows,
+    edata_rows,
+    gis_rows,
+    meter_rows,
+    mp_rows,
+    new_meter,
+)
 
 H = 100  # hundredths
 
@@ -130,7 +143,11 @@ def pick(s: Sim, k: int, spread=True, **kw) -> list[int]:
 def pick_areas(s: Sim, k: int, hv=False, min_size=0) -> list[int]:
     w = s.w
     sizes = np.bincount(w.cust_area[: w.N0], minlength=w.NA)
-    c = [a for a in w.rng.permutation(w.NA) if bool(w.area_hv[a]) == hv and a not in s.used_areas and sizes[a] >= min_size]
+    c = [
+        a
+        for a in w.rng.permutation(w.NA)
+        if bool(w.area_hv[a]) == hv and a not in s.used_areas and sizes[a] >= min_size
+    ]
     out = [int(a) for a in c[:k]]
     if len(out) < k and not hv:  # small presets: share areas rather than skip the anomaly
         more = [int(a) for a in w.rng.permutation(w.NA) if not w.area_hv[a] and int(a) not in out]
@@ -139,14 +156,33 @@ def pick_areas(s: Sim, k: int, hv=False, min_size=0) -> list[int]:
     return out
 
 
-def note(s: Sim, code: str, desc: str, tg: int | None = None, cons: int | None = None, app: str = "") -> None:
+def note(
+    s: Sim, code: str, desc: str, tg: int | None = None, cons: int | None = None, app: str = ""
+) -> None:
     w = s.w
-    s.plan.append({"code": code, "tg": w.tg_id[tg] if tg is not None else "", "cons": w.cons_no[cons] if cons is not None else "",
-                   "app": app, "desc": desc, "i": cons, "a": tg})
+    s.plan.append(
+        {
+            "code": code,
+            "tg": w.tg_id[tg] if tg is not None else "",
+            "cons": w.cons_no[cons] if cons is not None else "",
+            "app": app,
+            "desc": desc,
+            "i": cons,
+            "a": tg,
+        }
+    )
 
 
 def event(s: Sim, day: int, mp: int, code: str, desc: str, close_after: int | None = 0) -> None:
-    s.events.append({"day": day, "mp": mp, "code": code, "desc": desc, "close": None if close_after is None else day + close_after})
+    s.events.append(
+        {
+            "day": day,
+            "mp": mp,
+            "code": code,
+            "desc": desc,
+            "close": None if close_after is None else day + close_after,
+        }
+    )
 
 
 # ----------------------------------------------------------------------------- baseline
@@ -176,10 +212,27 @@ def baseline(s: Sim, n_new: int) -> None:
         prev = max([x for x in w.snap_days if x < b], default=0)
         app_no = f"{w.date(b):%Y%m}{5000 + k:05d}"
         apply_d = b - 1 - 5 if b - prev <= 5 else b - 3
-        row = _app_row(w, app_no, "102", "02", w.area_station[w.cust_area[i]], apply_d, done_day=b, cons=i)
+        row = _app_row(
+            w, app_no, "102", "02", w.area_station[w.cust_area[i]], apply_d, done_day=b, cons=i
+        )
         versions = [(b, row)]
         if b - prev <= 5 and apply_d <= prev:
-            versions = [(prev, _app_row(w, app_no, "102", "01", w.area_station[w.cust_area[i]], apply_d, done_day=None, upto=prev)), (b, row)]
+            versions = [
+                (
+                    prev,
+                    _app_row(
+                        w,
+                        app_no,
+                        "102",
+                        "01",
+                        w.area_station[w.cust_area[i]],
+                        apply_d,
+                        done_day=None,
+                        upto=prev,
+                    ),
+                ),
+                (b, row),
+            ]
         s.apps.append(versions)
     # cancelled customers
     k_cancel = max(1, w.N0 // 2000)
@@ -203,7 +256,11 @@ def baseline(s: Sim, n_new: int) -> None:
             break
         d = int(rng.choice(mids))
         a0 = w.cust_area[i]
-        same = [a for a in range(w.NA) if a != a0 and w.area_station[a] == w.area_station[a0] and not w.area_hv[a]]
+        same = [
+            a
+            for a in range(w.NA)
+            if a != a0 and w.area_station[a] == w.area_station[a0] and not w.area_hv[a]
+        ]
         if not same:
             continue
         a1 = int(rng.choice(same))
@@ -239,13 +296,38 @@ def baseline(s: Sim, n_new: int) -> None:
         if d == 1:
             continue
         for a in rng.choice(w.NA, int(rng.poisson(max(1, w.NA / 40))), replace=True):
-            s.events.append({"day": d, "mp": None, "area": int(a), "code": "ERC14", "desc": "终端停/上电", "close": d})
+            s.events.append(
+                {
+                    "day": d,
+                    "mp": None,
+                    "area": int(a),
+                    "code": "ERC14",
+                    "desc": "终端停/上电",
+                    "close": d,
+                }
+            )
     # applications: archived history and in-flight ones that stay within their limit
     for k in range(max(4, w.N0 // 500)):
         i = int(rng.integers(0, w.N0))
         bt = {HV: "101", COM: "111"}.get(int(w.kind[i]), "102")
         apply_d = -int(rng.integers(60, 900))
-        s.apps.append([(0, _app_row(w, f"2024{k + 1:07d}", bt, "02", w.area_station[w.cust_area[i]], apply_d, done_day=apply_d + 20, cons=i))])
+        s.apps.append(
+            [
+                (
+                    0,
+                    _app_row(
+                        w,
+                        f"2024{k + 1:07d}",
+                        bt,
+                        "02",
+                        w.area_station[w.cust_area[i]],
+                        apply_d,
+                        done_day=apply_d + 20,
+                        cons=i,
+                    ),
+                )
+            ]
+        )
     for k in range(max(3, w.N0 // 1000)):
         i = int(rng.integers(0, w.N0))
         bt = "111" if k % 2 else "101"
@@ -265,14 +347,30 @@ def baseline(s: Sim, n_new: int) -> None:
         s.apps.append(versions)
 
 
-def _app_row(w: World, app_no, bt, status, station, apply_d, done_day=None, cons=None, upto=None) -> dict:
+def _app_row(
+    w: World, app_no, bt, status, station, apply_d, done_day=None, cons=None, upto=None
+) -> dict:
     """An APP_BIZ row: archived (status 02, every milestone up to POWER_ON_DATE = done_day)
     or in flight as seen on day `upto` (milestones reached by then)."""
-    names = ["APPLY_DATE", "SURVEY_DATE", "PLAN_REPLY_DATE", "DESIGN_REVIEW_DATE", "MID_CHECK_DATE", "COMPLETE_CHECK_DATE", "POWER_ON_DATE"]
+    names = [
+        "APPLY_DATE",
+        "SURVEY_DATE",
+        "PLAN_REPLY_DATE",
+        "DESIGN_REVIEW_DATE",
+        "MID_CHECK_DATE",
+        "COMPLETE_CHECK_DATE",
+        "POWER_ON_DATE",
+    ]
     steps = [0, 1, 2, 3, 3, 4, 5] if bt == "102" else [0, 4, 12, 20, 30, 40, 48]
     has_cons = cons is not None and (status == "02" or bt == "111")
-    row = {"APP_NO": app_no, "CONS_NO": w.cons_no[cons] if has_cons else "", "ORG_NO": w.station_no[station], "BUSI_TYPE": bt,
-           "VOLT_CODE": {"101": "03", "102": "01", "111": "02"}[bt], "STATUS_CODE": status}
+    row = {
+        "APP_NO": app_no,
+        "CONS_NO": w.cons_no[cons] if has_cons else "",
+        "ORG_NO": w.station_no[station],
+        "BUSI_TYPE": bt,
+        "VOLT_CODE": {"101": "03", "102": "01", "111": "02"}[bt],
+        "STATUS_CODE": status,
+    }
     for k, nm in enumerate(names):
         if bt == "102" and nm in ("DESIGN_REVIEW_DATE", "MID_CHECK_DATE"):
             row[nm] = ""
@@ -297,10 +395,31 @@ def _move_all(s: Sim, i: int, a1: int, d: int) -> None:
 def exchange(s: Sim, i: int, d: int) -> None:
     w, arc = s.w, s.arc
     mid, asset = new_meter(w)
-    s.exchanges.append({"i": i, "day": d, "new_start": int(w.rng.integers(0, 500)), "f_old": int(w.factor0[i]), "f_new": int(w.factor0[i]),
-                        "old_asset": w.asset_no[i], "new_asset": asset, "kind": "exchange"})
+    s.exchanges.append(
+        {
+            "i": i,
+            "day": d,
+            "new_start": int(w.rng.integers(0, 500)),
+            "f_old": int(w.factor0[i]),
+            "f_new": int(w.factor0[i]),
+            "old_asset": w.asset_no[i],
+            "new_asset": asset,
+            "kind": "exchange",
+        }
+    )
     arc.delete(d, "C_METER", w.meter_id[i])
-    arc.ins(d, "C_METER", {"METER_ID": mid, "ASSET_NO": asset, "MP_ID": w.mp_id[i], "T_FACTOR": str(w.factor0[i]), "DIGITS": "6", "INST_DATE": w.ds(d)})
+    arc.ins(
+        d,
+        "C_METER",
+        {
+            "METER_ID": mid,
+            "ASSET_NO": asset,
+            "MP_ID": w.mp_id[i],
+            "T_FACTOR": str(w.factor0[i]),
+            "DIGITS": "6",
+            "INST_DATE": w.ds(d),
+        },
+    )
     arc.upd(d, "E_DATA_MP", w.data_id[i], ASSET_NO=asset)
 
 
@@ -310,9 +429,20 @@ def multiplier_change(s: Sim, i: int, d: int, new_f: int) -> None:
     a = s.inc[i, d] // 2
     b = s.inc[i, d] - a
     s.inc[i, d] = a + max(1, round(b * f_old / new_f))
-    s.inc[i, d + 1:] = np.maximum(1, np.rint(s.inc[i, d + 1:] * f_old / new_f)).astype(np.int64)
-    s.factor[i, d + 1:] = new_f
-    s.exchanges.append({"i": i, "day": d, "a": int(a), "f_old": f_old, "f_new": new_f, "old_asset": w.asset_no[i],
-                        "new_asset": w.asset_no[i], "kind": "factor", "b_new": int(s.inc[i, d] - a)})
+    s.inc[i, d + 1 :] = np.maximum(1, np.rint(s.inc[i, d + 1 :] * f_old / new_f)).astype(np.int64)
+    s.factor[i, d + 1 :] = new_f
+    s.exchanges.append(
+        {
+            "i": i,
+            "day": d,
+            "a": int(a),
+            "f_old": f_old,
+            "f_new": new_f,
+            "old_asset": w.asset_no[i],
+            "new_asset": w.asset_no[i],
+            "kind": "factor",
+            "b_new": int(s.inc[i, d] - a),
+        }
+    )
     arc.upd(d, "C_METER", w.meter_id[i], T_FACTOR=str(new_f))
     arc.upd(d, "E_DATA_MP", w.data_id[i], T_FACTOR=str(new_f))

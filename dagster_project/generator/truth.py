@@ -18,6 +18,7 @@ from .scenario import H, Sim
 @dataclass
 class State:
     """Numeric arrays of one snapshot, indexed by global metering point / area index."""
+
     day: int
     tables: dict
     mp_area: np.ndarray  # C_MP.TG_ID as area index, -1 if no C_MP row / unknown
@@ -69,12 +70,29 @@ def build_state(s: Sim, day: int, t: dict) -> State:
     edata[mp_ix.get_indexer(ed["MP_ID"])] = True
     cc = t["C_CONS"].set_index("CONS_NO")
     gen = (cc["GEN_FLAG"].reindex(mp_cons).fillna("0") == "1").to_numpy(copy=True)
-    cap = pd.to_numeric(cc["CONTRACT_CAP"].reindex(mp_cons), errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    cap = pd.to_numeric(cc["CONTRACT_CAP"].reindex(mp_cons), errors="coerce").to_numpy(
+        dtype=np.float64, copy=True
+    )
     cons_active = (cc["STATUS_CODE"].reindex(mp_cons).fillna("") == "1").to_numpy()
     chk = mp_usage == "02"
     cap[chk] = area_cap[np.maximum(mp_area[chk], 0)]
-    return State(day, t, mp_area, mp_usage, mp_active, mp_cons, fac, dig, edata, gen, np.nan_to_num(cap), cons_active,
-                 area_in_service, area_org, area_cap)
+    return State(
+        day,
+        t,
+        mp_area,
+        mp_usage,
+        mp_active,
+        mp_cons,
+        fac,
+        dig,
+        edata,
+        gen,
+        np.nan_to_num(cap),
+        cons_active,
+        area_in_service,
+        area_org,
+        area_cap,
+    )
 
 
 @dataclass
@@ -102,15 +120,19 @@ def energies(s: Sim, states: list[State], day_state: list[int], settings: dict) 
         st = states[day_state[d]]
         pres = s.present[:, d] & s.present[:, d - 1] & st.edata
         delta = s.W[:, d] - s.W[:, d - 1]
-        fs = (10.0 ** st.dig) * H
+        fs = (10.0**st.dig) * H
         wrap = s.W[:, d] + fs.astype(np.int64) - s.W[:, d - 1]
-        roll = (delta < 0) & (s.W[:, d - 1] >= roll_share * fs) & (wrap * st.fac <= st.cap * hours * H)
+        roll = (
+            (delta < 0) & (s.W[:, d - 1] >= roll_share * fs) & (wrap * st.fac <= st.cap * hours * H)
+        )
         e = np.where(delta >= 0, delta, wrap) * st.fac
         good = pres & ((delta >= 0) | roll) & (st.fac > 0)
         back[:, d] = pres & (delta < 0) & ~roll
         for (m, dd), ex in chg.items():
             if dd == d and pres[m]:
-                e[m] = (ex["old_end"] - s.W[m, d - 1]) * ex["f_old"] + (s.W[m, d] - ex["new_start"]) * ex["f_new"]
+                e[m] = (ex["old_end"] - s.W[m, d - 1]) * ex["f_old"] + (
+                    s.W[m, d] - ex["new_start"]
+                ) * ex["f_new"]
                 good[m] = True
                 back[m, d] = False
         fwd[:, d] = np.where(good, e, 0)
@@ -122,7 +144,9 @@ def energies(s: Sim, states: list[State], day_state: list[int], settings: dict) 
     return Energies(fwd, ok, rev, rev_ok, back, chg)
 
 
-def area_daily_loss(s: Sim, states: list[State], day_state: list[int], en: Energies, settings: dict) -> pd.DataFrame:
+def area_daily_loss(
+    s: Sim, states: list[State], day_state: list[int], en: Energies, settings: dict
+) -> pd.DataFrame:
     w, n, NA = s.w, s.n, s.w.NA
     share = float(settings["completeness_min_share"])
     hi = float(settings["loss_rate_high_above"])
@@ -174,8 +198,34 @@ def area_daily_loss(s: Sim, states: list[State], day_state: list[int], en: Energ
                 loss = supply - sales_v
                 rate = loss / supply
                 status = "negative" if rate < lo else ("high" if rate > hi else "qualified")
-            out.append((w.tg_id[k], w.ds(d), st.area_org[k],
-                        None if supply is None else supply / H, None if sales_v is None else sales_v / H,
-                        None if loss is None else loss / H, rate, status, int(cnt[k]), int(rcnt[k]), reason))
-    return pd.DataFrame(out, columns=["tg_id", "data_date", "org_no", "supply_kwh", "sales_kwh", "loss_kwh", "loss_rate",
-                                      "loss_status", "meter_count", "meter_read_count", "uncomputable_reason"])
+            out.append(
+                (
+                    w.tg_id[k],
+                    w.ds(d),
+                    st.area_org[k],
+                    None if supply is None else supply / H,
+                    None if sales_v is None else sales_v / H,
+                    None if loss is None else loss / H,
+                    rate,
+                    status,
+                    int(cnt[k]),
+                    int(rcnt[k]),
+                    reason,
+                )
+            )
+    return pd.DataFrame(
+        out,
+        columns=[
+            "tg_id",
+            "data_date",
+            "org_no",
+            "supply_kwh",
+            "sales_kwh",
+            "loss_kwh",
+            "loss_rate",
+            "loss_status",
+            "meter_count",
+            "meter_read_count",
+            "uncomputable_reason",
+        ],
+    )

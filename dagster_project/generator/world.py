@@ -31,8 +31,31 @@ PRICES = [  # PRC_CODE, PRC_NAME, ELEC_TYPE_CODE, UNIT_PRICE
 ]
 PRICE_OF = {p[0]: float(p[3]) for p in PRICES}
 CHECK_FACTOR = {200: 40, 315: 60, 400: 80, 500: 120, 630: 120}
-MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "153",
-                   "155", "156", "158", "159", "177", "180", "186", "187", "188", "189", "199"]
+MOBILE_PREFIXES = [
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "153",
+    "155",
+    "156",
+    "158",
+    "159",
+    "177",
+    "180",
+    "186",
+    "187",
+    "188",
+    "189",
+    "199",
+]
 
 
 @dataclass
@@ -75,13 +98,15 @@ def build(w: World, n_new: int) -> None:
     w.station_no, w.station_county = np.array(stations, dtype=object), np.array(st_county)
     org = [(city, "国网青山供电公司", "", "02")]
     org += [(cno, f"国网青山市{nm}供电公司", city, "03") for cno, nm in zip(county_no, county_nm)]
-    org += [(sno, f"{county_nm[c]}{st_names[k % len(st_names)]}供电所", county_no[c], "04")
-            for k, (sno, c) in enumerate(zip(stations, st_county))]
+    org += [
+        (sno, f"{county_nm[c]}{st_names[k % len(st_names)]}供电所", county_no[c], "04")
+        for k, (sno, c) in enumerate(zip(stations, st_county))
+    ]
     w.orgs = pd.DataFrame(org, columns=["ORG_NO", "ORG_NAME", "P_ORG_NO", "ORG_TYPE"])
 
     # ---------------------------------------------------------------- areas
     NA = p.n_areas
-    n_hv = max(3, int(round(NA * p.hv_share)))
+    n_hv = max(3, round(NA * p.hv_share))
     hv_area = np.zeros(NA, bool)
     hv_area[rng.choice(NA, n_hv, replace=False)] = True
     w.NA = NA
@@ -98,7 +123,9 @@ def build(w: World, n_new: int) -> None:
     w.feeder_county = np.arange(n_feeders) % p.n_counties
     w.feeder_id = np.array([f"XL{10000000 + f:08d}" for f in range(n_feeders)], dtype=object)
     # each area on a feeder of its county
-    w.area_feeder = np.array([rng.choice(np.flatnonzero(w.feeder_county == c)) for c in w.area_county])
+    w.area_feeder = np.array(
+        [rng.choice(np.flatnonzero(w.feeder_county == c)) for c in w.area_county]
+    )
     w.byq_id = np.array([f"BYQ{80000000 + a:08d}" for a in range(NA)], dtype=object)
     w.byq_code = np.array([f"0{5400000 + a:08d}" for a in range(NA)], dtype=object)
     w.area_tl = np.where(hv_area, rng.uniform(0.01, 0.025, NA), rng.uniform(0.02, 0.06, NA))
@@ -171,7 +198,10 @@ def build(w: World, n_new: int) -> None:
     w.gen_flag = np.where(w.pv, "1", "0").astype(object)
     w.pv_kwh = np.where(w.pv, rng.uniform(5, 20, NC), 0.0)
     w.cons_no = np.array([f"0{600000000 + i + 1:09d}" for i in range(NC)], dtype=object)
-    w.mp_id = np.array([f"{5000000000 + i + 1}" for i in range(NC)] + [f"{5100000000 + a + 1}" for a in range(NA)], dtype=object)
+    w.mp_id = np.array(
+        [f"{5000000000 + i + 1}" for i in range(NC)] + [f"{5100000000 + a + 1}" for a in range(NA)],
+        dtype=object,
+    )
     w.data_id = np.array([f"{7000000000 + i + 1}" for i in range(NC + NA)], dtype=object)
     w.tmnl_asset = np.array([f"3331{a + 1:012d}" for a in range(NA)], dtype=object)
     w.terminal_id = np.array([f"{9000000 + a + 1}" for a in range(NA)], dtype=object)
@@ -193,7 +223,13 @@ def build(w: World, n_new: int) -> None:
     w.contact1[kind != RES] = names.person_names(rng, (kind != RES).sum())
     w.contact2 = np.where(kind == RES, w.contact1, names.person_names(rng, NC))
     w.sms = np.where(rng.random(NC) < np.where(w.cust_urban, 0.75, 0.5), "1", "0").astype(object)
-    w.build_date = np.array([(dt.date(2005, 1, 1) + dt.timedelta(days=int(x))).isoformat() for x in rng.integers(0, 7300, NC)], dtype=object)
+    w.build_date = np.array(
+        [
+            (dt.date(2005, 1, 1) + dt.timedelta(days=int(x))).isoformat()
+            for x in rng.integers(0, 7300, NC)
+        ],
+        dtype=object,
+    )
     w.inst_date = w.build_date.copy()
 
 
@@ -214,40 +250,92 @@ def base_tables(w: World) -> dict[str, pd.DataFrame]:
     i = np.flatnonzero(alive)
     t: dict[str, pd.DataFrame] = {}
     t["O_ORG"] = w.orgs
-    t["G_TG"] = pd.DataFrame({
-        "TG_ID": w.tg_id, "TG_NO": w.tg_no,
-        "TG_NAME": [f"{w.county_nm[c]}{'专变' if h else '公变'}{k + 1:04d}号台区" for k, (c, h) in enumerate(zip(w.area_county, w.area_hv))],
-        "ORG_NO": w.station_no[w.area_station], "TG_CAP": w.area_cap.astype(str),
-        "PUB_PRIV_FLAG": np.where(w.area_hv, "02", "01"), "LINE_ID": w.feeder_id[w.area_feeder],
-        "RUN_STATUS_CODE": "01",
-    })
+    t["G_TG"] = pd.DataFrame(
+        {
+            "TG_ID": w.tg_id,
+            "TG_NO": w.tg_no,
+            "TG_NAME": [
+                f"{w.county_nm[c]}{'专变' if h else '公变'}{k + 1:04d}号台区"
+                for k, (c, h) in enumerate(zip(w.area_county, w.area_hv))
+            ],
+            "ORG_NO": w.station_no[w.area_station],
+            "TG_CAP": w.area_cap.astype(str),
+            "PUB_PRIV_FLAG": np.where(w.area_hv, "02", "01"),
+            "LINE_ID": w.feeder_id[w.area_feeder],
+            "RUN_STATUS_CODE": "01",
+        }
+    )
     t["C_CONS"] = cons_rows(w, i)
     t["C_CONTACT"] = contact_rows(w, i)
     t["C_MP"] = pd.concat([mp_rows(w, i), check_mp_rows(w)])
     t["C_METER"] = pd.concat([meter_rows(w, i), check_meter_rows(w)])
-    t["K_PRC"] = pd.DataFrame(PRICES, columns=["PRC_CODE", "PRC_NAME", "ELEC_TYPE_CODE", "UNIT_PRICE"])
+    t["K_PRC"] = pd.DataFrame(
+        PRICES, columns=["PRC_CODE", "PRC_NAME", "ELEC_TYPE_CODE", "UNIT_PRICE"]
+    )
     hv = i[w.kind[i] == HV]
     rows = []
     for k, c in enumerate(hv):  # some have an older expired contract too
         sign = dt.date(2022, 1, 1) + dt.timedelta(days=int(w.rng.integers(0, 900)))
-        rows.append((f"HT{c + 1:08d}02", w.cons_no[c], sign.isoformat(), sign.isoformat(), (sign.replace(year=sign.year + 5)).isoformat()))
+        rows.append(
+            (
+                f"HT{c + 1:08d}02",
+                w.cons_no[c],
+                sign.isoformat(),
+                sign.isoformat(),
+                (sign.replace(year=sign.year + 5)).isoformat(),
+            )
+        )
         if k % 3 == 0:
             old = sign.replace(year=sign.year - 5)
-            rows.append((f"HT{c + 1:08d}01", w.cons_no[c], old.isoformat(), old.isoformat(), sign.isoformat()))
-    t["C_CONTRACT"] = pd.DataFrame(rows, columns=["AGRT_NO", "CONS_NO", "SIGN_DATE", "VALID_DATE", "INVALID_DATE"])
+            rows.append(
+                (
+                    f"HT{c + 1:08d}01",
+                    w.cons_no[c],
+                    old.isoformat(),
+                    old.isoformat(),
+                    sign.isoformat(),
+                )
+            )
+    t["C_CONTRACT"] = pd.DataFrame(
+        rows, columns=["AGRT_NO", "CONS_NO", "SIGN_DATE", "VALID_DATE", "INVALID_DATE"]
+    )
     # pms
-    t["T_SB_ZWYC_XL"] = pd.DataFrame({
-        "OBJ_ID": w.feeder_id, "SBMC": [f"10kV{w.county_nm[c][:2]}{k + 1}线" for k, c in enumerate(w.feeder_county)],
-        "YWDW": w.county_no[w.feeder_county], "DYDJ": "10kV", "YXZT": "20"})
-    t["T_SB_ZNYC_PDBYQ"] = pd.DataFrame({
-        "OBJ_ID": w.byq_id, "SBBM": w.byq_code, "SBMC": [f"{nm}配变" for nm in t["G_TG"]["TG_NAME"].str.replace("台区", "")],
-        "SSXL": w.feeder_id[w.area_feeder], "EDRL": w.area_cap.astype(str), "SYXZ": np.where(w.area_hv, "02", "01"),
-        "YXZT": "20", "YWDW": w.county_no[w.area_county],
-        "TYRQ": [(dt.date(2008, 1, 1) + dt.timedelta(days=int(x))).isoformat() for x in w.rng.integers(0, 6000, NA)]})
+    t["T_SB_ZWYC_XL"] = pd.DataFrame(
+        {
+            "OBJ_ID": w.feeder_id,
+            "SBMC": [f"10kV{w.county_nm[c][:2]}{k + 1}线" for k, c in enumerate(w.feeder_county)],
+            "YWDW": w.county_no[w.feeder_county],
+            "DYDJ": "10kV",
+            "YXZT": "20",
+        }
+    )
+    t["T_SB_ZNYC_PDBYQ"] = pd.DataFrame(
+        {
+            "OBJ_ID": w.byq_id,
+            "SBBM": w.byq_code,
+            "SBMC": [f"{nm}配变" for nm in t["G_TG"]["TG_NAME"].str.replace("台区", "")],
+            "SSXL": w.feeder_id[w.area_feeder],
+            "EDRL": w.area_cap.astype(str),
+            "SYXZ": np.where(w.area_hv, "02", "01"),
+            "YXZT": "20",
+            "YWDW": w.county_no[w.area_county],
+            "TYRQ": [
+                (dt.date(2008, 1, 1) + dt.timedelta(days=int(x))).isoformat()
+                for x in w.rng.integers(0, 6000, NA)
+            ],
+        }
+    )
     t["ST_TQ_BYQ"] = pd.DataFrame({"PMS_BYQ_BS": w.byq_id, "YX_TQ_BS": w.tg_id})
     t["T_TX_DYYH"] = gis_rows(w, i)
-    t["R_TMNL_RUN"] = pd.DataFrame({"TERMINAL_ID": w.terminal_id, "TMNL_ASSET_NO": w.tmnl_asset, "TG_ID": w.tg_id,
-                                    "STATUS_CODE": "01", "PROTOCOL_CODE": np.where(np.arange(NA) % 3 == 0, "698.45", "376.1")})
+    t["R_TMNL_RUN"] = pd.DataFrame(
+        {
+            "TERMINAL_ID": w.terminal_id,
+            "TMNL_ASSET_NO": w.tmnl_asset,
+            "TG_ID": w.tg_id,
+            "STATUS_CODE": "01",
+            "PROTOCOL_CODE": np.where(np.arange(NA) % 3 == 0, "698.45", "376.1"),
+        }
+    )
     t["E_DATA_MP"] = pd.concat([edata_rows(w, i), edata_rows(w, NC + np.arange(NA))])
     return t
 
@@ -255,48 +343,114 @@ def base_tables(w: World) -> dict[str, pd.DataFrame]:
 def cons_rows(w: World, i) -> pd.DataFrame:
     i = np.atleast_1d(i)
     a = w.cust_area[i]
-    return pd.DataFrame({
-        "CONS_NO": w.cons_no[i], "CONS_NAME": w.cons_name[i], "ORG_NO": w.station_no[w.area_station[a]],
-        "TG_ID": w.tg_id[a], "ELEC_ADDR": w.addr[i], "ELEC_TYPE_CODE": w.elec_type[i],
-        "TRADE_CODE": np.array(["9910", "6500", "0100", "3400"], dtype=object)[w.kind[i]],
-        "VOLT_CODE": w.volt[i], "CONTRACT_CAP": w.cap[i].astype(str), "PRC_CODE": w.prc[i],
-        "URBAN_RURAL_FLAG": np.where(w.cust_urban[i], "1", "2"), "GEN_FLAG": w.gen_flag[i], "STATUS_CODE": "1",
-        "BUILD_DATE": w.build_date[i], "CANCEL_DATE": ""})
+    return pd.DataFrame(
+        {
+            "CONS_NO": w.cons_no[i],
+            "CONS_NAME": w.cons_name[i],
+            "ORG_NO": w.station_no[w.area_station[a]],
+            "TG_ID": w.tg_id[a],
+            "ELEC_ADDR": w.addr[i],
+            "ELEC_TYPE_CODE": w.elec_type[i],
+            "TRADE_CODE": np.array(["9910", "6500", "0100", "3400"], dtype=object)[w.kind[i]],
+            "VOLT_CODE": w.volt[i],
+            "CONTRACT_CAP": w.cap[i].astype(str),
+            "PRC_CODE": w.prc[i],
+            "URBAN_RURAL_FLAG": np.where(w.cust_urban[i], "1", "2"),
+            "GEN_FLAG": w.gen_flag[i],
+            "STATUS_CODE": "1",
+            "BUILD_DATE": w.build_date[i],
+            "CANCEL_DATE": "",
+        }
+    )
 
 
 def contact_rows(w: World, i) -> pd.DataFrame:
     i = np.atleast_1d(i)
-    a = pd.DataFrame({"CONS_NO": w.cons_no[i], "CONTACT_MODE": "01", "CONTACT_NAME": w.contact1[i], "MOBILE": w.mobile1[i], "SMS_FLAG": w.sms[i]})
-    b = pd.DataFrame({"CONS_NO": w.cons_no[i], "CONTACT_MODE": "02", "CONTACT_NAME": w.contact2[i], "MOBILE": w.mobile2[i], "SMS_FLAG": w.sms[i]})
+    a = pd.DataFrame(
+        {
+            "CONS_NO": w.cons_no[i],
+            "CONTACT_MODE": "01",
+            "CONTACT_NAME": w.contact1[i],
+            "MOBILE": w.mobile1[i],
+            "SMS_FLAG": w.sms[i],
+        }
+    )
+    b = pd.DataFrame(
+        {
+            "CONS_NO": w.cons_no[i],
+            "CONTACT_MODE": "02",
+            "CONTACT_NAME": w.contact2[i],
+            "MOBILE": w.mobile2[i],
+            "SMS_FLAG": w.sms[i],
+        }
+    )
     return pd.concat([a, b]).sort_values(["CONS_NO", "CONTACT_MODE"], kind="stable")
 
 
 def mp_rows(w: World, i) -> pd.DataFrame:
     i = np.atleast_1d(i)
-    return pd.DataFrame({"MP_ID": w.mp_id[i], "CONS_NO": w.cons_no[i], "TG_ID": w.tg_id[w.cust_area[i]], "USAGE_TYPE_CODE": "01", "STATUS_CODE": "1"})
+    return pd.DataFrame(
+        {
+            "MP_ID": w.mp_id[i],
+            "CONS_NO": w.cons_no[i],
+            "TG_ID": w.tg_id[w.cust_area[i]],
+            "USAGE_TYPE_CODE": "01",
+            "STATUS_CODE": "1",
+        }
+    )
 
 
 def check_mp_rows(w: World) -> pd.DataFrame:
     a = np.arange(w.NA)
-    return pd.DataFrame({"MP_ID": w.mp_id[w.NC + a], "CONS_NO": ["T" + x for x in w.tg_no], "TG_ID": w.tg_id, "USAGE_TYPE_CODE": "02", "STATUS_CODE": "1"})
+    return pd.DataFrame(
+        {
+            "MP_ID": w.mp_id[w.NC + a],
+            "CONS_NO": ["T" + x for x in w.tg_no],
+            "TG_ID": w.tg_id,
+            "USAGE_TYPE_CODE": "02",
+            "STATUS_CODE": "1",
+        }
+    )
 
 
 def meter_rows(w: World, i) -> pd.DataFrame:
     i = np.atleast_1d(i)
-    return pd.DataFrame({"METER_ID": w.meter_id[i], "ASSET_NO": w.asset_no[i], "MP_ID": w.mp_id[i],
-                         "T_FACTOR": w.factor0[i].astype(str), "DIGITS": w.digits[i].astype(str), "INST_DATE": w.inst_date[i]})
+    return pd.DataFrame(
+        {
+            "METER_ID": w.meter_id[i],
+            "ASSET_NO": w.asset_no[i],
+            "MP_ID": w.mp_id[i],
+            "T_FACTOR": w.factor0[i].astype(str),
+            "DIGITS": w.digits[i].astype(str),
+            "INST_DATE": w.inst_date[i],
+        }
+    )
 
 
 def check_meter_rows(w: World) -> pd.DataFrame:
     m = w.NC + np.arange(w.NA)
-    return pd.DataFrame({"METER_ID": w.meter_id[m], "ASSET_NO": w.asset_no[m], "MP_ID": w.mp_id[m],
-                         "T_FACTOR": w.check_factor.astype(str), "DIGITS": "6", "INST_DATE": "2019-06-01"})
+    return pd.DataFrame(
+        {
+            "METER_ID": w.meter_id[m],
+            "ASSET_NO": w.asset_no[m],
+            "MP_ID": w.mp_id[m],
+            "T_FACTOR": w.check_factor.astype(str),
+            "DIGITS": "6",
+            "INST_DATE": "2019-06-01",
+        }
+    )
 
 
 def gis_rows(w: World, i) -> pd.DataFrame:
     i = np.atleast_1d(i)
     i = i[w.kind[i] != HV]
-    return pd.DataFrame({"YHBH": w.cons_no[i], "SSBYQ": w.byq_id[w.cust_area[i]], "JRD": [f"JRD{x + 1:09d}" for x in i]})
+    return pd.DataFrame(
+        {
+            "YHBH": w.cons_no[i],
+            "SSBYQ": w.byq_id[w.cust_area[i]],
+            "JRD": [f"JRD{x + 1:09d}" for x in i],
+        }
+    )
 
 
 def edata_rows(w: World, m) -> pd.DataFrame:
@@ -304,7 +458,20 @@ def edata_rows(w: World, m) -> pd.DataFrame:
     m = np.atleast_1d(m)
     is_chk = m >= w.NC
     a = np.where(is_chk, m - w.NC, w.cust_area[np.minimum(m, w.NC - 1)])
-    cons = np.where(is_chk, np.array(["T" + x for x in w.tg_no[a]], dtype=object), w.cons_no[np.minimum(m, w.NC - 1)])
+    cons = np.where(
+        is_chk,
+        np.array(["T" + x for x in w.tg_no[a]], dtype=object),
+        w.cons_no[np.minimum(m, w.NC - 1)],
+    )
     fac = np.where(is_chk, w.check_factor[a], w.factor0[np.minimum(m, w.NC - 1)])
-    return pd.DataFrame({"DATA_ID": w.data_id[m], "MP_ID": w.mp_id[m], "ASSET_NO": w.asset_no[m], "TMNL_ASSET_NO": w.tmnl_asset[a],
-                         "CONS_NO": cons, "TG_ID": w.tg_id[a], "T_FACTOR": fac.astype(str)})
+    return pd.DataFrame(
+        {
+            "DATA_ID": w.data_id[m],
+            "MP_ID": w.mp_id[m],
+            "ASSET_NO": w.asset_no[m],
+            "TMNL_ASSET_NO": w.tmnl_asset[a],
+            "CONS_NO": cons,
+            "TG_ID": w.tg_id[a],
+            "T_FACTOR": fac.astype(str),
+        }
+    )

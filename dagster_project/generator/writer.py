@@ -8,7 +8,6 @@ without touching the generator.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import gzip
 import hashlib
@@ -45,7 +44,9 @@ class LandingWriter:
     root: Path  # <out>/landing
     manifest: list[dict] = field(default_factory=list)
 
-    def write(self, system: str, table: str, day: dt.date, df: pd.DataFrame, gz: bool = False) -> Path:
+    def write(
+        self, system: str, table: str, day: dt.date, df: pd.DataFrame, gz: bool = False
+    ) -> Path:
         cols = column_order(table)
         missing = [c for c in cols if c not in df.columns]
         if missing:
@@ -67,7 +68,13 @@ class LandingWriter:
             path = d / name
             path.write_bytes(data)
         self.manifest.append(
-            {"system": system, "table": table, "day": day.isoformat(), "path": str(path.relative_to(self.root)), "rows": len(frame)}
+            {
+                "system": system,
+                "table": table,
+                "day": day.isoformat(),
+                "path": str(path.relative_to(self.root)),
+                "rows": len(frame),
+            }
         )
         return path
 
@@ -92,9 +99,14 @@ def _field_list(col: pd.Series, quote: bool) -> list[str]:
         return list(map(str, col.tolist()))
     lst = col.to_numpy(dtype=object, na_value="").tolist()
     if pd.api.types.infer_dtype(lst, skipna=False) != "string":
-        lst = [x if type(x) is str else ("" if x is None or x != x else str(x)) for x in lst]
+        lst = [x if type(x) is str else ("" if x is None or pd.isna(x) else str(x)) for x in lst]
     if quote:
-        lst = [('"' + x.replace('"', '""') + '"') if (',' in x or '"' in x or "\n" in x or "\r" in x) else x for x in lst]
+        lst = [
+            ('"' + x.replace('"', '""') + '"')
+            if ("," in x or '"' in x or "\n" in x or "\r" in x)
+            else x
+            for x in lst
+        ]
     return lst
 
 
