@@ -162,7 +162,7 @@ def generate(
     lab = _labels(s, states, day_state, rules.runs(f), tl)
     tdir = out / "truth"
     tdir.mkdir(parents=True, exist_ok=True)
-    tl.to_csv(tdir / "area_daily_loss.csv", index=False, lineterminator="\n", float_format="%.10g")
+    tl.to_csv(tdir / "area_daily_loss.csv", index=False, lineterminator="\n", float_format="%.15g")
     lab.to_csv(tdir / "anomalies.csv", index=False, lineterminator="\n")
     (tdir / "README.md").write_text(TRUTH_README, encoding="utf-8")
     size = sum(x.stat().st_size for x in (out / "landing").rglob("*") if x.is_file())
