@@ -68,7 +68,8 @@ def _read(landing: Path, table: str, day: date) -> _Text:
     if bom:
         data = data[3:]
     encoding = _encoding(table)
-    text = data.decode(encoding)
+    # undecodable bytes (a corruption applied earlier) survive a rewrite unchanged
+    text = data.decode(encoding, errors="surrogateescape")
     newline = "\r\n" if "\r\n" in text else "\n"
     final = text.endswith(newline)
     lines = text.split(newline)
@@ -84,7 +85,8 @@ def _encoding(table: str) -> str:
 
 def _write(t: _Text, raw_lines: list[bytes] | None = None, path: Path | None = None) -> Path:
     nl = t.newline.encode()
-    body = raw_lines if raw_lines is not None else [line.encode(t.encoding) for line in t.lines]
+    body = raw_lines if raw_lines is not None else [
+        line.encode(t.encoding, errors="surrogateescape") for line in t.lines]
     data = (BOM if t.bom else b"") + nl.join(body) + (nl if t.final_newline else b"")
     path = path or t.path
     path.write_bytes(gzip.compress(data, mtime=0) if path.name.endswith(".gz") else data)
@@ -165,7 +167,7 @@ def line_in_encoding(landing: Path, table: str, day: date, line: int,
     """Line `line` written in `encoding` instead of the file's (a UTF-8 line in a GBK
     file). raw_line is the line as the loader shows undecodable bytes (backslash escapes)."""
     t = _read(landing, table, day)
-    raw = [x.encode(t.encoding) for x in t.lines]
+    raw = [x.encode(t.encoding, errors="surrogateescape") for x in t.lines]
     raw[line - 1] = t.lines[line - 1].encode(encoding)
     _write(t, raw)
     return Broken(_rel(landing, t.path), line,
@@ -210,7 +212,7 @@ def whole_file_in_encoding(landing: Path, table: str, day: date, encoding: str =
     """The whole file written in `encoding` where its system declares another (a UTF-8
     file where GBK is declared)."""
     t = _read(landing, table, day)
-    _write(t, [x.encode(encoding) for x in t.lines])
+    _write(t, [x.encode(encoding, errors="surrogateescape") for x in t.lines])
     return Broken(_rel(landing, t.path))
 
 
