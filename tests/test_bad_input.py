@@ -187,14 +187,16 @@ def test_bad_rows_are_quarantined_with_file_and_line_and_the_rest_is_loaded(
     meter_number = bad.set_field(landing, "C_METER", day, 10, "T_FACTOR", "12,5")
     meter_cut = bad.truncate_last_line(landing, "C_METER", day, keep_fields=3)
     unknown_read = bad.set_field(landing, "E_MP_DAY_READ", day, 5, "DATA_ID", "7999999999")
-    read_id = bad.field(landing, "E_MP_DAY_READ", day, 6, "DATA_ID")
-    pap_r = float(bad.field(landing, "E_MP_DAY_READ", day, 6, "PAP_R"))
-    corrected = bad.append_copy(landing, "E_MP_DAY_READ", day, 6, PAP_R=f"{pap_r + 0.5:.2f}",
-                                COL_TIME=f"{day + dt.timedelta(days=1)} 05:59:59")
+    read_id, read_date, pap_r = (bad.field(landing, "E_MP_DAY_READ", day, 6, c)
+                                 for c in ("DATA_ID", "DATA_DATE", "PAP_R"))
+    last_col_time = f"{day + dt.timedelta(days=1)} 23:00:00"  # after every delivered one
+    corrected = bad.append_copy(landing, "E_MP_DAY_READ", day, 6,
+                                PAP_R=f"{float(pap_r) + 0.5:.2f}", COL_TIME=last_col_time)
     late_day = day - dt.timedelta(days=2)
-    late_id = bad.field(landing, "E_MP_DAY_READ", late_day, 7, "DATA_ID")
+    late_id, late_date = (bad.field(landing, "E_MP_DAY_READ", late_day, 7, c)
+                          for c in ("DATA_ID", "DATA_DATE"))
     late = bad.append_from_day(landing, "E_MP_DAY_READ", day, late_day, 7, MARK="1",
-                               COL_TIME=f"{day + dt.timedelta(days=1)} 04:00:00")
+                               COL_TIME=last_col_time)
     bad.add_column(landing, "T_TX_DYYH", day, "REMARK", "x")
     no_snapshot = bad.delete_file(landing, "ST_TQ_BYQ", day)
     no_delta = bad.delete_file(landing, "A_PAY_FLOW", day)
@@ -234,10 +236,11 @@ def test_bad_rows_are_quarantined_with_file_and_line_and_the_rest_is_loaded(
         # the correction wins (later COL_TIME), the late row of an earlier day reaches staging
         assert con.execute(
             'select "PAP_R" from staging.stg_acquisition__day_reads where "DATA_ID" = ? and '
-            '"DATA_DATE" = ?', [read_id, day]).fetchone()[0] == pytest.approx(pap_r + 0.5)
+            '"DATA_DATE" = ?', [read_id, read_date]).fetchone()[0] == pytest.approx(
+            float(pap_r) + 0.5)
         assert con.execute(
             'select "MARK", _export_date from staging.stg_acquisition__day_reads '
-            'where "DATA_ID" = ? and "DATA_DATE" = ?', [late_id, late_day]).fetchone() == (
+            'where "DATA_ID" = ? and "DATA_DATE" = ?', [late_id, late_date]).fetchone() == (
             "1", day)
         assert corrected.line == late.line - 1
         # the new column is recorded; days without a file load nothing and fail nothing

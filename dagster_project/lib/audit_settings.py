@@ -25,5 +25,8 @@ def number(name: str, path: Path = SETTINGS_FILE) -> float:
 
 
 def fingerprint(path: Path = SETTINGS_FILE) -> str:
-    """A short hash of the settings file, recorded with what they produced."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    """A short hash of the settings (name=value rows ordered by name, joined by ';'),
+    recorded with what they produced. The dbt macro audit_settings_fingerprint() computes
+    the same value in SQL, so a published finding and the published settings agree."""
+    rows = ";".join(f"{name}={value}" for name, value in sorted(load(path).items()))
+    return hashlib.md5(rows.encode("utf-8")).hexdigest()[:12]
