@@ -25,7 +25,7 @@ import dagster as dg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dagster_project.cli import prepare_dbt, run_pipeline  # noqa: E402
+from dagster_project.cli import prepare_dbt, run_pipeline
 
 
 def landing_window(landing: Path) -> tuple[dt.date, dt.date]:

@@ -160,8 +160,8 @@ def cmd_demo(args) -> int:
         paths = paths_from_env()
         print("\nNext:")
         print(f"  open the published marts read-only:  duckdb -readonly {paths.published}")
-        print("  or in Python: duckdb.connect(r'%s', read_only=True)" % paths.published)
-        print("  the Dagster UI on this work directory:  uv run gridaudit ui   "
+        print(f"  or in Python: duckdb.connect(r'{paths.published}', read_only=True)")
+        print("  the Dagster UI on this work directory:  python3 -m uv run gridaudit ui   "
               "(then http://127.0.0.1:3000)")
     return 0 if ok else 1
 

@@ -200,6 +200,7 @@ def test_bad_rows_are_quarantined_with_file_and_line_and_the_rest_is_loaded(
     bad.add_column(landing, "T_TX_DYYH", day, "REMARK", "x")
     no_snapshot = bad.delete_file(landing, "ST_TQ_BYQ", day)
     no_delta = bad.delete_file(landing, "A_PAY_FLOW", day)
+    published = sha256(workdir / PUBLISHED)
 
     ok, out = run_day(day, landing, workdir, capsys)
 
@@ -251,9 +252,10 @@ def test_bad_rows_are_quarantined_with_file_and_line_and_the_rest_is_loaded(
                                [broken.file]).fetchone()[0] == 0
         assert con.execute('select count(*) from raw_pms."ST_TQ_BYQ" where _export_date = ?',
                            [day]).fetchone()[0] == 0
+    assert sha256(workdir / PUBLISHED) != published  # the day was published
     with duckdb.connect(str(workdir / PUBLISHED), read_only=True) as pub:
-        assert pub.execute("select max(data_date) from marts.area_daily_loss").fetchone()[0] \
-            == day
+        assert pub.execute("select count(*) from marts.area_daily_loss where data_date = ?",
+                           [day]).fetchone()[0] > 0
 
 
 def test_unreadable_files_fail_their_extract_naming_the_file_and_keep_the_published_file(

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-
 daily_pipeline = dg.define_asset_job(
     "daily_pipeline",
     selection=dg.AssetSelection.all(),

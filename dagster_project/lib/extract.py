@@ -103,7 +103,7 @@ def _decode_lines(data: bytes, encoding: str) -> tuple[list[str], dict[int, str]
                 undecodable[number] = raw.decode(encoding, errors="backslashreplace")
     if lines and lines[-1] == "":
         lines.pop()  # the file ends with a line break
-    return [line[:-1] if line.endswith("\r") else line for line in lines], undecodable
+    return [line.removesuffix("\r") for line in lines], undecodable
 
 
 @dataclass
@@ -303,13 +303,11 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: Path, table: Table, day: 
                         WITH incoming_text AS (
                             SELECT {nullified}, line_number, raw_line FROM incoming_fields)
                         SELECT *, nullif({reason}, '') AS reason FROM incoming_text""")
-        for sql in (f"DELETE FROM {target} WHERE _export_date = ?",
-                    "DELETE FROM quarantine.rejected_rows WHERE system = ? AND table_name = ? "
-                    "AND export_date = ?",
-                    "DELETE FROM meta.extract_files WHERE system = ? AND table_name = ? "
-                    "AND export_date = ?"):
-            con.execute(sql, [day] if sql.startswith(f"DELETE FROM {target}")
-                        else [table.system, table.name, day])
+        # Reloading day D replaces exactly day D: its raw rows, quarantine rows and log row.
+        con.execute(f"DELETE FROM {target} WHERE _export_date = ?", [day])
+        for bookkeeping in ("quarantine.rejected_rows", "meta.extract_files"):
+            con.execute(f"DELETE FROM {bookkeeping} WHERE system = ? AND table_name = ? "
+                        "AND export_date = ?", [table.system, table.name, day])
         con.execute(f"""INSERT INTO {target}
                         SELECT {typed}, ?::DATE, ?, line_number FROM checked
                         WHERE reason IS NULL ORDER BY line_number""", [day, rel])

@@ -80,7 +80,7 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-def C(name, type="code", required=False, codes=None, comment=""):  # noqa: N802 - table DSL
+def C(name, type="code", required=False, codes=None, comment=""):
     return Column(name, type, required, tuple(codes) if codes else None, comment)
 
 

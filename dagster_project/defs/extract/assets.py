@@ -7,8 +7,8 @@ a message naming the file, after the table's other days are loaded.
 """
 
 
-import duckdb
 import dagster as dg
+import duckdb
 
 from dagster_project.defs.partitions import daily_partitions, single_run, window_days
 from dagster_project.defs.resources import GridauditPaths
