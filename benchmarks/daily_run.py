@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import json
 import resource
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -52,6 +53,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/gridaudit-bench"))
     parser.add_argument("--history-days", type=int, default=None,
                         help="days of history before the measured day (default: all)")
+    parser.add_argument("--label", default="",
+                        help="suffix of the work directory (to compare two code versions)")
     args = parser.parse_args()
 
     report: dict[str, object] = {"preset": args.preset}
@@ -67,7 +70,10 @@ def main() -> None:
     if args.history_days:
         first = last - dt.timedelta(days=args.history_days)
     history_end = last - dt.timedelta(days=1)
-    workdir = args.out / f"work-{(history_end - first).days + 1}d"
+    workdir = args.out / f"work-{(history_end - first).days + 1}d{'-' + args.label if args.label else ''}"
+    if workdir.exists():  # a fresh warehouse: the history run is a first build
+        shutil.rmtree(workdir)
+    report["code"] = str(ROOT)
     instance = dg.DagsterInstance.ephemeral()
 
     began = time.monotonic()
@@ -75,6 +81,7 @@ def main() -> None:
     report["history_days"] = (history_end - first).days + 1
     report["history_run_s"] = round(time.monotonic() - began, 1)
     report["history_ok"] = ok
+    print(json.dumps(report, default=str), flush=True)
 
     for label in ("daily_run", "daily_rerun"):
         began = time.monotonic()
@@ -85,6 +92,7 @@ def main() -> None:
         report[f"{label}_steps_s"] = steps
         gate = sum(v for k, v in steps.items() if "gate" in k)
         report[f"{label}_gate_share"] = round(gate / max(sum(steps.values()), 1e-9), 3)
+        print(json.dumps({label: report[f"{label}_s"], "steps_s": steps}, default=str), flush=True)
     report["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(report, indent=2, default=str))
 

@@ -187,12 +187,35 @@ def runs(tmp_path_factory, request):
     load_day(warehouse, D3)
     build = dbt(tmp, "build", "--select", "+area_daily_loss", *window(D3, D3))
     incremental = area_daily_loss(warehouse)
+    incremental_reads = final_reads(warehouse)
 
     # a full refresh builds every loaded day whatever the window
     dbt(tmp, "run", "--select", "+area_daily_loss", "--full-refresh", *window(D3, D3))
     full = area_daily_loss(warehouse)
+    full_reads = final_reads(warehouse)
+
+    # re-running the last window changes nothing (idempotent)
+    dbt(tmp, "run", "--select", "+area_daily_loss", *window(D3, D3))
+    rerun = area_daily_loss(warehouse)
+    rerun_reads = final_reads(warehouse)
     return {"tmp": tmp, "warehouse": warehouse, "first": first, "incremental": incremental,
-            "full": full, "build_results": build["results"]}
+            "full": full, "build_results": build["results"], "incremental_reads": incremental_reads,
+            "full_reads": full_reads, "rerun": rerun, "rerun_reads": rerun_reads}
+
+
+READ_COLUMNS = ("data_id", "data_date", "col_time", "pap_r", "rap_r", "mark", "_export_date",
+                "_source_file", "_line_number")
+
+
+def final_reads(warehouse: Path) -> dict[str, list[tuple]]:
+    """intermediate.int_day_reads_final (incremental) and the staging view it replaces."""
+    columns = ", ".join(READ_COLUMNS)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            name: con.execute(f"SELECT {columns} FROM {relation} ORDER BY data_id, data_date").fetchall()
+            for name, relation in (("model", "intermediate.int_day_reads_final"),
+                                   ("staging", "staging.stg_acquisition__day_reads"))
+        }
 
 
 def assert_row(row, *, supply, sales, status, meter_count, meter_read_count, reason=None):
@@ -254,6 +277,21 @@ def test_full_refresh_equals_the_incremental_result(runs):
             assert a == b, (key, column, a, b)
 
 
+def test_incremental_final_reads_equal_the_staging_view(runs):
+    """int_day_reads_final, kept incrementally (run 2 read only the export of 03-03), holds
+    the final state of every reading: the staging view's rows, lineage included."""
+    for reads in (runs["incremental_reads"], runs["full_reads"], runs["rerun_reads"]):
+        assert reads["model"] == reads["staging"]
+    model = {(r[0], str(r[1])): r for r in runs["incremental_reads"]["model"]}
+    assert model["DP_S13", "2026-03-02"][3] == 320  # back-filled on 03-03: later export wins
+    assert model["DP_S13", "2026-03-02"][6] == D3
+    assert model["DP_S11", "2026-03-03"][3] == 560  # later COL_TIME beats the later line
+
+
+def test_rerun_of_the_same_window_is_idempotent(runs):
+    assert runs["rerun"] == runs["incremental"]
+
+
 def test_settings_are_recorded_and_comments_persisted(runs):
     row = runs["incremental"]["TG1", "2026-03-03"]
     assert row["settings_applied"] == (
@@ -286,7 +324,8 @@ def test_dbt_unit_tests_pass(runs):
     assert {"energy_normal_day", "energy_rollover", "energy_register_backwards",
             "energy_meter_exchange", "energy_multiplier_change", "energy_missing_reads",
             "energy_pv_reverse", "balance_supply_sales", "area_daily_loss_completeness_threshold",
-            "area_daily_loss_status_bands", "area_daily_loss_changed_settings"} <= set(unit)
+            "area_daily_loss_status_bands", "area_daily_loss_changed_settings",
+            "day_reads_final_full_refresh", "day_reads_final_incremental"} <= set(unit)
     assert set(unit.values()) == {"pass"}, unit
     tests = [r for r in runs["build_results"] if r["unique_id"].startswith("test.")]
     assert tests and all(r["status"] == "pass" for r in tests)

@@ -24,16 +24,38 @@
     cast('{{ var("end_date") }}' as date)
 {%- endmacro %}
 
+{#- The delta rows delivered, before any deduplication, for the run-window look-ups: the raw
+    table (filtered on _export_date, a cheap scan of the window's export days; the staging
+    views rank the whole history first). Inside a dbt unit test the staging view, which the
+    tests mock (their rows carry _export_date too). The staging view is ref()'d in any case,
+    so every model keeps its declared dependency on it. -#}
+{% macro delivered_rows(staging_model, source_name, table_name) -%}
+    {%- set staging = ref(staging_model) -%}
+    {%- if in_unit_test() -%}
+        {{ staging }}
+    {%- else -%}
+        {{ source(source_name, table_name) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro in_unit_test() -%}
+    {{ return(model is defined and model is not none and model.resource_type == 'unit_test') }}
+{%- endmacro %}
+
 {#- The earlier of start_date and the earliest DATA_DATE / CHG_DATE among delta rows
     delivered in the window: a late back-filled reading of D-k changes the energy of D-k and
-    D-k+1, a late meter change of D-k the energy of D-k; both are recomputed. -#}
+    D-k+1, a late meter change of D-k the energy of D-k; both are recomputed.
+    Read from the delivered rows (delivered_rows), filtered on _export_date before any
+    deduplication: the rows delivered in the window are all that can change a day,
+    whichever delivery of their key is final (a daily run scans one export day, not the
+    history). -#}
 {% macro recompute_from_date() -%}
     least(
         {{ window_start_date() }},
         coalesce(
             (
                 select min(late_reads.data_date)
-                from {{ ref('stg_acquisition__day_reads') }} as late_reads
+                from {{ delivered_rows('stg_acquisition__day_reads', 'raw_acquisition', 'E_MP_DAY_READ') }} as late_reads
                 where late_reads._export_date between {{ window_start_date() }} and {{ window_end_date() }}
             ),
             {{ window_start_date() }}
@@ -41,7 +63,7 @@
         coalesce(
             (
                 select min(late_changes.chg_date)
-                from {{ ref('stg_marketing__meter_changes') }} as late_changes
+                from {{ delivered_rows('stg_marketing__meter_changes', 'raw_marketing', 'C_METER_CHG') }} as late_changes
                 where late_changes._export_date between {{ window_start_date() }} and {{ window_end_date() }}
             ),
             {{ window_start_date() }}
@@ -49,12 +71,25 @@
     )
 {%- endmacro %}
 
-{% macro first_computable_date() -%}
-    {{ add_days(1, "(select min(loaded_reads._export_date) from " ~ ref('stg_acquisition__day_reads') ~ " as loaded_reads)") }}
+{#- First computable day (first loaded day + 1) and last loaded day. from_raw=true reads the
+    export days of the raw delivered rows (a scan of one date column, no deduplication; the
+    latest export day is the same as the staging view's, the earliest is the first delivered
+    day) - what an incremental run uses. Otherwise the staging view (a full refresh reads
+    everything anyway, and dbt unit tests mock the staging view). -#}
+{% macro loaded_reads_relation(from_raw=false) -%}
+    {%- if from_raw -%}
+        {{ delivered_rows('stg_acquisition__day_reads', 'raw_acquisition', 'E_MP_DAY_READ') }}
+    {%- else -%}
+        {{ ref('stg_acquisition__day_reads') }}
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro last_loaded_date() -%}
-    (select max(loaded_reads._export_date) from {{ ref('stg_acquisition__day_reads') }} as loaded_reads)
+{% macro first_computable_date(from_raw=false) -%}
+    {{ add_days(1, "(select min(loaded_reads._export_date) from " ~ loaded_reads_relation(from_raw) ~ " as loaded_reads)") }}
+{%- endmacro %}
+
+{% macro last_loaded_date(from_raw=false) -%}
+    (select max(loaded_reads._export_date) from {{ loaded_reads_relation(from_raw) }} as loaded_reads)
 {%- endmacro %}
 
 {#- A date SQL expression evaluated now and rendered as a date literal (NULL if empty). -#}
@@ -70,7 +105,7 @@
 {#- First and last day (data_date) the current model builds in this run. -#}
 {% macro run_from_date() -%}
     {%- if is_incremental() -%}
-        {{ date_literal('greatest(' ~ recompute_from_date() ~ ', ' ~ first_computable_date() ~ ')') }}
+        {{ date_literal('greatest(' ~ recompute_from_date() ~ ', ' ~ first_computable_date(from_raw=true) ~ ')') }}
     {%- else -%}
         {{ first_computable_date() }}
     {%- endif -%}
@@ -95,9 +130,13 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Declares the staging models the run-window macros read, so dbt knows the dependency
-    even though is_incremental() is false while dbt parses. Put it at the top of every
-    model that uses run_from_date() / in_run_window(). -#}
+{#- Declares the relations the run-window macros read, so dbt (and Dagster's lineage) knows
+    the dependency even though is_incremental() is false while dbt parses: the staging
+    views (full refresh) and the raw delta tables (incremental runs). Put it at the top of
+    every model that uses run_from_date() / in_run_window(). -#}
 {% macro run_window_depends_on() -%}
     -- depends_on: {{ ref('stg_acquisition__day_reads') }}, {{ ref('stg_marketing__meter_changes') }}
+    {%- if not in_unit_test() %}
+    -- depends_on: {{ source('raw_acquisition', 'E_MP_DAY_READ') }}, {{ source('raw_marketing', 'C_METER_CHG') }}
+    {%- endif %}
 {%- endmacro %}

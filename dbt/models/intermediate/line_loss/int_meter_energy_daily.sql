@@ -24,7 +24,8 @@
 --                  record has no reverse reads, so a change day has no reverse exchange formula
 --   computable     readings D and D-1 and a valid forward energy; for PV customers
 --                  (GEN_FLAG = '1') also a valid reverse energy
--- Only the readings of the run's days and the day before are read (filtered before joins).
+-- Only the readings of the run's days and the day before are read (filtered before joins),
+-- from int_day_reads_final (the final state of every reading, kept incrementally).
 
 with
 
@@ -42,7 +43,7 @@ day_reads as (
         data_date,
         pap_r,
         rap_r
-    from {{ ref('stg_acquisition__day_reads') }}
+    from {{ ref('int_day_reads_final') }}
     where {{ in_run_window('data_date', lookback_days=1) }}
 
 ),
