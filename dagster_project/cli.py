@@ -120,7 +120,11 @@ def _failures(result) -> list[str]:
 
 
 def cmd_generate(args) -> int:
+    import logging
+
     from dagster_project.generator import generate
+
+    logging.basicConfig(level=logging.INFO, format="  %(message)s")  # generator progress
 
     began = time.monotonic()
     summary = generate(args.preset, args.out, seed=args.seed, start=args.start, days=args.days)
