@@ -68,7 +68,12 @@ def main() -> None:
     prepare_dbt()
     first, last = landing_window(landing)
     if args.history_days:
-        first = last - dt.timedelta(days=args.history_days)
+        # start on a snapshot delivery day (the archives are weekly snapshots), so the
+        # history run's gate sees every archive from its first day on
+        wanted = last - dt.timedelta(days=args.history_days)
+        snapshot_days = sorted(dt.date.fromisoformat(p.name.split(".")[0])
+                               for p in landing.glob("marketing/C_MP/*.csv*"))
+        first = max([d for d in snapshot_days if d <= wanted] or [first])
     history_end = last - dt.timedelta(days=1)
     workdir = args.out / f"work-{(history_end - first).days + 1}d{'-' + args.label if args.label else ''}"
     if workdir.exists():  # a fresh warehouse: the history run is a first build

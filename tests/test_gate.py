@@ -508,6 +508,20 @@ def test_referential_integrity_is_a_ratio_with_a_threshold(tmp_path):
     assert gate.run_gate(wh, START, END, None, settings=settings).passed
 
 
+def test_reference_is_not_evaluated_before_the_archive_is_first_delivered(tmp_path):
+    """A history starting between two snapshot days: the customers' snapshot of START has
+    no area archive as of START (G_TG first delivered on END), so START is not evaluated;
+    END is, and fails when the areas do not match."""
+    wh = build_warehouse(tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(wh)) as con:
+        _area_and_customers(con, START, unknown_area=50)
+        con.execute('update raw_marketing."G_TG" set _export_date = ?', [END])
+    result = gate.run_gate(wh, START, END, None)
+    check = by_name(result, "reference_active_customers_on_a_known_area")
+    assert [(d["day"], d["matched_share"]) for d in check.details] == [("2024-03-03", 0.75)]
+    assert check.blocking
+
+
 def test_delta_record_after_its_export_day_fails(tmp_path):
     wh = build_warehouse(tmp_path / "warehouse.duckdb")
     with duckdb.connect(str(wh)) as con:
