@@ -115,8 +115,9 @@ def _failures(result) -> list[str]:
             evaluation = event.event_specific_data
             if not evaluation.passed and str(evaluation.severity).endswith("ERROR"):
                 description = evaluation.description or evaluation.check_name
-                lines.append(f"gate {evaluation.asset_key.to_user_string()}: {description}")
-    return lines
+                lines.append(f"gate: {description}")
+    # A failure about a raw table is reported on every mart's check: say it once.
+    return list(dict.fromkeys(lines))
 
 
 def cmd_generate(args) -> int:

@@ -137,9 +137,6 @@ def landing_lines_header(path: Path, system: str) -> str:
 # ------------------------------------------------------------------------ loader only
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "extract._decode_lines keeps the '\\r' of an undecodable CRLF line in raw_line; "
-    "requested change: strip it like decodable lines (see the issue-5 report)"))
 def test_undecodable_line_is_quarantined_without_its_line_end(tmp_path):
     """raw_line is the physical line without its line end, decodable or not."""
     from dagster_project.lib.extract import load_file

@@ -100,7 +100,8 @@ def _decode_lines(data: bytes, encoding: str) -> tuple[list[str], dict[int, str]
                 lines.append(raw.decode(encoding))
             except UnicodeDecodeError:
                 lines.append("")
-                undecodable[number] = raw.decode(encoding, errors="backslashreplace")
+                undecodable[number] = raw.removesuffix(b"\r").decode(
+                    encoding, errors="backslashreplace")
     if lines and lines[-1] == "":
         lines.pop()  # the file ends with a line break
     return [line.removesuffix("\r") for line in lines], undecodable
