@@ -638,3 +638,21 @@ def test_catalogue_and_settings_marts(tmp_path):
         ("marts.dim_problem_code", "expect_column_values_to_be_in_set"),
         ("marts.audit_settings", "expect_column_distinct_values_to_contain_set"),
     }, result.summary()
+
+
+def test_mart_is_not_checked_before_the_first_area_archive(tmp_path):
+    """A history that starts between snapshot days has no area before the first G_TG
+    snapshot: those empty days are not failures; an empty day after it is."""
+    areas = area_rows(days=[END])
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
+    with duckdb.connect(str(wh)) as con:  # the first area archive is delivered on END
+        con.execute('insert into raw_marketing."G_TG" ("TG_ID", "TG_NO", "ORG_NO", '
+                    '"RUN_STATUS_CODE", _export_date) values (\'G1\', \'1\', \'S1\', '
+                    '\'01\', ?)', [END])
+    result = gate.run_gate(wh, DAYS[0], END, None, table_suites=[])
+    assert "row_count_vs_previous_day" not in [r.name for r in result.errors], result.summary()
+
+    with duckdb.connect(str(wh)) as con:
+        con.execute('update raw_marketing."G_TG" set _export_date = ?', [DAYS[0]])
+    result = gate.run_gate(wh, DAYS[0], END, None, table_suites=[])
+    assert "row_count_vs_previous_day" in [r.name for r in result.errors]

@@ -129,6 +129,11 @@ counts as (
 first_export as (
     select min(_export_date) as first_export_date from raw_acquisition."E_MP_DAY_READ"
 ),
+-- Before the first delivered area archive (a history that starts between snapshot days)
+-- no area exists yet: an empty day there is not a failure.
+first_area_archive as (
+    select min(_export_date) as first_archive_date from raw_marketing."G_TG"
+),
 today as (
     select days.data_date, coalesce(counts.row_count, 0) as row_count
     from days left join counts using (data_date)
@@ -140,9 +145,12 @@ select
     prev.row_count as previous_row_count,
     case
         when today.row_count = 0 then
-            prev.row_count is not null
-            or today.data_date > coalesce((select first_export_date from first_export),
-                                          today.data_date)
+            (prev.row_count is not null
+             or today.data_date > coalesce((select first_export_date from first_export),
+                                           today.data_date))
+            -- (no area archive at all is never normal: then every empty day fails)
+            and today.data_date >= coalesce((select first_archive_date from first_area_archive),
+                                            date '0001-01-01')
         when prev.row_count is null then false
         else abs(today.row_count - prev.row_count) > $row_count_tolerance_share * prev.row_count
     end as failed
@@ -150,7 +158,7 @@ from today asof left join counts as prev on today.data_date > prev.data_date
 order by today.data_date
 """,
     key_columns=("data_date",),
-    requires=(TABLE, "raw_acquisition.E_MP_DAY_READ"),
+    requires=(TABLE, "raw_acquisition.E_MP_DAY_READ", "raw_marketing.G_TG"),
     settings=("row_count_tolerance_share",),
 )
 
