@@ -2,17 +2,7 @@
     (marts.area_daily_loss applies the band setting `setting_name`), with the numbers of
     the balance as evidence. One macro so both rules say the same thing the same way. -#}
 {% macro loss_band_findings(problem_code, status, comparison, band_name, setting_name) -%}
-with days as (
-    {{ audit_days() }}
-),
-
-loss as (
-    select l.*
-    from {{ ref('area_daily_loss') }} as l
-    inner join days as d
-        on l.data_date = d.detected_date
-    where l.loss_status = '{{ status }}'
-)
+{{ area_days_with_status(status) }}
 
 select
     data_date as detected_date,
@@ -29,4 +19,21 @@ select
     cast(loss_rate as {{ audit_type_double() }}) as metric_value,
     cast({{ setting(setting_name) }} as {{ audit_type_double() }}) as threshold_value
 from loss
+{%- endmacro %}
+
+
+{#- The CTEs `days` (the run window) and `loss` (the window's area-days of
+    marts.area_daily_loss whose loss_status is `status`): shared by L01, L02 and L03. -#}
+{% macro area_days_with_status(status) -%}
+with days as (
+    {{ audit_days() }}
+),
+
+loss as (
+    select l.*
+    from {{ ref('area_daily_loss') }} as l
+    inner join days as d
+        on l.data_date = d.detected_date
+    where l.loss_status = '{{ status }}'
+)
 {%- endmacro %}

@@ -2,17 +2,7 @@
 {#- L03 台区不可算: an in-service area whose loss is not computable on D (check-meter
     reading missing or invalid, or settlement-meter completeness below
     completeness_min_share; marts.area_daily_loss gives the status and the reason). -#}
-with days as (
-    {{ audit_days() }}
-),
-
-loss as (
-    select l.*
-    from {{ ref('area_daily_loss') }} as l
-    inner join days as d
-        on l.data_date = d.detected_date
-    where l.loss_status = 'uncomputable'
-)
+{{ area_days_with_status('uncomputable') }}
 
 select
     data_date as detected_date,
