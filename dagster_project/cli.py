@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from dagster_project.lib.settings import DBT_PROJECT_DIR, REPO_ROOT, paths_from_env
+from dagster_project.generator.presets import PRESETS
 
 
 def _date(text: str) -> dt.date:
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="write a labelled synthetic landing tree")
-    gen.add_argument("--preset", choices=("tiny", "demo"), default="tiny")
+    gen.add_argument("--preset", choices=tuple(PRESETS), default="tiny")
     gen.add_argument("--out", type=Path, required=True,
                      help="writes OUT/landing and OUT/truth")
     gen.add_argument("--seed", type=int, default=42)
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="generate the demo preset into data/ and run it")
-    demo.add_argument("--preset", choices=("tiny", "demo"), default="demo")
+    demo.add_argument("--preset", choices=tuple(PRESETS), default="demo")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--regenerate", action="store_true")
     demo.set_defaults(func=cmd_demo)

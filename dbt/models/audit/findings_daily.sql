@@ -20,6 +20,17 @@
 -- depends_on: {{ ref('rule_a07_contact_mobile') }}
 -- depends_on: {{ ref('rule_a08_contract_missing') }}
 -- depends_on: {{ ref('rule_a09_price_category') }}
+-- depends_on: {{ ref('rule_m01_read_failure') }}
+-- depends_on: {{ ref('rule_m02_zero_energy') }}
+-- depends_on: {{ ref('rule_m03_register_backwards') }}
+-- depends_on: {{ ref('rule_m04_meter_runaway') }}
+-- depends_on: {{ ref('rule_m05_register_unbalanced') }}
+-- depends_on: {{ ref('rule_m06_energy_jump') }}
+-- depends_on: {{ ref('rule_m07_metering_event') }}
+-- depends_on: {{ ref('rule_t01_theft_suspect') }}
+-- depends_on: {{ ref('rule_b01_overdue_receivable') }}
+-- depends_on: {{ ref('rule_b02_billing_mismatch') }}
+-- depends_on: {{ ref('rule_e01_expansion_overdue') }}
 {%- set rule_models = audit_rule_models() %}
 
 with findings as (
