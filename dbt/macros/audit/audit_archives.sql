@@ -29,9 +29,9 @@
         max(e.tg_id) as acq_tg_id_max,
         count(distinct e.tg_id) as acq_tg_id_count
     from {{ days }} as d
-    inner join {{ ref('stg_marketing__metering_points') }} as p
+    inner join {{ archive_rows('stg_marketing__metering_points') }} as p
         on {{ as_of('d.detected_date', 'p') }}
-    inner join {{ ref('stg_acquisition__data_points') }} as e
+    inner join {{ archive_rows('stg_acquisition__data_points') }} as e
         on {{ as_of('d.detected_date', 'e') }}
         and e.mp_id = p.mp_id
     where p.usage_type_code = '01'
@@ -53,12 +53,12 @@
         a.acq_tg_id_max,
         coalesce(a.acq_tg_id_count, 0) as acq_tg_id_count
     from {{ days }} as d
-    inner join {{ ref('stg_marketing__customers') }} as c
+    inner join {{ archive_rows('stg_marketing__customers') }} as c
         on {{ as_of('d.detected_date', 'c') }}
-    left join {{ ref('stg_pms__customer_connections') }} as g
+    left join {{ archive_rows('stg_pms__customer_connections') }} as g
         on {{ as_of('d.detected_date', 'g') }}
         and g.yhbh = c.cons_no
-    left join {{ ref('stg_pms__area_transformer_links') }} as l
+    left join {{ archive_rows('stg_pms__area_transformer_links') }} as l
         on {{ as_of('d.detected_date', 'l') }}
         and l.pms_byq_bs = g.ssbyq
     left join {{ name }}__acq as a
@@ -91,20 +91,20 @@
         t.edrl,
         t.yxzt
     from {{ days }} as d
-    inner join {{ ref('stg_pms__area_transformer_links') }} as l
+    inner join {{ archive_rows('stg_pms__area_transformer_links') }} as l
         on {{ as_of('d.detected_date', 'l') }}
-    left join {{ ref('stg_pms__transformers') }} as t
+    left join {{ archive_rows('stg_pms__transformers') }} as t
         on {{ as_of('d.detected_date', 't') }}
         and t.obj_id = l.pms_byq_bs
     where l.yx_tq_bs is not null
 ),
 
 {{ name }}__link_days as (
-    {{ archive_days(ref('stg_pms__area_transformer_links'), days) }}
+    {{ archive_days('stg_pms__area_transformer_links', days) }}
 ),
 
 {{ name }}__transformer_days as (
-    {{ archive_days(ref('stg_pms__transformers'), days) }}
+    {{ archive_days('stg_pms__transformers', days) }}
 ),
 
 {{ name }} as (
@@ -135,7 +135,7 @@
         max(case when ld.detected_date is not null and td.detected_date is not null then 1 else 0 end)
             as pms_available
     from {{ days }} as d
-    inner join {{ ref('stg_marketing__areas') }} as g
+    inner join {{ archive_rows('stg_marketing__areas') }} as g
         on {{ as_of('d.detected_date', 'g') }}
     left join {{ name }}__links as k
         on k.detected_date = d.detected_date
@@ -169,7 +169,7 @@
             order by m.inst_date desc, m.meter_id desc
         ) as meter_rank
     from {{ days }} as d
-    inner join {{ ref('stg_marketing__meters') }} as m
+    inner join {{ archive_rows('stg_marketing__meters') }} as m
         on {{ as_of('d.detected_date', 'm') }}
 ),
 
@@ -184,14 +184,14 @@
         max(e.t_factor) as acq_t_factor_max,
         min(e.data_id) as acq_data_id
     from {{ days }} as d
-    inner join {{ ref('stg_acquisition__data_points') }} as e
+    inner join {{ archive_rows('stg_acquisition__data_points') }} as e
         on {{ as_of('d.detected_date', 'e') }}
     where e.mp_id is not null
     group by d.detected_date, e.mp_id
 ),
 
 {{ name }}__acq_days as (
-    {{ archive_days(ref('stg_acquisition__data_points'), days) }}
+    {{ archive_days('stg_acquisition__data_points', days) }}
 ),
 
 {{ name }} as (
@@ -214,13 +214,13 @@
         a.acq_t_factor_max,
         case when ad.detected_date is not null then 1 else 0 end as acq_available
     from {{ days }} as d
-    inner join {{ ref('stg_marketing__metering_points') }} as p
+    inner join {{ archive_rows('stg_marketing__metering_points') }} as p
         on {{ as_of('d.detected_date', 'p') }}
-    left join {{ ref('stg_marketing__customers') }} as c
+    left join {{ archive_rows('stg_marketing__customers') }} as c
         on {{ as_of('d.detected_date', 'c') }}
         and c.cons_no = p.cons_no
         and c.status_code = '1'
-    left join {{ ref('stg_marketing__areas') }} as g
+    left join {{ archive_rows('stg_marketing__areas') }} as g
         on {{ as_of('d.detected_date', 'g') }}
         and g.tg_id = p.tg_id
     left join {{ name }}__meters as m

@@ -36,20 +36,15 @@
     )
 {%- endmacro %}
 
-{#- Snapshot semantics (docs/architecture.md): the archive as of day D. -#}
-{% macro as_of(day_expr, alias) -%}
-    {{ day_expr }} between {{ alias }}.snapshot_date and {{ alias }}.valid_to_date
-{%- endmacro %}
-
 {#- The days of the window on which a snapshot table has an archive at all (some
     snapshot delivered on or before D). Cross-system rules compare two systems only on
     days both archives exist, so a system that has not delivered yet is "unavailable",
     not "everything missing". -#}
-{% macro archive_days(snapshot_relation, days='days') -%}
+{% macro archive_days(snapshot_model, days='days') -%}
     select d.detected_date
     from {{ days }} as d
     inner join (
-        select distinct snapshot_date, valid_to_date from {{ snapshot_relation }}
+        select distinct snapshot_date, valid_to_date from {{ archive_rows(snapshot_model) }} as a
     ) as s
         on {{ as_of('d.detected_date', 's') }}
 {%- endmacro %}

@@ -13,7 +13,7 @@ with days as (
 ),
 
 contact_days as (
-    {{ archive_days(ref('stg_marketing__contacts')) }}
+    {{ archive_days('stg_marketing__contacts') }}
 ),
 
 all_customers as (
@@ -21,7 +21,7 @@ all_customers as (
     from days as d
     inner join contact_days as cd
         on cd.detected_date = d.detected_date
-    inner join {{ ref('stg_marketing__customers') }} as c
+    inner join {{ archive_rows('stg_marketing__customers') }} as c
         on {{ as_of('d.detected_date', 'c') }}
 ),
 
@@ -38,7 +38,7 @@ customer_mobiles as (
         ct.contact_mode,
         trim(ct.mobile) as mobile
     from all_customers as c
-    inner join {{ ref('stg_marketing__contacts') }} as ct
+    inner join {{ archive_rows('stg_marketing__contacts') }} as ct
         on {{ as_of('c.detected_date', 'ct') }}
         and ct.cons_no = c.cons_no
     where ct.mobile is not null

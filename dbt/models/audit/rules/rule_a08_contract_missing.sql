@@ -8,7 +8,7 @@ with days as (
 ),
 
 contract_days as (
-    {{ archive_days(ref('stg_marketing__contracts')) }}
+    {{ archive_days('stg_marketing__contracts') }}
 ),
 
 customers as (
@@ -16,7 +16,7 @@ customers as (
     from days as d
     inner join contract_days as cd
         on cd.detected_date = d.detected_date
-    inner join {{ ref('stg_marketing__customers') }} as c
+    inner join {{ archive_rows('stg_marketing__customers') }} as c
         on {{ as_of('d.detected_date', 'c') }}
     where c.status_code = '1'
         and c.volt_code = {{ setting('contract_volt_code', dbt.type_string()) }}
@@ -38,7 +38,7 @@ ranked as (
         ) as contract_rank,
         count(*) over (partition by c.detected_date, c.cons_no) as contract_count
     from customers as c
-    inner join {{ ref('stg_marketing__contracts') }} as k
+    inner join {{ archive_rows('stg_marketing__contracts') }} as k
         on {{ as_of('c.detected_date', 'k') }}
         and k.cons_no = c.cons_no
 )

@@ -22,9 +22,9 @@ priced as (
         k.elec_type_code as prc_elec_type_code,
         k.unit_price
     from days as d
-    inner join {{ ref('stg_marketing__customers') }} as c
+    inner join {{ archive_rows('stg_marketing__customers') }} as c
         on {{ as_of('d.detected_date', 'c') }}
-    inner join {{ ref('stg_marketing__prices') }} as k
+    inner join {{ archive_rows('stg_marketing__prices') }} as k
         on {{ as_of('d.detected_date', 'k') }}
         and k.prc_code = c.prc_code
     where c.status_code = '1'

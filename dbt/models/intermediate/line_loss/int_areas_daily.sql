@@ -7,6 +7,8 @@
     )
 }}
 {{ run_window_depends_on() }}
+{#- an incremental run reads only the snapshots its days need (archive_rows); a full build all -#}
+{%- set archive_from = run_from_date() if is_incremental() else none %}
 
 -- The area archive as of day D (台区档案按日): every G_TG row valid on D (the newest
 -- snapshot dated on or before D), for every day of the run, all run statuses.
@@ -21,13 +23,13 @@ days as (
 
 areas as (
 
-    select * from {{ ref('stg_marketing__areas') }}
+    select * from {{ archive_rows('stg_marketing__areas', archive_from) }}
 
 ),
 
 orgs as (
 
-    select * from {{ ref('stg_marketing__orgs') }}
+    select * from {{ archive_rows('stg_marketing__orgs', archive_from) }}
 
 ),
 
@@ -49,10 +51,10 @@ areas_as_of_day as (
         areas.snapshot_date                 as area_snapshot_date
     from days
     inner join areas
-        on {{ as_of_day('areas', 'days.data_date') }}
+        on {{ as_of('days.data_date', 'areas') }}
     left join orgs
         on orgs.org_no = areas.org_no
-        and {{ as_of_day('orgs', 'days.data_date') }}
+        and {{ as_of('days.data_date', 'orgs') }}
 
 )
 

@@ -7,6 +7,8 @@
     )
 }}
 {{ run_window_depends_on() }}
+{#- an incremental run reads only the snapshots its days need (archive_rows); a full build all -#}
+{%- set archive_from = run_from_date() if is_incremental() else none %}
 
 -- The metering-point archive as of day D (计量点档案按日): every C_MP row valid on D with
 -- its area (C_MP.TG_ID), the marketing meter on it (C_METER, the billing master of the
@@ -23,31 +25,31 @@ days as (
 
 metering_points as (
 
-    select * from {{ ref('stg_marketing__metering_points') }}
+    select * from {{ archive_rows('stg_marketing__metering_points', archive_from) }}
 
 ),
 
 meters as (
 
-    select * from {{ ref('stg_marketing__meters') }}
+    select * from {{ archive_rows('stg_marketing__meters', archive_from) }}
 
 ),
 
 data_points as (
 
-    select * from {{ ref('stg_acquisition__data_points') }}
+    select * from {{ archive_rows('stg_acquisition__data_points', archive_from) }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('stg_marketing__customers') }}
+    select * from {{ archive_rows('stg_marketing__customers', archive_from) }}
 
 ),
 
 areas as (
 
-    select * from {{ ref('stg_marketing__areas') }}
+    select * from {{ archive_rows('stg_marketing__areas', archive_from) }}
 
 ),
 
@@ -63,7 +65,7 @@ metering_points_as_of_day as (
         metering_points.snapshot_date       as mp_snapshot_date
     from days
     inner join metering_points
-        on {{ as_of_day('metering_points', 'days.data_date') }}
+        on {{ as_of('days.data_date', 'metering_points') }}
 
 ),
 
@@ -92,7 +94,7 @@ meters_ranked as (
     from metering_points_as_of_day
     inner join meters
         on meters.mp_id = metering_points_as_of_day.mp_id
-        and {{ as_of_day('meters', 'metering_points_as_of_day.data_date') }}
+        and {{ as_of('metering_points_as_of_day.data_date', 'meters') }}
 
 ),
 
@@ -118,7 +120,7 @@ data_points_ranked as (
     from metering_points_as_of_day
     inner join data_points
         on data_points.mp_id = metering_points_as_of_day.mp_id
-        and {{ as_of_day('data_points', 'metering_points_as_of_day.data_date') }}
+        and {{ as_of('metering_points_as_of_day.data_date', 'data_points') }}
 
 ),
 
@@ -174,10 +176,10 @@ final as (
         and data_points_ranked.data_point_rank = 1
     left join customers
         on customers.cons_no = metering_points_as_of_day.cons_no
-        and {{ as_of_day('customers', 'metering_points_as_of_day.data_date') }}
+        and {{ as_of('metering_points_as_of_day.data_date', 'customers') }}
     left join areas
         on areas.tg_id = metering_points_as_of_day.tg_id
-        and {{ as_of_day('areas', 'metering_points_as_of_day.data_date') }}
+        and {{ as_of('metering_points_as_of_day.data_date', 'areas') }}
 
 )
 

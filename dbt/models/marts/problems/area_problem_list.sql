@@ -52,14 +52,14 @@ current_runs as (
 areas as (
     select d.detected_date, g.tg_id, g.tg_name
     from days as d
-    inner join {{ ref('stg_marketing__areas') }} as g
+    inner join {{ archive_rows('stg_marketing__areas') }} as g
         on {{ as_of('d.detected_date', 'g') }}
 ),
 
 customers as (
     select d.detected_date, c.cons_no, c.cons_name
     from days as d
-    inner join {{ ref('stg_marketing__customers') }} as c
+    inner join {{ archive_rows('stg_marketing__customers') }} as c
         on {{ as_of('d.detected_date', 'c') }}
 )
 
