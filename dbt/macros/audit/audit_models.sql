@@ -62,12 +62,13 @@
 {#- The chain of units (O_ORG as of a day): for each org_no the 供电所 / 县公司 /
     地市公司 above it (or itself), by ORG_TYPE 04 / 03 / 02, with names. Emits a CTE
     `name(detected_date, org_no, org_name, org_type, station_no, station_name,
-    county_no, county_name, city_no, city_name)` over the CTE `days`. -#}
-{% macro org_units(name='org_units', days='days') -%}
+    county_no, county_name, city_no, city_name)` over the CTE `days`, whose first day is
+    from_date (archive_rows). -#}
+{% macro org_units(name='org_units', days='days', from_date='audit_start') -%}
 {{ name }}__orgs as (
     select d.detected_date, o.org_no, o.org_name, o.p_org_no, o.org_type
     from {{ days }} as d
-    inner join {{ ref('stg_marketing__orgs') }} as o
+    inner join {{ archive_rows('stg_marketing__orgs', from_date) }} as o
         on {{ as_of('d.detected_date', 'o') }}
 ),
 

@@ -92,9 +92,12 @@
     (select max(loaded_reads._export_date) from {{ loaded_reads_relation(from_raw) }} as loaded_reads)
 {%- endmacro %}
 
-{#- A date SQL expression evaluated now and rendered as a date literal (NULL if empty). -#}
+{#- A date SQL expression evaluated now and rendered as a date literal (NULL if empty).
+    Inside a dbt unit test the expression itself (its inputs are the test's mocked rows). -#}
 {% macro date_literal(date_expression) -%}
-    {%- if execute -%}
+    {%- if in_unit_test() -%}
+        ({{ date_expression }})
+    {%- elif execute -%}
         {%- set value = run_query('select ' ~ date_expression).columns[0].values()[0] -%}
         {%- if value is none -%}cast(null as date){%- else -%}cast('{{ value }}' as date){%- endif -%}
     {%- else -%}

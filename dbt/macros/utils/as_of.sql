@@ -18,10 +18,10 @@
     it is plain ref(). -#}
 {% macro archive_rows(model_name, from_date='audit_start') -%}
     {%- set relation = ref(model_name) -%}
-    {%- set first_day = audit_start_date() if from_date == 'audit_start' else from_date -%}
-    {%- if first_day is none or not execute or in_unit_test() -%}
+    {%- if from_date is none or not execute or in_unit_test() -%}
         {{ relation }}
     {%- else -%}
+        {%- set first_day = audit_start_date() if from_date == 'audit_start' else from_date -%}
         {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ model_name] -%}
         {%- set raw_tables = [] -%}
         {%- for parent in node.depends_on.nodes if parent.startswith('source.') -%}

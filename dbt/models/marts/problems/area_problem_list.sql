@@ -5,61 +5,32 @@
     application / customer / area: macro audit_finding_key). Names of the area, the
     customer and the units (供电所 / 县公司 / 地市公司 from the O_ORG hierarchy) are those of
     the archives as of as_of_date. -#}
-with history as (
-    select * from {{ ref('problem_history') }}
-),
-
-as_of as (
-    select max(detected_date) as as_of_date from history
+{#- The newest day of the history, looked up once and written as a date literal, so only
+    that day's rows are read (problem_history carries each finding's run). -#}
+{%- set as_of_date = date_literal('(select max(detected_date) from ' ~ ref('problem_history') ~ ')') %}
+with open_findings as (
+    select *
+    from {{ ref('problem_history') }}
+    where detected_date = {{ as_of_date }}
 ),
 
 days as (
-    select as_of_date as detected_date from as_of
+    select distinct detected_date from open_findings
 ),
 
-open_findings as (
-    select h.*
-    from history as h
-    inner join as_of as a
-        on h.detected_date = a.as_of_date
-),
-
-runs as (
-    select
-        h.finding_key,
-        h.detected_date,
-        a.as_of_date,
-        row_number() over (partition by h.finding_key order by h.detected_date desc) as days_back
-    from history as h
-    inner join as_of as a
-        on h.detected_date <= a.as_of_date
-    inner join open_findings as o
-        on o.finding_key = h.finding_key
-),
-
-current_runs as (
-    select
-        finding_key,
-        min(detected_date) as first_detected_date,
-        count(*) as consecutive_days
-    from runs
-    where {{ dbt.datediff('detected_date', 'as_of_date', 'day') }} = days_back - 1
-    group by finding_key
-),
-
-{{ org_units('org_units') }},
+{{ org_units('org_units', from_date=as_of_date) }},
 
 areas as (
     select d.detected_date, g.tg_id, g.tg_name
     from days as d
-    inner join {{ archive_rows('stg_marketing__areas') }} as g
+    inner join {{ archive_rows('stg_marketing__areas', as_of_date) }} as g
         on {{ as_of('d.detected_date', 'g') }}
 ),
 
 customers as (
     select d.detected_date, c.cons_no, c.cons_name
     from days as d
-    inner join {{ archive_rows('stg_marketing__customers') }} as c
+    inner join {{ archive_rows('stg_marketing__customers', as_of_date) }} as c
         on {{ as_of('d.detected_date', 'c') }}
 )
 
@@ -83,8 +54,8 @@ select
     cast(p.problem_level as {{ dbt.type_string() }}) as problem_level,
     cast(p.category as {{ dbt.type_string() }}) as category,
     cast(p.severity as {{ dbt.type_string() }}) as severity,
-    cast(r.first_detected_date as date) as first_detected_date,
-    cast(r.consecutive_days as {{ dbt.type_int() }}) as consecutive_days,
+    cast(o.first_detected_date as date) as first_detected_date,
+    cast(o.consecutive_days as {{ dbt.type_int() }}) as consecutive_days,
     cast(o.evidence as {{ dbt.type_string() }}) as evidence,
     cast(o.metric_value as {{ audit_type_double() }}) as metric_value,
     cast(o.threshold_value as {{ audit_type_double() }}) as threshold_value,
@@ -92,8 +63,6 @@ select
     cast(o.finding_key as {{ dbt.type_string() }}) as finding_key,
     cast(o.settings_fingerprint as {{ dbt.type_string() }}) as settings_fingerprint
 from open_findings as o
-inner join current_runs as r
-    on r.finding_key = o.finding_key
 left join {{ ref('dim_problem_code') }} as p
     on p.problem_code = o.problem_code
 left join org_units as u
