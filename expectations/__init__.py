@@ -21,6 +21,7 @@ MART_TABLES: tuple[str, ...] = (
     "marts.area_problem_list",
     "marts.problem_history",
     "marts.unit_kpis",
+    "marts.theft_suspects",
     "marts.dim_problem_code",
     "marts.audit_settings",
 )
