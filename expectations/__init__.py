@@ -21,6 +21,8 @@ MART_TABLES: tuple[str, ...] = (
     "marts.area_problem_list",
     "marts.problem_history",
     "marts.unit_kpis",
+    "marts.unit_kpi_facts",
+    "marts.dim_kpi_indicator",
     "marts.theft_suspects",
     "marts.dim_problem_code",
     "marts.audit_settings",

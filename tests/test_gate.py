@@ -82,18 +82,23 @@ def problem_list_rows(as_of=END, n=10) -> pd.DataFrame:
 
 
 def kpi_rows(days=DAYS, n_units=6) -> pd.DataFrame:
+    """Two indicators per unit and day: a rate (i of 5, no value for the 0 / 0 unit) and
+    the mean connection time (60 days / 2 applications)."""
     rows = []
     for day in days:
         for i in range(n_units):
-            num, den = i, 5 if i != 5 else 0
-            rows.append({
-                "data_date": day, "unit_level": ("station", "county", "city")[i % 3],
-                "org_no": f"ORG{i}", "lv_customer_consistent_count": min(num, den),
-                "lv_customer_count": den,
-                "lv_customer_consistency_rate": min(num, den) / den if den else None,
-                "mapped_area_count": 1, "in_service_area_count": 2, "area_mapping_rate": 0.5,
-                "meter_archive_consistent_count": 3, "settlement_mp_count": 3,
-                "meter_archive_consistency_rate": 1.0})
+            den = 5.0 if i != 5 else 0.0
+            num = float(min(i, den))
+            base = {"period_type": "day", "period_start": day, "period_end": day,
+                    "as_of_date": day, "unit_level": ("station", "county", "city")[i % 3],
+                    "org_no": f"ORG{i}", "fact_date_from": day, "fact_date_to": day}
+            rows.append({**base, "indicator_code": "area_mapping_rate", "value_unit": "share",
+                         "numerator_value": num, "denominator_value": den,
+                         "indicator_value": num / den if den else None,
+                         "object_count": int(den)})
+            rows.append({**base, "indicator_code": "hv_connect_days", "value_unit": "days",
+                         "numerator_value": 60.0, "denominator_value": 2.0,
+                         "indicator_value": 30.0, "object_count": 2})
     return pd.DataFrame(rows)
 
 
@@ -597,23 +602,29 @@ def test_duplicated_open_finding_fails(tmp_path):
 
 def test_kpi_rate_must_be_a_share_and_equal_its_ratio(tmp_path):
     kpis = kpi_rows()
-    kpis.loc[7, "area_mapping_rate"] = 0.6  # 1 / 2 is 0.5
-    kpis.loc[8, ["mapped_area_count", "area_mapping_rate"]] = [3, 1.5]  # 3 of 2
+    share = kpis["value_unit"] == "share"
+    first, second = kpis[share & (kpis.as_of_date == START)].index[1:3]  # 1 / 5 and 2 / 5
+    kpis.loc[first, "indicator_value"] = 0.6  # 1 / 5 is 0.2
+    kpis.loc[second, ["numerator_value", "indicator_value"]] = [10.0, 2.0]  # 10 of 5
+    days = kpis[(kpis.value_unit == "days") & (kpis.as_of_date == END)].index[0]
+    kpis.loc[days, ["numerator_value", "indicator_value"]] = [-60.0, -30.0]
     wh = build_warehouse(tmp_path / "warehouse.duckdb", marts={"unit_kpis": kpis})
     result = gate.run_gate(wh, START, END, None)
     names = {r.name for r in result.errors if r.table == "marts.unit_kpis"}
     assert names == {
-        "expect_column_values_to_be_between(_check_area_mapping_rate_minus_ratio, 0, 1e-09)",
-        "expect_column_values_to_be_between(area_mapping_rate, 0, 1)",
+        "expect_column_values_to_be_between(_check_indicator_value_minus_ratio, 0, 1e-09)",
+        "expect_column_values_to_be_between(indicator_value, 0, 1) where value_unit == 'share'",
         ("expect_column_pair_values_a_to_be_greater_than_b("
-        "in_service_area_count >= mapped_area_count)"),
+         "denominator_value >= numerator_value) where value_unit == 'share'"),
+        "expect_column_values_to_be_between(numerator_value, 0, None)",
+        "expect_column_values_to_be_between(indicator_value, 0, None) where value_unit == 'days'",
     }, result.summary()
     assert all(r.table == "marts.unit_kpis" for r in result.errors)
 
 
 def test_mart_row_counts_within_tolerance_of_the_previous_day(tmp_path):
     kpis = kpi_rows()
-    kpis = kpis[~((kpis.data_date == END) & (kpis.org_no >= "ORG2"))]  # 2 of 6 left
+    kpis = kpis[~((kpis.period_start == END) & (kpis.org_no >= "ORG2"))]  # 2 of 6 left
     history = history_rows()
     history = history[~((history.detected_date == START) & (history.finding_key < "L01|6"))]
     wh = build_warehouse(tmp_path / "warehouse.duckdb",

@@ -4,18 +4,24 @@ marts.problem_history, marts.unit_kpis, marts.dim_problem_code, marts.audit_sett
 * every finding has non-empty evidence and a code known to marts.dim_problem_code (the
   catalogue as published, checked in DuckDB: `unknown_problem_code_*`);
 * keys unique: one row per open finding (area_problem_list.finding_key), one row per
-  finding and day (problem_history), one row per unit and day (unit_kpis), one row per
-  code / setting;
-* KPI rates within 0–1 and equal to numerator / denominator (null when the denominator
-  is 0), numerator <= denominator;
-* row counts within a tolerance of the previous day's (problem_history, unit_kpis).
+  finding and day (problem_history), one row per period, unit and indicator (unit_kpis),
+  one row per code / setting;
+* KPIs (unit_kpis, one row per indicator): the value is numerator / denominator (null
+  when the denominator is 0); a rate (value_unit 'share') lies within 0–1 with numerator
+  <= denominator; the mean connection time (value_unit 'days') is >= 0; the indicator is
+  in the code table dbt/seeds/dim_kpi_indicator.csv;
+* row counts within a tolerance of the previous day's (problem_history, the day rows of
+  unit_kpis).
 """
 
 from __future__ import annotations
 
+import csv
+
 import great_expectations.expectations as gxe
 from great_expectations.expectations.conditions import Column
 
+from dagster_project.lib.settings import DBT_PROJECT_DIR
 from expectations.base import ERROR, ERROR_KW, WARN_KW, MetricCheck, Settings, TableSuite, suite
 
 AREA_PROBLEM_LIST = "marts.area_problem_list"
@@ -27,11 +33,15 @@ AUDIT_SETTINGS = "marts.audit_settings"
 SEVERITIES = ("high", "medium", "low")
 PROBLEM_LEVELS = ("area", "customer", "application")
 UNIT_LEVELS = ("station", "county", "city")
-# (rate, numerator, denominator) of marts.unit_kpis
-KPI_RATES = (
-    ("lv_customer_consistency_rate", "lv_customer_consistent_count", "lv_customer_count"),
-    ("area_mapping_rate", "mapped_area_count", "in_service_area_count"),
-    ("meter_archive_consistency_rate", "meter_archive_consistent_count", "settlement_mp_count"),
+PERIOD_TYPES = ("day", "month")
+# marts.unit_kpis: one row per period, unit and indicator
+KPI_KEY = ("period_type", "period_start", "unit_level", "org_no", "indicator_code")
+KPI_INDICATOR_FILE = DBT_PROJECT_DIR / "seeds" / "dim_kpi_indicator.csv"
+# |value - numerator / denominator|, relative to the ratio when it is above 1 (mean days)
+KPI_RATIO_CHECK = (
+    "_check_indicator_value_minus_ratio",
+    ('abs("indicator_value" - "numerator_value" / nullif("denominator_value", 0))'
+     ' / greatest(1, abs("numerator_value" / nullif("denominator_value", 0)))'),
 )
 RATE_TOLERANCE = 1e-9
 # The settings the gate and the rules read: the published settings must carry them.
@@ -102,41 +112,57 @@ def build_problem_history(settings: Settings):
     ])
 
 
-def _rate_diff(rate: str, num: str, den: str) -> tuple[str, str]:
-    return (f"_check_{rate}_minus_ratio",
-            f'abs("{rate}" - "{num}" / nullif("{den}", 0))')
+def kpi_indicator_codes(path=KPI_INDICATOR_FILE) -> list[str]:
+    """The indicator codes of the code table (the seed marts.dim_kpi_indicator is built from)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return [row["indicator_code"] for row in csv.DictReader(f)]
 
 
 def build_unit_kpis(settings: Settings):
-    exps = [
-        gxe.ExpectColumnValuesToNotBeNull(column="data_date", **ERROR_KW),
-        gxe.ExpectColumnValuesToNotBeNull(column="org_no", **ERROR_KW),
+    share = Column("value_unit") == "share"
+    days = Column("value_unit") == "days"
+    return suite(UNIT_KPIS, [
+        *[gxe.ExpectColumnValuesToNotBeNull(column=c, **ERROR_KW)
+          for c in (*KPI_KEY, "as_of_date", "numerator_value", "denominator_value")],
+        gxe.ExpectColumnValuesToBeInSet(column="period_type", value_set=list(PERIOD_TYPES),
+                                        **ERROR_KW),
         gxe.ExpectColumnValuesToBeInSet(column="unit_level", value_set=list(UNIT_LEVELS),
                                         **ERROR_KW),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="indicator_code", value_set=kpi_indicator_codes(), **ERROR_KW,
+            description="the indicator is in the code table (dim_kpi_indicator.csv)"),
+        gxe.ExpectColumnValuesToBeInSet(column="value_unit", value_set=["share", "days"],
+                                        **ERROR_KW),
         gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=["data_date", "unit_level", "org_no"], **ERROR_KW,
-            description="one row per unit and day"),
-    ]
-    for rate, num, den in KPI_RATES:
-        diff, _ = _rate_diff(rate, num, den)
-        exps += [
-            gxe.ExpectColumnValuesToBeBetween(column=rate, min_value=0, max_value=1, **ERROR_KW,
-                                              description="a KPI rate is a share"),
-            gxe.ExpectColumnValuesToBeBetween(column=den, min_value=0, **ERROR_KW),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=den, column_B=num, or_equal=True, **ERROR_KW,
-                description=f"{num} <= {den}"),
-            gxe.ExpectColumnValuesToNotBeNull(
-                column=rate, row_condition=Column(den) > 0, **ERROR_KW,
-                description=f"a rate exists when {den} > 0"),
-            gxe.ExpectColumnValuesToBeNull(
-                column=rate, row_condition=Column(den) == 0, **ERROR_KW,
-                description=f"no rate when {den} = 0"),
-            gxe.ExpectColumnValuesToBeBetween(
-                column=diff, min_value=0, max_value=RATE_TOLERANCE, **ERROR_KW,
-                description=f"{rate} = {num} / {den}"),
-        ]
-    return suite(UNIT_KPIS, exps)
+            column_list=list(KPI_KEY), **ERROR_KW,
+            description="one row per period, unit and indicator"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="as_of_date", column_B="period_start", or_equal=True, **ERROR_KW,
+            description="a period's figures are as of a day inside it"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="period_end", column_B="as_of_date", or_equal=True, **ERROR_KW),
+        gxe.ExpectColumnValuesToBeBetween(column="denominator_value", min_value=0, **ERROR_KW),
+        gxe.ExpectColumnValuesToBeBetween(column="numerator_value", min_value=0, **ERROR_KW),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="indicator_value", min_value=0, max_value=1, row_condition=share,
+            **ERROR_KW, description="a KPI rate is a share"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="denominator_value", column_B="numerator_value", or_equal=True,
+            row_condition=share, **ERROR_KW,
+            description="a rate's numerator <= its denominator"),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="indicator_value", min_value=0, row_condition=days, **ERROR_KW,
+            description="the mean connection time is not negative"),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="indicator_value", row_condition=Column("denominator_value") > 0,
+            **ERROR_KW, description="a value exists when the denominator > 0"),
+        gxe.ExpectColumnValuesToBeNull(
+            column="indicator_value", row_condition=Column("denominator_value") == 0,
+            **ERROR_KW, description="no value when the denominator = 0"),
+        gxe.ExpectColumnValuesToBeBetween(
+            column=KPI_RATIO_CHECK[0], min_value=0, max_value=RATE_TOLERANCE, **ERROR_KW,
+            description="indicator_value = numerator_value / denominator_value"),
+    ])
 
 
 def build_dim_problem_code(settings: Settings):
@@ -171,9 +197,9 @@ SUITES: tuple[TableSuite, ...] = (
                key_columns=("finding_key", "as_of_date")),
     TableSuite(PROBLEM_HISTORY, build_problem_history, window_column="detected_date",
                key_columns=("finding_key", "detected_date")),
-    TableSuite(UNIT_KPIS, build_unit_kpis, window_column="data_date",
-               key_columns=("unit_level", "org_no", "data_date"),
-               derived_columns=tuple(_rate_diff(*r) for r in KPI_RATES)),
+    # the rows recomputed by the window's runs: day rows of its days, month rows as of them
+    TableSuite(UNIT_KPIS, build_unit_kpis, window_column="as_of_date",
+               key_columns=KPI_KEY, derived_columns=(KPI_RATIO_CHECK,)),
     TableSuite(DIM_PROBLEM_CODE, build_dim_problem_code, window_column=None,
                key_columns=("problem_code",)),
     TableSuite(AUDIT_SETTINGS, build_audit_settings, window_column=None,
@@ -211,10 +237,13 @@ order by t.problem_code
     )
 
 
-def row_count_check(table: str, day_column: str, setting: str) -> MetricCheck:
+def row_count_check(table: str, day_column: str, setting: str, where: str | None = None
+                    ) -> MetricCheck:
     """One row per day of the window: the day's rows against the latest earlier day with
     rows (31 days back); failed when the count moves by more than `setting` of the
-    previous count, or when a day after the first day with rows has none."""
+    previous count, or when a day after the first day with rows has none. `where`: an SQL
+    condition restricting the rows counted (unit_kpis: the day rows)."""
+    only = f"\n      and ({where})" if where else ""
     return MetricCheck(
         name=f"row_count_vs_previous_day_{table.split('.')[1]}",
         table=table,
@@ -229,7 +258,7 @@ with days as (
 counts as (
     select {day_column} as day, count(*) as row_count
     from {table}
-    where {day_column} between cast($start_date as date) - 31 and cast($end_date as date)
+    where {day_column} between cast($start_date as date) - 31 and cast($end_date as date){only}
     group by {day_column}
 ),
 today as (
@@ -258,5 +287,6 @@ METRIC_CHECKS: tuple[MetricCheck, ...] = (
     unknown_code_check(AREA_PROBLEM_LIST, None),
     unknown_code_check(PROBLEM_HISTORY, "detected_date"),
     row_count_check(PROBLEM_HISTORY, "detected_date", "findings_count_tolerance_share"),
-    row_count_check(UNIT_KPIS, "data_date", "row_count_tolerance_share"),
+    row_count_check(UNIT_KPIS, "period_start", "row_count_tolerance_share",
+                    where="period_type = 'day'"),
 )

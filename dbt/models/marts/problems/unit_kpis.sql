@@ -1,139 +1,319 @@
-{{ config(**audit_daily_config('data_date')) }}
-{#- 同业对标, the three 营配贯通 indicators per unit (供电所 / 县公司 / 地市公司) and day D of
-    the window, numerator and denominator beside each rate. Same archive comparisons as
-    the rules A01 / A02 / A04-A06 (macros in macros/audit/audit_archives.sql):
-      低压"配变-用户"关系一致率  active LV customers (VOLT_CODE 01/02) whose three archives
-                                  give the same area (marketing TG_ID = GIS transformer's area
-                                  = acquisition TG_ID, all three known) / active LV customers
-      台区营配对应率              in-service areas mapped only to existing in-service PMS
-                                  transformers (at least one) / in-service areas
-      表计档案一致率              active settlement MPs of active customers with an E_DATA_MP
-                                  record whose ASSET_NO and T_FACTOR equal the marketing
-                                  meter's / active settlement MPs of active customers
-    A fact is attributed to the customer's (area's) unit and rolled up the O_ORG hierarchy
-    as of D. -#}
-with days as (
-    {{ audit_days() }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="
+            {%- if is_incremental() -%}
+                {%- set bounds = run_query('select event_facts_from_date, month_from_date, to_date from ' ~ ref('int_kpi_window')).rows[0] -%}
+                delete from {{ this }}
+                where period_start between cast('{{ bounds[1] }}' as date) and cast('{{ bounds[2] }}' as date)
+                    and (period_type = 'month' or period_start >= cast('{{ bounds[0] }}' as date))
+            {%- else -%}
+                select 1 as nothing_to_clear
+            {%- endif -%}"
+    )
+}}
+{#- 同业对标 (audit-rules.md §4, plus the three 营配贯通 indicators) per unit (供电所 / 县公司 /
+    地市公司) and period (day / month), one row per indicator, numerator and denominator
+    beside the value: sums of the facts of marts.unit_kpi_facts (one row per indicator, day
+    and object), so every figure traces to its rows:
+
+        select f.*
+        from marts.unit_kpis as k
+        inner join marts.unit_kpi_facts as f
+            on f.indicator_code = k.indicator_code
+            and f.data_date between k.fact_date_from and k.fact_date_to
+            and k.org_no in (f.station_no, f.county_no, f.city_no)
+
+    Periods:
+      day    the facts of day D
+      month  per the indicator's month_aggregation (marts.dim_kpi_indicator):
+             sum_of_days  the sums over the month's days (area-days, meter-days, payments and
+                          completions of the month): fact_date_from = the 1st
+             last_day     the month's own population on its last day with facts (the month's
+                          receivables as of that day; customers, areas and meters as of that
+                          day): fact_date_from = fact_date_to = as_of_date
+             as_of_date = the last day with facts in the month (month-to-date while the
+             month is running).
+    Every unit of O_ORG as of the day (of the month: of any of its days) gets a row for every
+    indicator that has facts on that day (month): a unit without objects shows 0 / 0 and no
+    value. indicator_value = numerator / denominator (NULL when the denominator is 0); for
+    hv_connect_days the mean connection time in days.
+    Runs: the day rows of event_facts_from_date .. to_date and the month rows of the months
+    from month_from_date to to_date's month (int_kpi_window) are rebuilt, from the facts of
+    those months only (a daily run reads at most one month of facts; the month rows take
+    every day of the month the facts table has, so re-running an earlier day leaves the
+    month complete); the pre_hook deletes exactly those rows first. -#}
+
+{%- set window = ref('int_kpi_window') -%}
+{%- set bound_columns = ['event_facts_from_date', 'month_from_date', 'to_date'] -%}
+{%- set bounds = {} -%}
+{%- if execute and not in_unit_test()
+      and adapter.get_relation(database=window.database, schema=window.schema, identifier=window.identifier) is not none -%}
+    {#- looked up once and written as date literals, so the scans below skip other days -#}
+    {%- set row = run_query('select ' ~ bound_columns | join(', ') ~ ' from ' ~ window).rows[0] -%}
+    {%- for column in bound_columns -%}
+        {%- do bounds.update({column: "cast('" ~ row[loop.index0] ~ "' as date)"}) -%}
+    {%- endfor -%}
+{%- else -%}
+    {%- for column in bound_columns -%}
+        {%- do bounds.update({column: "(select " ~ column ~ " from " ~ window ~ ")"}) -%}
+    {%- endfor -%}
+{%- endif -%}
+{%- set day_from = bounds['event_facts_from_date'] -%}
+{%- set month_from = bounds['month_from_date'] -%}
+{%- set to_date = bounds['to_date'] -%}
+{#- the three unit levels: (unit_level, O_ORG.ORG_TYPE, fact column, Chinese name) -#}
+{%- set unit_levels = [
+    ('station', '04', 'station_no', '供电所'),
+    ('county', '03', 'county_no', '县公司'),
+    ('city', '02', 'city_no', '地市公司'),
+] %}
+
+with
+
+indicators as (
+
+    select * from {{ ref('dim_kpi_indicator') }}
+
 ),
-
-{{ customer_area_archives('customer_areas') }},
-
-{{ area_transformer_mappings('area_mappings') }},
-
-{{ mp_meter_archives('mp_archives') }},
-
-{{ org_units('org_units') }},
 
 facts as (
-    select
-        detected_date,
-        org_no,
-        1 as lv_customer_count,
-        case
-            when mkt_tg_id is not null
-                and gis_tg_id = mkt_tg_id
-                and acq_tg_id_count = 1
-                and acq_tg_id_min = mkt_tg_id then 1
-            else 0
-        end as lv_customer_consistent_count,
-        0 as in_service_area_count,
-        0 as mapped_area_count,
-        0 as settlement_mp_count,
-        0 as meter_archive_consistent_count
-    from customer_areas
-    where volt_code in ('01', '02')
-
-    union all
 
     select
-        detected_date,
-        org_no,
-        0, 0,
-        1,
-        is_mapped,
-        0, 0
-    from area_mappings
-    where is_in_service = 1
+        data_date,
+        cast({{ dbt.date_trunc('month', 'data_date') }} as date) as month_start,
+        indicator_code,
+        station_no,
+        county_no,
+        city_no,
+        numerator_value,
+        denominator_value
+    from {{ ref('unit_kpi_facts') }}
+    -- the whole months touched (also days after to_date that earlier runs built, so a
+    -- re-run of an earlier day leaves its month complete)
+    where data_date >= {{ month_from }}
+        and data_date < {{ add_days(0, dbt.dateadd('month', 1, dbt.date_trunc('month', to_date))) }}
 
-    union all
-
-    select
-        detected_date,
-        org_no,
-        0, 0, 0, 0,
-        1,
-        case
-            when acq_count > 0
-                and acq_asset_no_min = mkt_asset_no
-                and acq_asset_no_max = mkt_asset_no
-                and abs(acq_t_factor_min - mkt_t_factor) <= 0.000001
-                and abs(acq_t_factor_max - mkt_t_factor) <= 0.000001 then 1
-            else 0
-        end
-    from mp_archives
-    where usage_type_code = '01'
 ),
 
+-- one row per fact and unit level above it (the roll-up of the O_ORG tree)
 unit_facts as (
-    select 'station' as unit_level, u.station_no as unit_org_no, u.station_name as unit_org_name, f.*
-    from facts as f
-    inner join org_units as u
-        on u.detected_date = f.detected_date
-        and u.org_no = f.org_no
-    where u.station_no is not null
 
-    union all
+    {%- for level, org_type, column, level_name in unit_levels %}
+    select
+        '{{ level }}' as unit_level,
+        {{ column }} as org_no,
+        data_date,
+        month_start,
+        indicator_code,
+        numerator_value,
+        denominator_value
+    from facts
+    where {{ column }} is not null
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 
-    select 'county', u.county_no, u.county_name, f.*
-    from facts as f
-    inner join org_units as u
-        on u.detected_date = f.detected_date
-        and u.org_no = f.org_no
-    where u.county_no is not null
-
-    union all
-
-    select 'city', u.city_no, u.city_name, f.*
-    from facts as f
-    inner join org_units as u
-        on u.detected_date = f.detected_date
-        and u.org_no = f.org_no
-    where u.city_no is not null
 ),
 
-aggregated as (
+-- the units (O_ORG ORG_TYPE 04 / 03 / 02) as of each day of the months rebuilt (up to
+-- their last day with facts)
+days as (
+
+    {{ day_spine(month_from, '(select max(data_date) from facts)') }}
+
+),
+
+units as (
+
     select
-        detected_date,
+        days.data_date,
+        cast({{ dbt.date_trunc('month', 'days.data_date') }} as date) as month_start,
+        case o.org_type
+            {%- for level, org_type, column, level_name in unit_levels %}
+            when '{{ org_type }}' then '{{ level }}'
+            {%- endfor %}
+        end as unit_level,
+        o.org_no,
+        o.org_name,
+        o.p_org_no
+    from days
+    inner join {{ archive_rows('stg_marketing__orgs', month_from) }} as o
+        on {{ as_of('days.data_date', 'o') }}
+    where o.org_type in ({% for level in unit_levels %}'{{ level[1] }}'{{ ', ' if not loop.last }}{% endfor %})
+
+),
+
+-- ---------------------------------------------------------------- day rows
+day_scope as (
+
+    select distinct
+        data_date,
+        indicator_code
+    from facts
+    where data_date between {{ day_from }} and {{ to_date }}
+
+),
+
+day_sums as (
+
+    select
+        data_date,
         unit_level,
-        unit_org_no,
-        unit_org_name,
-        sum(lv_customer_consistent_count) as lv_customer_consistent_count,
-        sum(lv_customer_count) as lv_customer_count,
-        sum(mapped_area_count) as mapped_area_count,
-        sum(in_service_area_count) as in_service_area_count,
-        sum(meter_archive_consistent_count) as meter_archive_consistent_count,
-        sum(settlement_mp_count) as settlement_mp_count
+        org_no,
+        indicator_code,
+        sum(numerator_value) as numerator_value,
+        sum(denominator_value) as denominator_value,
+        count(*) as object_count
     from unit_facts
-    group by detected_date, unit_level, unit_org_no, unit_org_name
+    where data_date between {{ day_from }} and {{ to_date }}
+    group by data_date, unit_level, org_no, indicator_code
+
+),
+
+day_rows as (
+
+    select
+        'day' as period_type,
+        scope.data_date as period_start,
+        scope.data_date as period_end,
+        scope.data_date as as_of_date,
+        scope.data_date as fact_date_from,
+        scope.data_date as fact_date_to,
+        units.unit_level,
+        units.org_no,
+        units.org_name,
+        units.p_org_no,
+        scope.indicator_code,
+        coalesce(sums.numerator_value, 0) as numerator_value,
+        coalesce(sums.denominator_value, 0) as denominator_value,
+        coalesce(sums.object_count, 0) as object_count
+    from day_scope as scope
+    inner join units
+        on units.data_date = scope.data_date
+    left join day_sums as sums
+        on sums.data_date = scope.data_date
+        and sums.unit_level = units.unit_level
+        and sums.org_no = units.org_no
+        and sums.indicator_code = scope.indicator_code
+
+),
+
+-- ---------------------------------------------------------------- month rows
+month_scope as (
+
+    select
+        f.month_start,
+        f.indicator_code,
+        case
+            when i.month_aggregation = 'last_day' then max(f.data_date)
+            else f.month_start
+        end as fact_date_from,
+        max(f.data_date) as fact_date_to
+    from facts as f
+    inner join indicators as i
+        on i.indicator_code = f.indicator_code
+    group by f.month_start, f.indicator_code, i.month_aggregation
+
+),
+
+month_sums as (
+
+    select
+        scope.month_start,
+        uf.unit_level,
+        uf.org_no,
+        scope.indicator_code,
+        sum(uf.numerator_value) as numerator_value,
+        sum(uf.denominator_value) as denominator_value,
+        count(*) as object_count
+    from month_scope as scope
+    inner join unit_facts as uf
+        on uf.indicator_code = scope.indicator_code
+        and uf.data_date between scope.fact_date_from and scope.fact_date_to
+    group by scope.month_start, uf.unit_level, uf.org_no, scope.indicator_code
+
+),
+
+-- a unit that existed on any day of the month, named as on the last of those days
+month_units as (
+
+    select month_start, unit_level, org_no, org_name, p_org_no
+    from (
+        select
+            units.*,
+            row_number() over (
+                partition by units.month_start, units.unit_level, units.org_no
+                order by units.data_date desc
+            ) as name_rank
+        from units
+    ) as ranked
+    where name_rank = 1
+
+),
+
+month_rows as (
+
+    select
+        'month' as period_type,
+        scope.month_start as period_start,
+        {{ add_days(-1, dbt.dateadd('month', 1, 'scope.month_start')) }} as period_end,
+        scope.fact_date_to as as_of_date,
+        scope.fact_date_from,
+        scope.fact_date_to,
+        units.unit_level,
+        units.org_no,
+        units.org_name,
+        units.p_org_no,
+        scope.indicator_code,
+        coalesce(sums.numerator_value, 0) as numerator_value,
+        coalesce(sums.denominator_value, 0) as denominator_value,
+        coalesce(sums.object_count, 0) as object_count
+    from month_scope as scope
+    inner join month_units as units
+        on units.month_start = scope.month_start
+    left join month_sums as sums
+        on sums.month_start = scope.month_start
+        and sums.unit_level = units.unit_level
+        and sums.org_no = units.org_no
+        and sums.indicator_code = scope.indicator_code
+
+),
+
+kpi_rows as (
+
+    select * from day_rows
+    union all
+    select * from month_rows
+
 )
 
 select
-    cast(detected_date as date) as data_date,
-    cast(unit_level as {{ dbt.type_string() }}) as unit_level,
-    cast(case unit_level when 'station' then '供电所' when 'county' then '县公司' else '地市公司' end
-        as {{ dbt.type_string() }}) as unit_level_name,
-    cast(unit_org_no as {{ dbt.type_string() }}) as org_no,
-    cast(unit_org_name as {{ dbt.type_string() }}) as org_name,
-    cast(lv_customer_consistent_count as {{ dbt.type_bigint() }}) as lv_customer_consistent_count,
-    cast(lv_customer_count as {{ dbt.type_bigint() }}) as lv_customer_count,
-    cast(case when lv_customer_count > 0 then 1.0 * lv_customer_consistent_count / lv_customer_count end
-        as {{ audit_type_double() }}) as lv_customer_consistency_rate,
-    cast(mapped_area_count as {{ dbt.type_bigint() }}) as mapped_area_count,
-    cast(in_service_area_count as {{ dbt.type_bigint() }}) as in_service_area_count,
-    cast(case when in_service_area_count > 0 then 1.0 * mapped_area_count / in_service_area_count end
-        as {{ audit_type_double() }}) as area_mapping_rate,
-    cast(meter_archive_consistent_count as {{ dbt.type_bigint() }}) as meter_archive_consistent_count,
-    cast(settlement_mp_count as {{ dbt.type_bigint() }}) as settlement_mp_count,
-    cast(case when settlement_mp_count > 0 then 1.0 * meter_archive_consistent_count / settlement_mp_count end
-        as {{ audit_type_double() }}) as meter_archive_consistency_rate
-from aggregated
+    cast(k.period_type as {{ dbt.type_string() }})                  as period_type,
+    cast(k.period_start as date)                                    as period_start,
+    cast(k.period_end as date)                                      as period_end,
+    cast(k.as_of_date as date)                                      as as_of_date,
+    cast(k.unit_level as {{ dbt.type_string() }})                   as unit_level,
+    cast(case k.unit_level
+        {%- for level, org_type, column, level_name in unit_levels %}
+        when '{{ level }}' then '{{ level_name }}'
+        {%- endfor %}
+    end as {{ dbt.type_string() }})                                 as unit_level_name,
+    cast(k.org_no as {{ dbt.type_string() }})                       as org_no,
+    cast(k.org_name as {{ dbt.type_string() }})                     as org_name,
+    cast(k.p_org_no as {{ dbt.type_string() }})                     as parent_org_no,
+    cast(k.indicator_code as {{ dbt.type_string() }})               as indicator_code,
+    cast(i.indicator_name as {{ dbt.type_string() }})               as indicator_name,
+    cast(i.value_unit as {{ dbt.type_string() }})                   as value_unit,
+    cast(k.numerator_value as {{ audit_type_double() }})            as numerator_value,
+    cast(k.denominator_value as {{ audit_type_double() }})          as denominator_value,
+    cast(case
+        when k.denominator_value > 0 then k.numerator_value / k.denominator_value
+    end as {{ audit_type_double() }})                               as indicator_value,
+    cast(k.object_count as {{ dbt.type_bigint() }})                 as object_count,
+    cast(k.fact_date_from as date)                                  as fact_date_from,
+    cast(k.fact_date_to as date)                                    as fact_date_to
+from kpi_rows as k
+inner join indicators as i
+    on i.indicator_code = k.indicator_code
