@@ -55,7 +55,7 @@ receivable_findings as (
         || cast({{ setting('overdue_grace_days', dbt.type_int()) }} as {{ dbt.type_string() }})
         || ' 天 (按 ' || {{ audit_txt('o.version_date') }} || ' 交付的最新记录)' as receivable_evidence
     from overdue as o
-    left join {{ ref('stg_marketing__customers') }} as c
+    left join {{ archive_rows('stg_marketing__customers') }} as c
         on {{ as_of('o.detected_date', 'c') }}
         and c.cons_no = o.cons_no
 )

@@ -133,7 +133,7 @@ receivable_findings as (
                 || {{ audit_num(setting('billing_mismatch_min_kwh')) }} || ' kWh'
         end as receivable_evidence
     from flagged as f
-    left join {{ ref('stg_marketing__customers') }} as c
+    left join {{ archive_rows('stg_marketing__customers') }} as c
         on {{ as_of('f.delivery_date', 'c') }}
         and c.cons_no = f.cons_no
     where f.is_estimated = 1

@@ -34,7 +34,7 @@ applications as (
             when a.busi_type in ('101', '111') then {{ setting('expansion_limit_days_high_voltage') }}
         end as limit_days
     from days as d
-    inner join {{ ref('stg_marketing__applications') }} as a
+    inner join {{ archive_rows('stg_marketing__applications') }} as a
         on {{ as_of('d.detected_date', 'a') }}
     where a.status_code = '01'
         and a.apply_date is not null
@@ -73,6 +73,6 @@ select
     cast(o.elapsed_days as {{ audit_type_double() }}) as metric_value,
     cast(o.limit_days as {{ audit_type_double() }}) as threshold_value
 from overdue as o
-left join {{ ref('stg_marketing__customers') }} as c
+left join {{ archive_rows('stg_marketing__customers') }} as c
     on {{ as_of('o.detected_date', 'c') }}
     and c.cons_no = o.cons_no

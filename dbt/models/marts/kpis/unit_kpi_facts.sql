@@ -62,21 +62,7 @@
     delivered on or after its CHARGE_TIME day), the archives from the snapshot in effect on
     the first day (archive_rows). A daily run reads one day (receivables: one month). -#}
 
-{%- set window = ref('int_kpi_window') -%}
-{%- set bound_columns = ['day_facts_from_date', 'event_facts_from_date', 'month_from_date', 'to_date'] -%}
-{%- set bounds = {} -%}
-{%- if execute and not in_unit_test()
-      and adapter.get_relation(database=window.database, schema=window.schema, identifier=window.identifier) is not none -%}
-    {#- looked up once and written as date literals, so the scans below skip other days -#}
-    {%- set row = run_query('select ' ~ bound_columns | join(', ') ~ ' from ' ~ window).rows[0] -%}
-    {%- for column in bound_columns -%}
-        {%- do bounds.update({column: "cast('" ~ row[loop.index0] ~ "' as date)"}) -%}
-    {%- endfor -%}
-{%- else -%}
-    {%- for column in bound_columns -%}
-        {%- do bounds.update({column: "(select " ~ column ~ " from " ~ window ~ ")"}) -%}
-    {%- endfor -%}
-{%- endif -%}
+{%- set bounds = kpi_window_bounds(['day_facts_from_date', 'event_facts_from_date', 'month_from_date', 'to_date']) -%}
 {%- set day_from = bounds['day_facts_from_date'] -%}
 {%- set event_from = bounds['event_facts_from_date'] -%}
 {%- set month_from = bounds['month_from_date'] -%}

@@ -46,21 +46,7 @@
     every day of the month the facts table has, so re-running an earlier day leaves the
     month complete); the pre_hook deletes exactly those rows first. -#}
 
-{%- set window = ref('int_kpi_window') -%}
-{%- set bound_columns = ['event_facts_from_date', 'month_from_date', 'to_date'] -%}
-{%- set bounds = {} -%}
-{%- if execute and not in_unit_test()
-      and adapter.get_relation(database=window.database, schema=window.schema, identifier=window.identifier) is not none -%}
-    {#- looked up once and written as date literals, so the scans below skip other days -#}
-    {%- set row = run_query('select ' ~ bound_columns | join(', ') ~ ' from ' ~ window).rows[0] -%}
-    {%- for column in bound_columns -%}
-        {%- do bounds.update({column: "cast('" ~ row[loop.index0] ~ "' as date)"}) -%}
-    {%- endfor -%}
-{%- else -%}
-    {%- for column in bound_columns -%}
-        {%- do bounds.update({column: "(select " ~ column ~ " from " ~ window ~ ")"}) -%}
-    {%- endfor -%}
-{%- endif -%}
+{%- set bounds = kpi_window_bounds(['event_facts_from_date', 'month_from_date', 'to_date']) -%}
 {%- set day_from = bounds['event_facts_from_date'] -%}
 {%- set month_from = bounds['month_from_date'] -%}
 {%- set to_date = bounds['to_date'] -%}
