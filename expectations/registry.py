@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from expectations.base import MetricCheck, TableSuite
-from expectations.marts import area_daily_loss, problems, theft_suspects
+from expectations.marts import area_daily_loss, kpis, problems, theft_suspects
 from expectations.raw import contract, e_mp_day_read, quarantine
 
 TABLE_SUITES: tuple[TableSuite, ...] = (
     area_daily_loss.SUITE,
     *problems.SUITES,
+    *kpis.SUITES,
     theft_suspects.SUITE,
     *contract.SUITES,  # every raw table of the landing contract (E_MP_DAY_READ included)
 )

@@ -110,9 +110,59 @@ def settings_rows() -> pd.DataFrame:
                          "settings_fingerprint": "abc"})
 
 
+def theft_rows() -> pd.DataFrame:
+    """Three suspects as of END: an event plus a 60 % drop (40 + 18), a drop only (15),
+    zero energy while read (10); ranks overall and within the area."""
+    base = {"as_of_date": END, "tg_name": "台区", "org_no": "S1", "latest_event_code": None,
+            "latest_event_time": None, "event_count": 0, "event_points": 0.0,
+            "baseline_mean_kwh": 10.0, "recent_mean_kwh": 10.0, "energy_drop_share": 0.0,
+            "drop_points": 0.0, "recent_read_days": 7, "zero_energy_days": 0,
+            "zero_points": 0.0, "area_baseline_loss_rate": 0.05, "area_recent_loss_rate": 0.05,
+            "area_loss_rise_pp": 0.0, "loss_rise_points": 0.0, "baseline_valley_share": 0.3,
+            "recent_valley_share": 0.3, "valley_shift_pp": 0.0, "valley_points": 0.0,
+            "recent_start_date": END - dt.timedelta(days=6),
+            "baseline_start_date": END - dt.timedelta(days=20),
+            "settings_fingerprint": "abc"}
+    rows = [
+        {**base, "cons_no": "C1", "tg_id": "T1", "theft_score": 58.0, "score_rank": 1,
+         "area_rank": 1, "signal_count": 2, "signals": "ERC37 开表盖; 电量下降 60%",
+         "event_count": 1, "latest_event_code": "ERC37",
+         "latest_event_time": dt.datetime(2024, 3, 1, 10, 12), "event_points": 40.0,
+         "recent_mean_kwh": 4.0, "energy_drop_share": 0.6, "drop_points": 18.0},
+        {**base, "cons_no": "C2", "tg_id": "T1", "theft_score": 15.0, "score_rank": 2,
+         "area_rank": 2, "signal_count": 1, "signals": "电量下降 50%",
+         "recent_mean_kwh": 5.0, "energy_drop_share": 0.5, "drop_points": 15.0},
+        {**base, "cons_no": "C3", "tg_id": "T2", "theft_score": 10.0, "score_rank": 3,
+         "area_rank": 1, "signal_count": 1, "signals": "零电量 5 天",
+         "zero_energy_days": 5, "zero_points": 10.0},
+    ]
+    return pd.DataFrame(rows)
+
+
+def kpi_fact_rows(days=DAYS) -> pd.DataFrame:
+    """Per day: two areas of the mapping rate (one mapped), one application of 30 days."""
+    rows = []
+    for day in days:
+        for tg, mapped in (("T1", 1.0), ("T2", 0.0)):
+            rows.append({"data_date": day, "indicator_code": "area_mapping_rate",
+                         "object_type": "area", "object_id": tg, "tg_id": tg,
+                         "org_no": "S1", "station_no": "S1", "county_no": "K1",
+                         "city_no": "X1", "numerator_value": mapped,
+                         "denominator_value": 1.0, "detail": None if mapped else "未对应"})
+        rows.append({"data_date": day, "indicator_code": "hv_connect_days",
+                     "object_type": "application", "object_id": f"APP{day:%d}", "tg_id": None,
+                     "org_no": "S1", "station_no": "S1", "county_no": "K1", "city_no": "X1",
+                     "numerator_value": 30.0, "denominator_value": 1.0, "detail": None})
+    return pd.DataFrame(rows)
+
+
 def mart_frames() -> dict[str, pd.DataFrame]:
+    from expectations.marts.problems import KPI_INDICATOR_FILE
+
     return {"area_problem_list": problem_list_rows(), "problem_history": history_rows(),
-            "unit_kpis": kpi_rows(), "dim_problem_code": CODES,
+            "unit_kpis": kpi_rows(), "unit_kpi_facts": kpi_fact_rows(),
+            "dim_kpi_indicator": pd.read_csv(KPI_INDICATOR_FILE, dtype=str),
+            "theft_suspects": theft_rows(), "dim_problem_code": CODES,
             "audit_settings": settings_rows()}
 
 
@@ -620,6 +670,31 @@ def test_kpi_rate_must_be_a_share_and_equal_its_ratio(tmp_path):
         "expect_column_values_to_be_between(indicator_value, 0, None) where value_unit == 'days'",
     }, result.summary()
     assert all(r.table == "marts.unit_kpis" for r in result.errors)
+
+
+def test_theft_suspects_score_must_be_its_points_and_ranked(tmp_path):
+    theft = theft_rows()
+    theft.loc[1, "theft_score"] = 25.0  # its only points are 15
+    theft.loc[2, "latest_event_code"] = "ERC14"  # power-off is not a theft event
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", marts={"theft_suspects": theft})
+    result = gate.run_gate(wh, START, END, None)
+    names = {r.name for r in result.errors if r.table == "marts.theft_suspects"}
+    assert "expect_column_values_to_be_between(_check_score_minus_points, 0, 1e-06)" in names
+    assert any(n.startswith("expect_column_values_to_be_in_set(latest_event_code") for n in names)
+    assert all(r.table == "marts.theft_suspects" for r in result.errors), result.summary()
+    assert not result.passed
+
+
+def test_kpi_fact_beyond_its_denominator_or_of_an_unknown_indicator_fails(tmp_path):
+    facts = kpi_fact_rows()
+    facts.loc[3, "numerator_value"] = 2.0  # T1 counted twice in a rate
+    facts.loc[5, "indicator_code"] = "made_up_rate"
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", marts={"unit_kpi_facts": facts})
+    result = gate.run_gate(wh, START, END, None)
+    names = {r.name for r in result.errors if r.table == "marts.unit_kpi_facts"}
+    assert any("denominator_value >= numerator_value" in n for n in names), result.summary()
+    assert any(n.startswith("expect_column_values_to_be_in_set(indicator_code") for n in names)
+    assert all(r.table == "marts.unit_kpi_facts" for r in result.errors), result.summary()
 
 
 def test_mart_row_counts_within_tolerance_of_the_previous_day(tmp_path):

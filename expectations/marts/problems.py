@@ -112,10 +112,16 @@ def build_problem_history(settings: Settings):
     ])
 
 
-def kpi_indicator_codes(path=KPI_INDICATOR_FILE) -> list[str]:
-    """The indicator codes of the code table (the seed marts.dim_kpi_indicator is built from)."""
+def kpi_indicators(path=KPI_INDICATOR_FILE) -> dict[str, str]:
+    """indicator_code -> value_unit of the code table (the seed marts.dim_kpi_indicator is
+    built from)."""
     with open(path, encoding="utf-8", newline="") as f:
-        return [row["indicator_code"] for row in csv.DictReader(f)]
+        return {row["indicator_code"]: row["value_unit"] for row in csv.DictReader(f)}
+
+
+def kpi_indicator_codes(path=KPI_INDICATOR_FILE) -> list[str]:
+    """The indicator codes of the code table."""
+    return list(kpi_indicators(path))
 
 
 def build_unit_kpis(settings: Settings):
