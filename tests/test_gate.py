@@ -706,10 +706,12 @@ def test_mart_row_counts_within_tolerance_of_the_previous_day(tmp_path):
                          marts={"unit_kpis": kpis, "problem_history": history})
     result = gate.run_gate(wh, START, END, None, table_suites=[])
     failed = {r.name: [row["day"] for row in r.sample_rows] for r in result.errors}
-    # history: 10 -> 3 on START (-70 %) -> 10 on END (+233 %); KPIs: 6 -> 2 on END
-    assert failed == {"row_count_vs_previous_day_unit_kpis": ["2024-03-03"],
-                      "row_count_vs_previous_day_problem_history": ["2024-03-02",
-                                                                    "2024-03-03"]}
+    warned = {r.name: [row["day"] for row in r.sample_rows] for r in result.warnings}
+    # history: 10 -> 3 on START (-70 %: blocks) -> 10 on END (+233 %: a burst of findings
+    # is reported, not blocking); KPIs: 6 -> 2 on END (blocks)
+    assert failed == {"row_count_drop_vs_previous_day_unit_kpis": ["2024-03-03"],
+                      "row_count_drop_vs_previous_day_problem_history": ["2024-03-02"]}
+    assert warned == {"row_count_rise_vs_previous_day_problem_history": ["2024-03-03"]}
 
 
 def test_catalogue_and_settings_marts(tmp_path):

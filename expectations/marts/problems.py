@@ -22,7 +22,7 @@ import great_expectations.expectations as gxe
 from great_expectations.expectations.conditions import Column
 
 from dagster_project.lib.settings import DBT_PROJECT_DIR
-from expectations.base import ERROR, ERROR_KW, WARN_KW, MetricCheck, Settings, TableSuite, suite
+from expectations.base import ERROR, ERROR_KW, WARN, WARN_KW, MetricCheck, Settings, TableSuite, suite
 
 AREA_PROBLEM_LIST = "marts.area_problem_list"
 PROBLEM_HISTORY = "marts.problem_history"
@@ -243,18 +243,25 @@ order by t.problem_code
     )
 
 
-def row_count_check(table: str, day_column: str, setting: str, where: str | None = None
-                    ) -> MetricCheck:
+def row_count_check(table: str, day_column: str, setting: str, direction: str,
+                    where: str | None = None) -> MetricCheck:
     """One row per day of the window: the day's rows against the latest earlier day with
-    rows (31 days back); failed when the count moves by more than `setting` of the
-    previous count, or when a day after the first day with rows has none. `where`: an SQL
-    condition restricting the rows counted (unit_kpis: the day rows)."""
+    rows (31 days back). direction 'drop' (severity error): failed when the count fell by
+    more than `setting` of the previous count, or a day after the first day with rows has
+    none: something went missing (an archive not delivered, a broken join). direction
+    'rise' (severity warn): the count grew by more than that: reported, not blocking,
+    because a burst of findings is news (a terminal outage gives a whole area M01 采集失败
+    at once), not a broken run. `where`: an SQL condition restricting the rows counted
+    (unit_kpis: the day rows)."""
     only = f"\n      and ({where})" if where else ""
+    moved = ("prev.row_count - today.row_count" if direction == "drop"
+             else "today.row_count - prev.row_count")
     return MetricCheck(
-        name=f"row_count_vs_previous_day_{table.split('.')[1]}",
+        name=f"row_count_{direction}_vs_previous_day_{table.split('.')[1]}",
         table=table,
-        severity=ERROR,
-        description=f"a day's row count differs from the previous day's by at most {setting}",
+        severity=ERROR if direction == "drop" else WARN,
+        description=(f"a day's row count {'falls' if direction == 'drop' else 'grows'} "
+                     f"by at most {setting} of the previous day's"),
         sql=f"""
 with days as (
     select cast(unnest(generate_series(cast($start_date as timestamp),
@@ -278,7 +285,7 @@ select
     prev.row_count as previous_row_count,
     case
         when prev.row_count is null then false
-        else abs(today.row_count - prev.row_count) > ${setting} * prev.row_count
+        else {moved} > ${setting} * prev.row_count
     end as failed
 from today asof left join counts as prev on today.day > prev.day
 order by today.day
@@ -292,7 +299,8 @@ order by today.day
 METRIC_CHECKS: tuple[MetricCheck, ...] = (
     unknown_code_check(AREA_PROBLEM_LIST, None),
     unknown_code_check(PROBLEM_HISTORY, "detected_date"),
-    row_count_check(PROBLEM_HISTORY, "detected_date", "findings_count_tolerance_share"),
-    row_count_check(UNIT_KPIS, "period_start", "row_count_tolerance_share",
-                    where="period_type = 'day'"),
+    *(row_count_check(PROBLEM_HISTORY, "detected_date", "findings_count_tolerance_share",
+                      direction) for direction in ("drop", "rise")),
+    *(row_count_check(UNIT_KPIS, "period_start", "row_count_tolerance_share", direction,
+                      where="period_type = 'day'") for direction in ("drop", "rise")),
 )
