@@ -20,8 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from dagster_project.lib.settings import DBT_PROJECT_DIR, REPO_ROOT, paths_from_env
 from dagster_project.generator.presets import PRESETS
+from dagster_project.lib.settings import DBT_PROJECT_DIR, REPO_ROOT, paths_from_env
 
 
 def _date(text: str) -> dt.date:

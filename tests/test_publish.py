@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import hashlib
 import os
 import signal
@@ -57,6 +58,54 @@ def make_warehouse(path: Path, generation: int, n_rows: int = N_ROWS) -> Path:
 def generation_of(db: Path) -> int:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("select distinct generation from marts.area_daily_loss").fetchone()[0]
+
+
+def generations_of(db: Path) -> set[int]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {g for (g,) in con.execute(
+            "select distinct generation from marts.area_daily_loss").fetchall()}
+
+
+def change_recent_days(warehouse: Path, generation: int) -> None:
+    """What a daily run does: recomputes days from 2024-03-20 on (other values, fewer and
+    more rows, a new day) and the current-state table; earlier days stay as they were."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"""update marts.area_daily_loss set loss_rate = loss_rate + 1,
+                        generation = {generation} where data_date >= date '2024-03-20'""")
+        con.execute("""delete from marts.area_daily_loss where tg_id in (
+                        select tg_id from marts.area_daily_loss
+                        where data_date = date '2024-03-25' order by tg_id limit 50)""")
+        con.execute(f"""insert into marts.area_daily_loss
+                        select 'TGNEW' || i, date '2024-03-31', 0.5, {generation}
+                        from range(100) t(i)""")
+        con.execute(f"""insert into marts.area_problem_list values
+                        ('TG000003', 'C3', '王小二', null, '13900000000', '北京市朝阳区建国路88号',
+                         {generation})""")
+
+
+def published_tables(db: Path) -> dict:
+    """Everything a reader sees: tables, columns (type, nullability, comment), table
+    comments and every row (sorted), except the publish time."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        out = {"tables": con.execute(
+            "select schema_name, table_name, comment from duckdb_tables() order by 1, 2"
+        ).fetchall(), "columns": con.execute(
+            "select schema_name, table_name, column_name, data_type, is_nullable, comment "
+            "from duckdb_columns() order by 1, 2, column_index").fetchall()}
+        for schema, table, _ in out["tables"]:
+            if (schema, table) == ("meta", "publish_info"):
+                out[table] = con.execute(
+                    "select * exclude (published_at) from meta.publish_info").fetchall()
+                continue
+            out[f"{schema}.{table}"] = sorted(
+                con.execute(f'select * from "{schema}"."{table}"').fetchall(), key=repr)
+    return out
+
+
+def assert_same_as_full(warehouse: Path, published: Path, tmp_path: Path, **kwargs) -> None:
+    reference = tmp_path / "reference" / "gridaudit.duckdb"
+    pub.publish(warehouse, reference, **kwargs)
+    assert published_tables(published) == published_tables(reference)
 
 
 def sha(path: Path) -> str:
@@ -196,27 +245,34 @@ def test_reader_keeps_old_data_while_publish_replaces_the_file(paths):
 
 
 KILLED_PUBLISHER = textwrap.dedent("""
-    import sys, time
+    import datetime as dt, sys, time
     from pathlib import Path
     from dagster_project.lib import publish
     flag = Path(sys.argv[3])
+    from_date = dt.date.fromisoformat(sys.argv[4]) if sys.argv[4] else None
     def hang(incoming):
         flag.write_text(str(incoming))
         time.sleep(120)
-    publish.publish(sys.argv[1], sys.argv[2], before_replace=hang)
+    publish.publish(sys.argv[1], sys.argv[2], before_replace=hang, from_date=from_date)
 """)
 
 
-def test_sigkill_during_publish_leaves_published_file_byte_identical(paths, tmp_path):
+@pytest.mark.parametrize("from_date", ["", "2024-03-20"], ids=["full", "incremental"])
+def test_sigkill_during_publish_leaves_published_file_byte_identical(paths, tmp_path,
+                                                                     from_date):
     warehouse, published = paths
     make_warehouse(warehouse, 1)
     pub.publish(warehouse, published)
     before = sha(published)
-    make_warehouse(warehouse, 2)
+    if from_date:  # a change the incremental path patches (same counts before from_date)
+        change_recent_days(warehouse, 2)
+    else:
+        make_warehouse(warehouse, 2)
     flag = tmp_path / "about-to-rename"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_PUBLISHER, str(warehouse), str(published), str(flag)],
+        [sys.executable, "-c", KILLED_PUBLISHER, str(warehouse), str(published), str(flag),
+         from_date],
         env=env)
     try:
         deadline = time.monotonic() + 120
@@ -225,7 +281,7 @@ def test_sigkill_during_publish_leaves_published_file_byte_identical(paths, tmp_
             assert time.monotonic() < deadline, "publisher never reached the rename"
             time.sleep(0.05)
         incoming = Path(flag.read_text())
-        assert incoming.is_file() and generation_of(incoming) == 2  # the new file was complete
+        assert incoming.is_file() and 2 in generations_of(incoming)  # the new file was complete
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -234,9 +290,12 @@ def test_sigkill_during_publish_leaves_published_file_byte_identical(paths, tmp_
     assert sha(published) == before and generation_of(published) == 1
     assert incoming.exists()  # the killed run's file is left ...
 
-    result = pub.publish(warehouse, published)  # ... and the next publish removes it
+    result = pub.publish(  # ... and the next publish removes it
+        warehouse, published,
+        from_date=dt.date.fromisoformat(from_date) if from_date else None)
     assert incoming in result.stale_removed and not incoming.exists()
-    assert generation_of(published) == 2
+    assert result.mode == ("incremental" if from_date else "full")
+    assert 2 in generations_of(published)
 
 
 def test_failed_publish_leaves_published_file_untouched(paths):
@@ -302,3 +361,168 @@ def test_versions_are_pruned_to_keep(paths):
     assert len(list((published.parent / "versions").iterdir())) == 2
     pub.publish(warehouse, published, keep=0)
     assert pub.list_versions(published) == []
+
+
+# ------------------------------------------------------------------ incremental publish
+
+FROM = dt.date(2024, 3, 20)
+
+
+def test_incremental_publish_equals_full_publish(paths, tmp_path):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published)
+    change_recent_days(warehouse, 2)
+    with duckdb.connect(str(warehouse)) as con:  # a table dropped, one added, a comment
+        con.execute("create table marts.dim_code as select 'L01' as code, '高损' as name")
+        con.execute("comment on column marts.area_daily_loss.loss_rate is '线损率(%)'")
+        con.execute("comment on column marts.area_daily_loss.tg_id is null")
+    pub.publish(warehouse, published)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop table marts.dim_code")
+        con.execute("create table marts.dim_other as select 1 as x")
+        con.execute("update marts.area_daily_loss set generation = 3 "
+                    "where data_date >= date '2024-03-28'")
+
+    result = pub.publish(warehouse, published, from_date=FROM)
+    assert (result.mode, result.fallback_reason) == ("incremental", None)
+    assert result.previous_version is not None and generations_of(published) == {1, 2, 3}
+    assert result.tables["marts.area_daily_loss"] == N_ROWS - 50 + 100
+    assert "marts.dim_code" not in result.tables and result.tables["marts.dim_other"] == 1
+    assert sorted(result.masked_columns) == sorted(
+        f"marts.area_problem_list.{c}" for c in ("cons_name", "contact_name", "mobile",
+                                                 "elec_addr"))
+    assert result.metadata()["mode"] == "incremental"
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select cons_name, mobile from marts.area_problem_list "
+                           "where cons_no = 'C3'").fetchone() == ("王*二", "139****0000")
+    assert_same_as_full(warehouse, published, tmp_path)
+    assert oct(published.stat().st_mode & 0o777) == "0o444"
+    assert not list(published.parent.glob(".incoming-*"))
+
+
+def test_change_before_from_date_is_caught_by_the_safety_net(paths, tmp_path):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published)
+    change_recent_days(warehouse, 2)
+    with duckdb.connect(str(warehouse)) as con:  # a day the lookback does not cover
+        con.execute("""delete from marts.area_daily_loss where tg_id in (
+                        select tg_id from marts.area_daily_loss
+                        where data_date = date '2024-03-05' order by tg_id limit 3)""")
+    result = pub.publish(warehouse, published, from_date=FROM)
+    assert result.mode == "full"
+    assert "safety net" in result.fallback_reason
+    assert "marts.area_daily_loss" in result.fallback_reason
+    assert "2024-03-05" in result.fallback_reason
+    assert_same_as_full(warehouse, published, tmp_path)
+    assert not list(published.parent.glob(".incoming-*"))
+
+
+def test_changed_settings_or_masking_publishes_in_full(paths, tmp_path):
+    warehouse, published = paths
+    settings = tmp_path / "audit_settings.csv"
+    settings.write_text("setting_name,setting_value,unit,description\n"
+                        "loss_rate_high_above,0.10,share,x\n", encoding="utf-8")
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published, settings_path=settings)
+    change_recent_days(warehouse, 2)
+
+    settings.write_text("setting_name,setting_value,unit,description\n"
+                        "loss_rate_high_above,0.12,share,x\n", encoding="utf-8")
+    result = pub.publish(warehouse, published, from_date=FROM, settings_path=settings)
+    assert result.mode == "full" and "settings fingerprint" in result.fallback_reason
+
+    result = pub.publish(warehouse, published, from_date=FROM, settings_path=settings,
+                         mask_personal_data=False)
+    assert result.mode == "full" and "personal_data_masked" in result.fallback_reason
+    assert_same_as_full(warehouse, published, tmp_path, settings_path=settings,
+                        mask_personal_data=False)
+
+    result = pub.publish(warehouse, published, from_date=FROM, settings_path=settings,
+                         mask_personal_data=False)
+    assert result.mode == "incremental"
+
+
+def test_table_with_changed_columns_is_copied_whole(paths, tmp_path):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published)
+    with duckdb.connect(str(warehouse)) as con:  # a new column, filled on every day
+        con.execute("alter table marts.area_daily_loss add column energy_kwh double")
+        con.execute("update marts.area_daily_loss set energy_kwh = 7, generation = 2")
+    result = pub.publish(warehouse, published, from_date=FROM)
+    assert (result.mode, result.fallback_reason) == ("incremental", None)
+    assert generations_of(published) == {2}  # early days too: the table was copied whole
+    assert_same_as_full(warehouse, published, tmp_path)
+
+
+def test_no_published_file_yet_publishes_in_full(paths, tmp_path):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    result = pub.publish(warehouse, published, from_date=FROM)
+    assert (result.mode, result.fallback_reason) == ("full", "no published file yet")
+    assert_same_as_full(warehouse, published, tmp_path)
+
+
+def test_publish_after_rollback_is_full(paths):
+    warehouse, published = paths
+    for generation in (1, 2):
+        make_warehouse(warehouse, generation)
+        pub.publish(warehouse, published)
+    pub.rollback(published)
+    change_recent_days(warehouse, 3)
+    result = pub.publish(warehouse, published, from_date=FROM)
+    assert result.mode == "full" and "rolled back" in result.fallback_reason
+    assert pub.publish(warehouse, published, from_date=FROM).mode == "incremental"
+
+
+def test_error_in_incremental_path_falls_back_to_full(paths, tmp_path, monkeypatch):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published)
+    change_recent_days(warehouse, 2)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pub, "_earlier_days_differ", broken)
+    result = pub.publish(warehouse, published, from_date=FROM)
+    assert result.mode == "full"
+    assert result.fallback_reason == "incremental publish failed: RuntimeError: boom"
+    assert_same_as_full(warehouse, published, tmp_path)
+    assert not list(published.parent.glob(".incoming-*"))
+    assert not list(published.parent.glob("*.wal"))
+
+
+def test_incremental_publish_never_writes_the_published_file(paths):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published)
+    before, inode = sha(published), published.stat().st_ino
+    change_recent_days(warehouse, 2)
+    seen = {}
+
+    def fail(incoming):
+        seen["incoming"] = generations_of(incoming)
+        seen["published"] = sha(published)
+        raise OSError("killed before the rename")
+
+    with pytest.raises(OSError, match="killed before the rename"):
+        pub.publish(warehouse, published, from_date=FROM, before_replace=fail)
+    assert seen == {"incoming": {1, 2}, "published": before}
+    assert sha(published) == before and published.stat().st_ino == inode
+    assert oct(published.stat().st_mode & 0o777) == "0o444"
+    assert not list(published.parent.glob(".incoming-*"))
+    assert pub.list_versions(published) == []
+
+
+def test_table_mostly_re_copied_is_copied_whole(paths, tmp_path):
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published)
+    make_warehouse(warehouse, 2)  # every day changed; from 03-05 on is > half the rows
+    result = pub.publish(warehouse, published, from_date=dt.date(2024, 3, 5))
+    assert (result.mode, result.fallback_reason) == ("incremental", None)
+    assert generations_of(published) == {2}
+    assert_same_as_full(warehouse, published, tmp_path)

@@ -8,6 +8,25 @@ as `published/versions/gridaudit-<timestamp>.duckdb` (a hard link: no copy, same
 and `os.replace`s the new file over `published/gridaudit.duckdb`. Versions beyond `keep`
 are pruned. `rollback` restores a kept version the same atomic way.
 
+Incremental publish (`from_date`): the history only grows at its end, and a daily run
+recomputes only recent days, so copying ~30M rows of history every day is wasted work.
+With `from_date`, when a published file exists and its `meta.publish_info` matches this
+publish (schemas, masking, settings fingerprint, source warehouse), the incoming file
+starts as a byte copy of the published file (never the published file itself) and is
+patched: a table keyed by day (the first of snapshot_date, data_date, detected_date it
+has, as in dbt's get_where_subquery macro) whose columns are unchanged gets its rows with
+day >= from_date (and rows without a day) deleted and re-inserted from the warehouse
+through the same masking select as a full copy (unless those are more than half of its
+rows: PATCH_SHARE_MAX); every other table is dropped and copied whole; tables gone from
+the warehouse are dropped; meta is rewritten. A safety net then compares, per patched
+table, the row count of every day before from_date between the
+warehouse and the incoming file. Any difference, any error, a mismatched meta, no
+published file or a rollback since the last publish falls back to the full copy
+(`PublishResult.mode` / `fallback_reason`). The safety net compares counts only (column
+scans, cheap): a value changed on a day before from_date without changing that day's row
+count is not detected, which is why the caller's lookback must cover every day a run may
+recompute. The rest (fsync, 0444, kept version, os.replace) is the same for both paths.
+
 Guarantees:
 * The published file is never opened for writing: a failed or killed publish leaves it
   byte-for-byte as it was, and a half-written file never carries the published name
@@ -26,6 +45,7 @@ import datetime as dt
 import errno
 import fcntl
 import json
+import logging
 import os
 import re
 import shutil
@@ -45,6 +65,18 @@ LOCK_NAME = ".publish.lock"
 VERSIONS_DIR = "versions"
 META_SCHEMA = "meta"  # publish_info and audit_settings of the published file
 _TS_FORMAT = "%Y%m%dT%H%M%S%fZ"
+# Written by `rollback`, removed by the next successful publish: the published file is an
+# older version whose early days need not match the warehouse, so the next publish is full.
+FULL_REQUIRED_NAME = ".full-publish-required"
+# The day column of a table keyed by day: the first of these it has (the convention of
+# dbt/macros/generic_tests/get_where_subquery.sql).
+DAY_COLUMNS = ("snapshot_date", "data_date", "detected_date")
+# A day-keyed table whose rows from from_date on are more than this share of it is copied
+# whole: deleting most of a table costs more than copying it and leaves the file larger
+# (deleted rows' space is not given back).
+PATCH_SHARE_MAX = 0.5
+
+log = logging.getLogger(__name__)
 
 
 class PublishError(RuntimeError):
@@ -143,6 +175,8 @@ class PublishResult:
     duration_seconds: float
     settings_fingerprint: str
     warnings: list[str] = field(default_factory=list)
+    mode: str = "full"  # "full" | "incremental"
+    fallback_reason: str | None = None  # why an incremental publish was a full one
 
     def metadata(self) -> dict:
         """Plain values for Dagster metadata."""
@@ -156,6 +190,8 @@ class PublishResult:
             "size_bytes": self.size_bytes,
             "settings_fingerprint": self.settings_fingerprint,
             "duration_seconds": round(self.duration_seconds, 3),
+            "mode": self.mode,
+            "fallback_reason": self.fallback_reason,
         }
 
 
@@ -169,13 +205,16 @@ def publish(
     keep: int = 7,
     mask_personal_data: bool = True,
     *,
+    from_date: dt.date | None = None,
     settings_path: Path = audit_settings.SETTINGS_FILE,
     before_replace: Callable[[Path], None] | None = None,
 ) -> PublishResult:
     """Publish every table of `schemas` of the warehouse as `published_path`.
 
     `keep`: how many replaced files to keep under `versions/` (settings:
-    `published_versions_kept()`). `before_replace` is a test hook called with the
+    `published_versions_kept()`). `from_date`: publish incrementally (module docstring):
+    only days >= from_date of day-keyed tables are re-copied, falling back to a full copy
+    when that cannot be proven safe. `before_replace` is a test hook called with the
     complete incoming file just before it is renamed over the published name.
     """
     started = time.monotonic()
@@ -190,14 +229,37 @@ def publish(
     published_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = (audit_settings.fingerprint(settings_path) if settings_path.is_file()
                    else "unknown")
+    full_required = published_dir / FULL_REQUIRED_NAME
 
     with _lock(published_dir):
         stale = _remove_stale_incoming(published_dir)
         incoming = published_dir / f"{INCOMING_PREFIX}{uuid.uuid4().hex}.duckdb"
+        mode, reason = "full", None
         try:
-            tables, masked = _write_incoming(
-                incoming, warehouse_path, schemas, mask_personal_data, settings_path,
-                fingerprint)
+            if from_date is not None:
+                if not published_path.is_file():
+                    reason = "no published file yet"
+                elif full_required.exists():
+                    reason = "the published file was rolled back since the last publish"
+                else:
+                    try:
+                        tables, masked, reason = _write_incremental(
+                            incoming, published_path, warehouse_path, schemas,
+                            mask_personal_data, settings_path, fingerprint, from_date)
+                    except Exception as exc:  # noqa: BLE001 - the full copy is always right
+                        reason = f"incremental publish failed: {type(exc).__name__}: {exc}"
+                    if reason is None:
+                        mode = "incremental"
+                    else:
+                        _discard(incoming)
+                        incoming = published_dir / f"{INCOMING_PREFIX}{uuid.uuid4().hex}.duckdb"
+                if reason is not None:
+                    log.warning("incremental publish from %s not possible, publishing in "
+                                "full: %s", from_date, reason)
+            if mode == "full":
+                tables, masked = _write_incoming(
+                    incoming, warehouse_path, schemas, mask_personal_data, settings_path,
+                    fingerprint)
             _fsync_file(incoming)
             os.chmod(incoming, 0o444)
             if before_replace is not None:
@@ -206,16 +268,24 @@ def publish(
             os.replace(incoming, published_path)
             _fsync_dir(published_dir)
         except BaseException:
-            _unlink_quietly(incoming)
-            _unlink_quietly(Path(f"{incoming}.wal"))
+            _discard(incoming)
             raise
+        if full_required.exists():  # the published file now matches the warehouse
+            _unlink_quietly(full_required)
+            _fsync_dir(published_dir)
         pruned = _prune(published_path, keep)
 
     return PublishResult(
         published_path=published_path, tables=tables, masked_columns=masked,
         previous_version=previous, pruned=pruned, stale_removed=stale,
         size_bytes=published_path.stat().st_size,
-        duration_seconds=time.monotonic() - started, settings_fingerprint=fingerprint)
+        duration_seconds=time.monotonic() - started, settings_fingerprint=fingerprint,
+        mode=mode, fallback_reason=reason)
+
+
+def _discard(incoming: Path) -> None:
+    _unlink_quietly(incoming)
+    _unlink_quietly(Path(f"{incoming}.wal"))
 
 
 def _q(ident: str) -> str:
@@ -232,38 +302,179 @@ def _write_incoming(incoming: Path, warehouse: Path, schemas: Sequence[str], mas
     masked: list[str] = []
     con = duckdb.connect(str(incoming))
     try:
-        # Attached under the warehouse's own catalog name, so that views whose SQL names
-        # the catalog (dbt-duckdb writes "warehouse"."schema"."table") still resolve.
-        src = warehouse.stem
-        con.execute(f"ATTACH {_lit(str(warehouse))} AS {_q(src)} (READ_ONLY)")
-        for fn_name, fn in _mask_functions().items():
-            # vectorized (one call per Arrow batch); the pure functions above do the work
-            con.create_function(fn_name, _arrow_udf(fn), ["VARCHAR"], "VARCHAR",
-                                type="arrow", side_effects=False)
+        src = _attach_warehouse(con, warehouse)
         for schema in schemas:
-            objects = con.execute(
-                """
-                select table_name, comment, 'table' from duckdb_tables()
-                where database_name = $db and schema_name = $schema
-                union all
-                select view_name, comment, 'view' from duckdb_views()
-                where database_name = $db and schema_name = $schema and not internal
-                order by 1
-                """, {"db": src, "schema": schema}).fetchall()
-            if not objects:
-                raise PublishError(
-                    f"schema {schema!r} of {warehouse} has no tables: nothing to publish")
+            objects = _source_objects(con, src, warehouse, schema)
             con.execute(f"CREATE SCHEMA {_q(schema)}")
-            for table, comment, _kind in objects:
+            for table, comment in objects:
                 masked += _copy_table(con, src, schema, table, comment, mask)
-                tables[f"{schema}.{table}"] = con.execute(
-                    f"select count(*) from {_q(schema)}.{_q(table)}").fetchone()[0]
+                tables[f"{schema}.{table}"] = _count(con, schema, table)
         _write_meta(con, warehouse, schemas, tables, mask, settings_path, fingerprint)
         con.execute(f"DETACH {_q(src)}")
         con.execute("CHECKPOINT")
     finally:
         con.close()
     return tables, masked
+
+
+def _write_incremental(incoming: Path, published: Path, warehouse: Path,
+                       schemas: Sequence[str], mask: bool, settings_path: Path,
+                       fingerprint: str, from_date: dt.date
+                       ) -> tuple[dict[str, int], list[str], str | None]:
+    """Patch a copy of the published file (module docstring). Returns the tables, the
+    masked columns and None, or a reason why the full copy must be made instead."""
+    shutil.copyfile(published, incoming)  # the published file is only read, never opened
+    os.chmod(incoming, 0o644)  # the copy of a 0444 file is 0444 too
+    tables: dict[str, int] = {}
+    masked: list[str] = []
+    day_keyed: list[tuple[str, str, str]] = []
+    con = duckdb.connect(str(incoming))
+    try:
+        reason = _meta_mismatch(con, warehouse, schemas, mask, fingerprint)
+        if reason is not None:
+            return tables, masked, reason
+        src = _attach_warehouse(con, warehouse)
+        own = con.execute("select current_database()").fetchone()[0]
+        plan = []  # (schema, table, comment, spec, day column if patched else None)
+        for schema in schemas:
+            objects = _source_objects(con, src, warehouse, schema)
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(schema)}")
+            present = {t for (t,) in con.execute(
+                "select table_name from duckdb_tables() where database_name = $db "
+                "and schema_name = $schema", {"db": own, "schema": schema}).fetchall()}
+            for table, comment in objects:
+                spec = _table_spec(con, src, schema, table, mask)
+                day = spec.day_column
+                target = f"{_q(schema)}.{_q(table)}"
+                if (day is not None and table in present
+                        and _published_columns(con, own, schema, table) == spec.ddl_columns
+                        and _patch_share(con, schema, table, day, from_date)
+                        <= PATCH_SHARE_MAX):
+                    con.execute(f"DELETE FROM {target} WHERE {_q(day)} >= $d "
+                                f"OR {_q(day)} IS NULL", {"d": from_date})
+                    plan.append((schema, table, comment, spec, day))
+                else:  # not keyed by day (small), new, columns changed, mostly re-copied
+                    con.execute(f"DROP TABLE IF EXISTS {target}")
+                    plan.append((schema, table, comment, spec, None))
+            for gone in sorted(present - {t for t, _ in objects}):
+                con.execute(f"DROP TABLE {_q(schema)}.{_q(gone)}")
+        # the space of dropped and deleted rows is free for reuse only after a checkpoint:
+        # without it the re-copied rows would be appended and the file would grow
+        con.execute("CHECKPOINT")
+        for schema, table, comment, spec, day in plan:
+            target = f"{_q(schema)}.{_q(table)}"
+            if day is not None:
+                _insert_rows(con, src, schema, table, spec,
+                             f"{_q(day)} >= $d OR {_q(day)} IS NULL", {"d": from_date})
+                _set_comments(con, target, comment, spec, clear=True)
+                day_keyed.append((schema, table, day))
+            else:
+                _copy_table(con, src, schema, table, comment, mask, spec)
+            masked += spec.masked
+            tables[f"{schema}.{table}"] = _count(con, schema, table)
+        for schema, table, day in day_keyed:
+            reason = _earlier_days_differ(con, src, schema, table, day, from_date)
+            if reason is not None:
+                return tables, masked, reason
+        con.execute(f"DROP SCHEMA {META_SCHEMA} CASCADE")
+        _write_meta(con, warehouse, schemas, tables, mask, settings_path, fingerprint)
+        con.execute(f"DETACH {_q(src)}")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return tables, masked, None
+
+
+def _attach_warehouse(con, warehouse: Path) -> str:
+    # Attached under the warehouse's own catalog name, so that views whose SQL names
+    # the catalog (dbt-duckdb writes "warehouse"."schema"."table") still resolve.
+    src = warehouse.stem
+    con.execute(f"ATTACH {_lit(str(warehouse))} AS {_q(src)} (READ_ONLY)")
+    for fn_name, fn in _mask_functions().items():
+        # vectorized (one call per Arrow batch); the pure functions above do the work
+        con.create_function(fn_name, _arrow_udf(fn), ["VARCHAR"], "VARCHAR",
+                            type="arrow", side_effects=False)
+    return src
+
+
+def _source_objects(con, src: str, warehouse: Path, schema: str) -> list[tuple[str, str]]:
+    """(name, comment) of the tables and views of a warehouse schema."""
+    objects = con.execute(
+        """
+        select table_name, comment from duckdb_tables()
+        where database_name = $db and schema_name = $schema
+        union all
+        select view_name, comment from duckdb_views()
+        where database_name = $db and schema_name = $schema and not internal
+        order by 1
+        """, {"db": src, "schema": schema}).fetchall()
+    if not objects:
+        raise PublishError(
+            f"schema {schema!r} of {warehouse} has no tables: nothing to publish")
+    return objects
+
+
+def _count(con, schema: str, table: str) -> int:
+    return con.execute(f"select count(*) from {_q(schema)}.{_q(table)}").fetchone()[0]
+
+
+def _meta_mismatch(con, warehouse: Path, schemas: Sequence[str], mask: bool,
+                   fingerprint: str) -> str | None:
+    """Why the published file (opened as `con`) cannot be patched by this publish."""
+    try:
+        rows = con.execute(
+            f"select schemas, personal_data_masked, settings_fingerprint, source_warehouse "
+            f"from {META_SCHEMA}.publish_info").fetchall()
+    except duckdb.Error as exc:
+        return f"published file has no readable {META_SCHEMA}.publish_info ({exc})"
+    if len(rows) != 1:
+        return f"{META_SCHEMA}.publish_info has {len(rows)} rows"
+    published_schemas, published_mask, published_fp, published_src = rows[0]
+    if published_schemas != ",".join(schemas):
+        return f"schemas changed ({published_schemas} -> {','.join(schemas)})"
+    if published_mask is not mask:
+        return f"personal_data_masked changed ({published_mask} -> {mask})"
+    if published_fp != fingerprint:
+        return f"settings fingerprint changed ({published_fp} -> {fingerprint})"
+    if published_src != str(warehouse):
+        return f"source warehouse changed ({published_src} -> {warehouse})"
+    return None
+
+
+def _patch_share(con, schema: str, table: str, day: str, from_date: dt.date) -> float:
+    """Share of a published table's rows that patching would delete and re-insert."""
+    total, patched = con.execute(
+        f"select count(*), count(*) filter ({_q(day)} >= $d or {_q(day)} is null) "
+        f"from {_q(schema)}.{_q(table)}", {"d": from_date}).fetchone()
+    return patched / total if total else 1.0
+
+
+def _published_columns(con, db: str, schema: str, table: str) -> list[tuple[str, str, bool]]:
+    return [tuple(r) for r in con.execute(
+        """
+        select column_name, data_type, is_nullable from duckdb_columns()
+        where database_name = $db and schema_name = $schema and table_name = $table
+        order by column_index
+        """, {"db": db, "schema": schema, "table": table}).fetchall()]
+
+
+def _earlier_days_differ(con, src: str, schema: str, table: str, day: str,
+                         from_date: dt.date) -> str | None:
+    """Safety net: rows per day before from_date, warehouse vs the patched file."""
+    d = _q(day)
+    diffs = con.execute(f"""
+        with w as (select {d} as day, count(*) as n from {_q(src)}.{_q(schema)}.{_q(table)}
+                   where {d} < $f group by all),
+             p as (select {d} as day, count(*) as n from {_q(schema)}.{_q(table)}
+                   where {d} < $f group by all)
+        select day, w.n, p.n from w full join p using (day)
+        where w.n is distinct from p.n order by day limit 3""", {"f": from_date}).fetchall()
+    if not diffs:
+        return None
+    shown = ", ".join(f"{day}: warehouse {w or 0} rows, published {p or 0}"
+                      for day, w, p in diffs)
+    return (f"safety net: {schema}.{table} differs from the warehouse before {from_date} "
+            f"({shown})")
 
 
 def _mask_functions() -> dict[str, Callable[[str], str]]:
@@ -280,33 +491,71 @@ def _arrow_udf(fn: Callable[[str], str]) -> Callable:
     return udf
 
 
-def _copy_table(con, src: str, schema: str, table: str, comment: str | None, mask: bool
-                ) -> list[str]:
+@dataclass(frozen=True)
+class _TableSpec:
+    """A warehouse table as published: its columns and the masking select, built once."""
+    columns: list[tuple[str, str, bool, str | None]]  # name, published type, nullable, comment
+    select: list[str]  # one expression per column (masking UDFs for personal data)
+    masked: list[str]  # "schema.table.column"
+
+    @property
+    def ddl_columns(self) -> list[tuple[str, str, bool]]:
+        return [(name, data_type, nullable) for name, data_type, nullable, _ in self.columns]
+
+    @property
+    def day_column(self) -> str | None:
+        names = {name.lower(): name for name, *_ in self.columns}
+        return next((names[c] for c in DAY_COLUMNS if c in names), None)
+
+
+def _table_spec(con, src: str, schema: str, table: str, mask: bool) -> _TableSpec:
     cols = con.execute(
         """
         select column_name, data_type, is_nullable, comment from duckdb_columns()
         where database_name = $db and schema_name = $schema and table_name = $table
         order by column_index
         """, {"db": src, "schema": schema, "table": table}).fetchall()
-    ddl, select, masked = [], [], []
-    for name, data_type, nullable, _ in cols:
+    columns, select, masked = [], [], []
+    for name, data_type, nullable, comment in cols:
         if mask and name.lower() in MASKS:  # a masked value is text, whatever the type was
             data_type = "VARCHAR"
             select.append(f"gridaudit_mask_{name.lower()}(cast({_q(name)} as varchar))")
             masked.append(f"{schema}.{table}.{name}")
         else:
             select.append(_q(name))
-        ddl.append(f"{_q(name)} {data_type}" + ("" if nullable else " NOT NULL"))
+        columns.append((name, data_type, bool(nullable), comment))
+    return _TableSpec(columns=columns, select=select, masked=masked)
+
+
+def _insert_rows(con, src: str, schema: str, table: str, spec: _TableSpec,
+                 where: str | None = None, params: dict | None = None) -> None:
+    con.execute(f"INSERT INTO {_q(schema)}.{_q(table)} SELECT {', '.join(spec.select)} "
+                f"FROM {_q(src)}.{_q(schema)}.{_q(table)}"
+                + (f" WHERE {where}" if where else ""), params or {})
+
+
+def _set_comments(con, target: str, comment: str | None, spec: _TableSpec,
+                  clear: bool = False) -> None:
+    """Table and column comments; `clear` also removes comments the warehouse dropped."""
+    if comment or clear:
+        con.execute(f"COMMENT ON TABLE {target} IS "
+                    f"{_lit(comment) if comment else 'NULL'}")
+    for name, _, _, col_comment in spec.columns:
+        if col_comment or clear:
+            con.execute(f"COMMENT ON COLUMN {target}.{_q(name)} IS "
+                        f"{_lit(col_comment) if col_comment else 'NULL'}")
+
+
+def _copy_table(con, src: str, schema: str, table: str, comment: str | None, mask: bool,
+                spec: _TableSpec | None = None) -> list[str]:
+    spec = spec or _table_spec(con, src, schema, table, mask)
+    ddl = [f"{_q(name)} {data_type}" + ("" if nullable else " NOT NULL")
+           for name, data_type, nullable, _ in spec.columns]
     target = f"{_q(schema)}.{_q(table)}"
     con.execute(f"CREATE TABLE {target} ({', '.join(ddl)})")
-    con.execute(f"INSERT INTO {target} SELECT {', '.join(select)} "
-                f"FROM {_q(src)}.{_q(schema)}.{_q(table)}")
-    if comment:
-        con.execute(f"COMMENT ON TABLE {target} IS {_lit(comment)}")
-    for name, _, _, col_comment in cols:
-        if col_comment:
-            con.execute(f"COMMENT ON COLUMN {target}.{_q(name)} IS {_lit(col_comment)}")
-    return masked
+    _insert_rows(con, src, schema, table, spec)
+    _set_comments(con, target, comment, spec)
+    return spec.masked
 
 
 def _write_meta(con, warehouse: Path, schemas, tables, mask, settings_path, fingerprint):
@@ -431,6 +680,8 @@ def rollback(published_path: str | Path, version: str | Path | None = None
             shutil.copyfile(chosen.path, incoming)
             _fsync_file(incoming)
             os.chmod(incoming, 0o444)
+            # before the rename: the next publish must not patch an older version
+            (published_dir / FULL_REQUIRED_NAME).touch()
             os.replace(incoming, published_path)
             _fsync_dir(published_dir)
         finally:

@@ -57,3 +57,21 @@ def published_versions_kept() -> int:
 
 def mask_personal_data() -> bool:
     return os.environ.get("GRIDAUDIT_MASK_PERSONAL_DATA", "1") not in ("0", "false", "no")
+
+
+def publish_lookback_days() -> int | None:
+    """Extra days before the first day a run recomputed that publish re-copies too
+    (incremental publish; default 0). The first recomputed day is the one dbt derived for
+    the run (intermediate.int_kpi_window: the audit window incl. days reached by late
+    back-filled readings, and the days of late payments / completions); publish's safety
+    net only compares row counts per earlier day, so a margin is a belt for sources that
+    change old days without dbt knowing. GRIDAUDIT_PUBLISH_LOOKBACK_DAYS=full (or empty)
+    publishes everything every time (None).
+    """
+    value = os.environ.get("GRIDAUDIT_PUBLISH_LOOKBACK_DAYS", "0").strip().lower()
+    if value in ("", "full"):
+        return None
+    days = int(value)
+    if days < 0:
+        raise ValueError(f"GRIDAUDIT_PUBLISH_LOOKBACK_DAYS must be >= 0, got {days}")
+    return days

@@ -22,7 +22,16 @@ import great_expectations.expectations as gxe
 from great_expectations.expectations.conditions import Column
 
 from dagster_project.lib.settings import DBT_PROJECT_DIR
-from expectations.base import ERROR, ERROR_KW, WARN, WARN_KW, MetricCheck, Settings, TableSuite, suite
+from expectations.base import (
+    ERROR,
+    ERROR_KW,
+    WARN,
+    WARN_KW,
+    MetricCheck,
+    Settings,
+    TableSuite,
+    suite,
+)
 
 AREA_PROBLEM_LIST = "marts.area_problem_list"
 PROBLEM_HISTORY = "marts.problem_history"

@@ -2,16 +2,32 @@
 
 A new DuckDB file is written next to <workdir>/published/gridaudit.duckdb and renamed over
 it in one step (lib/publish.py); BI tools open only that file, read-only.
+
+The publish is incremental: the day-keyed marts' days from the first day the run
+recomputed on are re-copied from the warehouse into a copy of the published file, earlier
+days are kept; tables without a day column (current-state marts, unit_kpis, code tables)
+are copied whole. A run recomputes days before its own window (late back-filled readings,
+late payments charged to earlier days): dbt derives that first day once for the run in
+intermediate.int_kpi_window (day_facts_from_date = the audit window's first day,
+event_facts_from_date = the earliest late payment / completion), which publish reads, minus
+GRIDAUDIT_PUBLISH_LOOKBACK_DAYS (default 0). publish's safety net (row counts per earlier
+day) and any doubt fall back to a full copy, reported as `mode` / `fallback_reason`.
 """
 
+import datetime as dt
 
 import dagster as dg
+import duckdb
 
-from dagster_project.defs.partitions import daily_partitions, single_run
+from dagster_project.defs.partitions import daily_partitions, single_run, window_days
 from dagster_project.defs.quality.checks import mart_keys
 from dagster_project.defs.resources import GridauditPaths
 from dagster_project.lib import publish as publisher
-from dagster_project.lib.settings import mask_personal_data, published_versions_kept
+from dagster_project.lib.settings import (
+    mask_personal_data,
+    publish_lookback_days,
+    published_versions_kept,
+)
 
 
 @dg.asset(
@@ -26,13 +42,41 @@ from dagster_project.lib.settings import mask_personal_data, published_versions_
 )
 def published_marts(context: dg.AssetExecutionContext, gridaudit_paths: GridauditPaths):
     paths = gridaudit_paths.paths
+    from_date = _from_date(context, paths.warehouse)
     result = publisher.publish(paths.warehouse, paths.published,
                                keep=published_versions_kept(),
-                               mask_personal_data=mask_personal_data())
+                               mask_personal_data=mask_personal_data(),
+                               from_date=from_date)
     info = result.metadata()
-    context.log.info(f"published {paths.published}: {info['rows']:,} rows in "
-                     f"{len(info['tables'])} tables")
+    context.log.info(f"published {paths.published} ({result.mode}"
+                     + (f" from {from_date}" if result.mode == "incremental" else "")
+                     + f"): {info['rows']:,} rows in {len(info['tables'])} tables")
+    if result.fallback_reason:
+        context.log.warning(f"incremental publish from {from_date} fell back to a full "
+                            f"copy: {result.fallback_reason}")
     return dg.MaterializeResult(metadata={
-        **{k: v for k, v in info.items() if v is not None and k != "published_path"},
+        **{k: v for k, v in info.items()
+           if v is not None and k not in ("published_path", "fallback_reason")},
+        "fallback_reason": info["fallback_reason"] or "",
+        "from_date": str(from_date) if from_date else "",
         "path": dg.MetadataValue.path(str(paths.published)),
     })
+
+
+def _from_date(context: dg.AssetExecutionContext, warehouse) -> dt.date | None:
+    """First day re-copied: the first day the run recomputed (int_kpi_window, see the
+    module docstring), at the latest the window's first day, minus the lookback margin.
+    None (a full copy) when incremental publishing is off or the window table is missing."""
+    lookback = publish_lookback_days()
+    if lookback is None or not context.has_partition_key:
+        return None
+    first = window_days(context.partition_time_window)[0]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not con.execute("select count(*) from duckdb_tables() where schema_name = "
+                           "'intermediate' and table_name = 'int_kpi_window'").fetchone()[0]:
+            return None
+        found = con.execute("select least(day_facts_from_date, event_facts_from_date) "
+                            "from intermediate.int_kpi_window").fetchone()
+    if not found or found[0] is None:
+        return None
+    return min(first, found[0]) - dt.timedelta(days=lookback)
