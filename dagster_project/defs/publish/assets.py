@@ -68,7 +68,8 @@ def _from_date(context: dg.AssetExecutionContext, warehouse) -> dt.date | None:
     module docstring), at the latest the window's first day, minus the lookback margin.
     None (a full copy) when incremental publishing is off or the window table is missing."""
     lookback = publish_lookback_days()
-    if lookback is None or not context.has_partition_key:
+    # a run of one day or of a range of days (single-run backfill) has a time window
+    if lookback is None or not (context.has_partition_key or context.has_partition_key_range):
         return None
     first = window_days(context.partition_time_window)[0]
     with duckdb.connect(str(warehouse), read_only=True) as con:
