@@ -92,6 +92,8 @@ def run_pipeline(start: dt.date, end: dt.date, landing: Path | None = None,
     failures = _failures(result)
     if result.success and not failures:
         print(f"gridaudit: run {result.run_id} succeeded in {seconds:.1f} s")
+        for line in _warnings(result):
+            print(f"  warning: {line}")
         print(f"  warehouse: {paths.warehouse}")
         print(f"  published: {paths.published}")
         return True
@@ -103,21 +105,38 @@ def run_pipeline(start: dt.date, end: dt.date, landing: Path | None = None,
 
 
 def _failures(result) -> list[str]:
-    """Readable reasons of a run: failed steps and failed blocking checks."""
-    lines = []
+    """Readable reasons of a failed run, the failing table and expectation first: failed
+    blocking checks (each message starts with its table and expectation), then failed
+    steps other than the ones a failed blocking check stopped."""
+    gate_lines, step_lines = [], []
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
             user = error.cause if error and error.cause else error
+            if user and user.cls_name == "DagsterAssetCheckFailedError":
+                continue  # said by the check's own line
             text = user.message.strip() if user else "failed"
-            lines.append(f"step {event.step_key}: {text.splitlines()[-1] if text else text}"
-                         if "Failure" not in text else f"step {event.step_key}: {text}")
+            step_lines.append(f"step {event.step_key}: {text.splitlines()[-1] if text else text}"
+                              if "Failure" not in text else f"step {event.step_key}: {text}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and str(evaluation.severity).endswith("ERROR"):
-                description = evaluation.description or evaluation.check_name
-                lines.append(f"gate: {description}")
-    # A failure about a raw table is reported on every mart's check: say it once.
+                gate_lines.append(evaluation.description or
+                                  f"{evaluation.asset_key.to_user_string()}: "
+                                  f"{evaluation.check_name} failed")
+    return list(dict.fromkeys(gate_lines + step_lines))
+
+
+def _warnings(result) -> list[str]:
+    """The gate's warnings of a run (quarantined rows below the systemic bounds, ...): one
+    line per checked table with failed `warn` expectations."""
+    lines = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            failed_warnings = evaluation.metadata.get("failed_warnings")
+            if evaluation.passed and failed_warnings and failed_warnings.value:
+                lines.append(evaluation.description)
     return list(dict.fromkeys(lines))
 
 

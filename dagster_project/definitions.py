@@ -11,13 +11,13 @@ from dagster_dbt import DbtCliResource
 from dagster_project.defs.dbt.assets import dbt_project, gridaudit_dbt_models
 from dagster_project.defs.extract.assets import extract_assets
 from dagster_project.defs.publish.assets import published_marts
-from dagster_project.defs.quality.checks import gx_quality_gate
+from dagster_project.defs.quality.checks import gx_quality_gate, raw_gates
 from dagster_project.defs.resources import GridauditPaths
 from dagster_project.defs.schedules import daily_pipeline, daily_schedule
 
 defs = dg.Definitions(
     assets=[*extract_assets, gridaudit_dbt_models, published_marts],
-    asset_checks=[gx_quality_gate],
+    asset_checks=[*raw_gates, gx_quality_gate],
     jobs=[daily_pipeline],
     schedules=[daily_schedule],
     resources={

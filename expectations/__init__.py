@@ -6,12 +6,13 @@ TableSuite: a GX suite validated on bounded pandas batches) and/or `METRIC_CHECK
 `expectations.registry` lists. Every check carries a severity: `error` blocks publishing,
 `warn` is reported.
 
-`CHECKED_TABLES` are the tables that carry the gate's blocking asset check: the marts only
-(a blocking check gates the publish step; a blocking check on a raw asset that also reads
-the marts would make the asset graph circular). Results about raw tables (truncated
-export, quarantine share, raw suites) keep their own `table` and are reported on every
-checked mart: use `GateResult.results_for(mart)`. This module does not import GX, so
-Dagster definitions can load it cheaply.
+`CHECKED_TABLES` are the tables that carry a blocking asset check of the gate: every raw
+table of the landing contract (the `raw` gate, after the extract: a failure stops dbt and
+shows on the raw table that failed) and the marts (the `marts` gate, after dbt, in front
+of the publish). A result is reported on the asset check of its own `table`; a result about
+a table without a check of its own is reported on every check of its gate (use
+`GateResult.results_for(table)`). This module does not import GX, so Dagster definitions
+can load it cheaply.
 """
 
 from dagster_project.lib.landing_contract import TABLES as _RAW_TABLES
@@ -28,4 +29,4 @@ MART_TABLES: tuple[str, ...] = (
     "marts.audit_settings",
 )
 RAW_TABLES: tuple[str, ...] = tuple(f"{t.schema}.{t.name}" for t in _RAW_TABLES)
-CHECKED_TABLES: tuple[str, ...] = MART_TABLES
+CHECKED_TABLES: tuple[str, ...] = (*RAW_TABLES, *MART_TABLES)

@@ -255,6 +255,41 @@ def test_bad_rows_are_quarantined_with_file_and_line_and_the_rest_is_loaded(
                            [day]).fetchone()[0] > 0
 
 
+def test_a_handful_of_bad_rows_in_small_files_publishes_with_warnings(
+        tiny_run, landing_copy, workdir, capsys):
+    """One bad row in each of four small files (6, 18, 7 and 59 data rows: 17 %, 6 %, 14 %
+    and 1.7 % of their table's day, all above quarantine_max_share, none above
+    quarantine_min_rejected_rows): the day publishes; every bad row is in quarantine with
+    its file, line and reason, every other row is loaded, and the run's summary warns about
+    each table with its file and reason."""
+    day, landing = SNAPSHOT_DAY, landing_copy
+    forget_day(workdir, day)
+    broken = {
+        "E_EVENT": (bad.set_field(landing, "E_EVENT", day, 3, "START_TIME", "2026-13-01"),
+                    "START_TIME: not a valid timestamp (2026-13-01)"),
+        "APP_BIZ": (bad.set_field(landing, "APP_BIZ", day, 4, "APPLY_DATE", "2026-02-30"),
+                    "APPLY_DATE: not a valid date (2026-02-30)"),
+        "K_PRC": (bad.set_field(landing, "K_PRC", day, 2, "ELEC_TYPE_CODE", "1.0"),
+                  "ELEC_TYPE_CODE: not one of 201/202/301/302/401 (1.0)"),
+        "A_PAY_FLOW": (bad.set_field(landing, "A_PAY_FLOW", day, 5, "PAY_AMT", "12,5"),
+                       "PAY_AMT: not a valid decimal (12,5)"),
+    }
+    published = sha256(workdir / PUBLISHED)
+
+    ok, out = run_day(day, landing, workdir, capsys)
+
+    assert ok, out
+    assert sha256(workdir / PUBLISHED) != published  # the day was published
+    assert_nothing_lost(landing, workdir, day, {
+        b.file: {b.line: reason} for b, reason in broken.values()})
+    warnings = [line for line in out.splitlines() if line.startswith("  warning: ")]
+    for table, (b, reason) in broken.items():
+        t = next(x for x in TABLES if x.name == table)
+        [line] = [w for w in warnings if f"raw_{t.system}.{table}: quarantined_rows" in w]
+        assert f"files={b.file}" in line and "rows_rejected=1" in line, line
+        assert reason.split(" (")[0] + " x 1" in line, line
+
+
 def test_unreadable_files_fail_their_extract_naming_the_file_and_keep_the_published_file(
         tiny_run, landing_copy, workdir, capsys):
     """File-level corruptions (one per table, one day): each fails its own table's extract

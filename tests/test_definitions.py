@@ -61,6 +61,25 @@ def test_publish_is_downstream_of_every_mart_and_the_gate_blocks(repo):
         assert graph.get_check_spec(check).blocking
 
 
+def test_every_raw_table_has_its_own_blocking_check_before_dbt(repo):
+    """A raw table's failed expectation shows on that raw table's page, and dbt (hence the
+    publish) waits for every raw table's check."""
+    from dagster._core.execution.api import create_execution_plan
+
+    graph = repo.asset_graph
+    for table in TABLES:
+        key = dg.AssetKey([table.schema, table.name])
+        checks = [c for c in graph.asset_check_keys if c.asset_key == key]
+        assert [c.name for c in checks] == ["gx_gate"], key
+        assert graph.get_check_spec(checks[0]).blocking
+    plan = create_execution_plan(repo.get_job("daily_pipeline"))
+    dbt_step = plan.get_step_by_key("gridaudit_dbt_models")
+    waits_for = {key.split(".")[0] for key in dbt_step.get_execution_dependency_keys()}
+    assert {f"gx_raw_gate__{t.schema}__{t.name}" for t in TABLES} <= waits_for
+    assert "gx_quality_gate" in {key.split(".")[0] for key in plan.get_step_by_key(
+        "published__gridaudit_duckdb").get_execution_dependency_keys()}
+
+
 def test_daily_job_runs_in_process_and_is_scheduled(repo):
     job = repo.get_job("daily_pipeline")
     assert job.executor_def.name == "in_process"

@@ -334,40 +334,124 @@ def test_mart_starts_the_day_after_the_first_export(tmp_path):
     assert [r["data_date"] for r in result.errors[0].sample_rows] == ["2024-03-02", "2024-03-03"]
 
 
-def test_quarantine_share_above_setting_fails(tmp_path):
+def _quarantine(con, day: dt.date, file: str, rows_read: int, rejected: int,
+                table: str = "E_EVENT", system: str = "acquisition") -> None:
+    """meta.extract_files and quarantine.rejected_rows of one landing file whose first
+    `rejected` data lines were rejected (a bad date, then numbers in Chinese notation)."""
+    con.execute("insert into meta.extract_files values (?, ?, ?, ?, 'x', ?, ?, ?, '', now())",
+                [system, table, day, file, rows_read, rows_read - rejected, rejected])
+    for line in range(2, rejected + 2):
+        reason = ("START_TIME: not a valid timestamp (2024-13-01)" if line % 2
+                  else "VALUE: not a valid decimal (12,5)")
+        con.execute("insert into quarantine.rejected_rows values (?, ?, ?, ?, ?, 'raw text', "
+                    "?, now())", [system, table, day, file, line, reason])
+
+
+def test_one_bad_row_in_a_small_file_is_a_warning_naming_file_and_reason(tmp_path):
+    """1 of a 3-row file is 33 %, above quarantine_max_share, but not more rows than
+    quarantine_min_rejected_rows: a bad row never stops the publish; it is reported."""
     wh = build_warehouse(tmp_path / "warehouse.duckdb")
-    with duckdb.connect(str(wh)) as con:  # 3 of 203 rows read rejected: 1.5 % > 1 %
-        con.execute("update meta.extract_files set rows_read = rows_read + 3, "
-                    "rows_rejected = 3 where export_date = ?", [START])
-        for line in range(3):
-            con.execute("insert into quarantine.rejected_rows values ('acquisition', "
-                        "'E_MP_DAY_READ', ?, 'f', ?, 'x', 'bad date', now())", [START, line])
+    with duckdb.connect(str(wh)) as con:
+        _quarantine(con, START, "acquisition/E_EVENT/2024-03-02.csv", rows_read=3, rejected=1)
+        _quarantine(con, END, "collection/A_PAY_FLOW/2024-03-03.csv", rows_read=26,
+                    rejected=2, table="A_PAY_FLOW", system="collection")
+    result = gate.run_gate(wh, START, END, None)
+    assert result.passed, result.summary()
+    warned = {r.table: r for r in result.warnings if r.name == "quarantined_rows"}
+    assert set(warned) == {"raw_acquisition.E_EVENT", "raw_collection.A_PAY_FLOW"}
+    row = warned["raw_acquisition.E_EVENT"].sample_rows[0]
+    assert (row["export_date"], row["rows_read"], row["rows_rejected"], row["files"],
+            row["reasons"]) == ("2024-03-02", 3, 1, "acquisition/E_EVENT/2024-03-02.csv",
+                                "VALUE: not a valid decimal x 1")
+    assert warned["raw_collection.A_PAY_FLOW"].sample_rows[0]["reasons"] == (
+        "START_TIME: not a valid timestamp x 1; VALUE: not a valid decimal x 1")
+    assert "quarantined_rows failed on 1 of 1" in warned["raw_acquisition.E_EVENT"].message
+    assert "WARN  raw_acquisition.E_EVENT: quarantined_rows" in result.summary()
+
+
+def test_systemic_share_of_rejected_rows_blocks_naming_table_day_share_and_count(tmp_path):
+    """60 of 1,000 rows rejected: more than quarantine_min_rejected_rows (50) and above
+    quarantine_max_share (1 %) -> blocks; 50 of 1,000 (not more than 50) and 60 of 10,000
+    (0.6 %) are warnings."""
+    wh = build_warehouse(tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(wh)) as con:
+        _quarantine(con, START, "acquisition/E_EVENT/2024-03-02.csv", rows_read=1000,
+                    rejected=60)
+        _quarantine(con, END, "acquisition/E_EVENT/2024-03-03.csv", rows_read=1000,
+                    rejected=50)
+        _quarantine(con, START, "marketing/C_CONS/2024-03-02.csv", rows_read=10_000,
+                    rejected=60, table="C_CONS", system="marketing")
     result = gate.run_gate(wh, START, END, None)
     assert not result.passed
     assert [(r.name, r.table) for r in result.errors] == [
-        ("quarantine_share", "raw_acquisition.E_MP_DAY_READ")]
-    row = result.errors[0].sample_rows[0]
-    assert (row["table_name"], row["export_date"], row["rows_rejected"]) == (
-        "E_MP_DAY_READ", "2024-03-02", 3)
+        ("quarantine_share", "raw_acquisition.E_EVENT")]
+    error = result.errors[0]
+    assert [(r["export_date"], r["rows_rejected"], r["rejected_share"])
+            for r in error.sample_rows] == [("2024-03-02", 60, 0.06)]
+    for text in ("raw_acquisition.E_EVENT: quarantine_share failed on 1 of 2",
+                 "table_name=E_EVENT", "export_date=2024-03-02", "rows_rejected=60",
+                 "rejected_share=0.06"):
+        assert text in error.message, error.message
+    assert {(r.table, r.sample_rows[0]["export_date"]) for r in result.warnings
+            if r.name == "quarantined_rows"} == {("raw_acquisition.E_EVENT", "2024-03-03"),
+                                                 ("raw_marketing.C_CONS", "2024-03-02")}
+
+
+def test_a_file_with_no_loadable_row_blocks_whatever_its_size(tmp_path):
+    """A file none of whose rows could be loaded (a wrong encoding, shifted columns) is a
+    broken delivery, not a bad row: it blocks even below quarantine_min_rejected_rows."""
+    wh = build_warehouse(tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(wh)) as con:
+        _quarantine(con, START, "acquisition/E_EVENT/2024-03-02.csv", rows_read=3, rejected=3)
+    result = gate.run_gate(wh, START, END, None)
+    assert [(r.name, r.table) for r in result.errors] == [
+        ("quarantine_share", "raw_acquisition.E_EVENT")]
+    assert result.errors[0].sample_rows[0]["wholly_rejected_files"] == (
+        "acquisition/E_EVENT/2024-03-02.csv")
 
 
 def test_every_result_is_reported_on_a_checked_table(tmp_path):
-    """Dagster makes one asset check per table of CHECKED_TABLES (the marts) and reports
-    `results_for(table)` on it: raw-table results must reach every checked table."""
-    from expectations import CHECKED_TABLES
+    """Dagster makes one blocking asset check per table of CHECKED_TABLES (every raw table
+    and every mart) and reports `results_for(table)` on it: every result reaches a check,
+    and a raw table's failure is reported on that raw table only, not on the marts."""
+    from expectations import CHECKED_TABLES, MART_TABLES
 
     reads = {d: read_rows(d) for d in DAYS}
     reads[END] = read_rows(END, n=N_READS // 10)
     wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
     result = gate.run_gate(wh, START, END, None)
-    assert CHECKED_TABLES[0] == "marts.area_daily_loss"
     reported = [r for t in CHECKED_TABLES for r in result.results_for(t)]
     assert {id(r) for r in reported} == {id(r) for r in result.results}
-    blocking = [r for r in result.results_for("marts.area_daily_loss") if r.blocking]
-    assert [(r.name, r.table) for r in blocking] == [
+    assert [(r.name, r.table) for r in result.errors] == [
         ("read_count_vs_previous_day", "raw_acquisition.E_MP_DAY_READ")]
+    assert [r.name for r in result.results_for("raw_acquisition.E_MP_DAY_READ")
+            if r.blocking] == ["read_count_vs_previous_day"]
+    for mart in MART_TABLES:
+        assert not [r for r in result.results_for(mart) if r.blocking], mart
     assert {"raw_marketing.C_CONS", "raw_acquisition.E_MP_DAY_READ"} <= {
         r.table for r in result.results}  # quarantine share: one result per raw table
+
+
+def test_the_raw_gate_of_one_table_runs_only_that_tables_checks(tmp_path):
+    """The raw asset check of E_MP_DAY_READ (gate="raw", tables=[it]) reports its own
+    suite and metric checks and the quarantine results of that table only; the marts gate
+    holds no raw-table result."""
+    from expectations import MART_TABLES
+
+    reads = {d: read_rows(d) for d in DAYS}
+    reads[END] = read_rows(END, n=N_READS // 10)
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
+    raw = gate.run_gate(wh, START, END, tmp_path / "reports", gate="raw",
+                        tables=["raw_acquisition.E_MP_DAY_READ"])
+    assert {r.table for r in raw.results} == {"raw_acquisition.E_MP_DAY_READ"}
+    assert {"read_count_vs_previous_day", "quarantine_share", "quarantined_rows",
+            "reference_readings_of_a_known_data_point"} <= {r.name for r in raw.results}
+    assert [r.name for r in raw.errors] == ["read_count_vs_previous_day"]
+    assert raw.gate == "raw:raw_acquisition.E_MP_DAY_READ"
+    assert raw.report_path.name.startswith("gate-raw-raw_acquisition.E_MP_DAY_READ-2024-03-02")
+    marts = gate.run_gate(wh, START, END, None, gate="marts")
+    assert {r.table for r in marts.results} <= set(MART_TABLES)
+    assert marts.passed, marts.summary()
 
 
 def test_missing_extract_log_is_reported(tmp_path):

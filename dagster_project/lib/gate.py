@@ -76,6 +76,8 @@ class GateResult:
     report_path: Path | None
     settings_fingerprint: str
     duration_seconds: float
+    # "raw" | "marts" (expectations.registry.GATES) | "all"; "raw:<table>" for one table
+    gate: str = "all"
 
     @property
     def passed(self) -> bool:
@@ -84,8 +86,8 @@ class GateResult:
 
     def results_for(self, checked_table: str) -> list[ExpectationResult]:
         """The results to report on one table of `expectations.CHECKED_TABLES` (one
-        Dagster asset check): its own results plus every result about a table that has no
-        check of its own (raw tables, quarantine), which blocks every checked table."""
+        Dagster asset check): its own results plus every result of this gate about a
+        table that has no check of its own, which is reported on every checked table."""
         from expectations import CHECKED_TABLES
 
         return [r for r in self.results
@@ -102,7 +104,7 @@ class GateResult:
     def summary(self) -> str:
         verdict = "PASSED" if self.passed else "FAILED"
         lines = [(
-            f"gate {verdict} for {self.start_date}..{self.end_date}: "
+            f"{self.gate} gate {verdict} for {self.start_date}..{self.end_date}: "
             f"{len(self.errors)} error(s), {len(self.warnings)} warning(s), "
             f"{len(self.results)} checks, {self.duration_seconds:.1f}s"
         )]
@@ -119,6 +121,7 @@ class GateResult:
             "errors": len(self.errors),
             "warnings": len(self.warnings),
             "checks": len(self.results),
+            "gate": self.gate,
             "window": f"{self.start_date}..{self.end_date}",
             "settings_fingerprint": self.settings_fingerprint,
             "report_path": str(self.report_path) if self.report_path else None,
@@ -139,6 +142,8 @@ def run_gate(
     end_date: dt.date | str,
     report_dir: str | Path | None,
     *,
+    gate: str | None = None,
+    tables: Sequence[str] | None = None,
     settings: Mapping[str, str] | None = None,
     table_suites: Sequence[TableSuite] | None = None,
     metric_checks: Sequence[MetricCheck] | None = None,
@@ -146,9 +151,11 @@ def run_gate(
 ) -> GateResult:
     """Validate the run window [start_date, end_date] of the warehouse.
 
-    `settings` defaults to dbt/seeds/audit_settings.csv; `table_suites` / `metric_checks`
-    default to everything in `expectations.registry`. With `report_dir=None` no report is
-    written.
+    `gate` ("raw" | "marts") runs that gate of `expectations.registry.GATES`, None every
+    suite and check. `settings` defaults to dbt/seeds/audit_settings.csv; `table_suites` /
+    `metric_checks` override the gate's. `tables` keeps only the suites and checks whose
+    results are about these tables (one raw table's asset check). With `report_dir=None`
+    no report is written.
     """
     from expectations import registry  # late: GX is imported when the gate runs, not on load
 
@@ -161,8 +168,14 @@ def run_gate(
         raise GateError(f"warehouse {warehouse_path} does not exist")
     custom_settings = settings is not None
     settings = dict(settings) if custom_settings else audit_settings.load(settings_path)
-    table_suites = registry.TABLE_SUITES if table_suites is None else table_suites
-    metric_checks = registry.METRIC_CHECKS if metric_checks is None else metric_checks
+    gate_suites, gate_checks = (registry.GATES[gate] if gate else
+                                (registry.TABLE_SUITES, registry.METRIC_CHECKS))
+    table_suites = gate_suites if table_suites is None else table_suites
+    metric_checks = gate_checks if metric_checks is None else metric_checks
+    if tables is not None:
+        wanted = set(tables)
+        table_suites = [s for s in table_suites if s.table in wanted]
+        metric_checks = [c for c in metric_checks if wanted & set(c.result_tables)]
 
     results: list[ExpectationResult] = []
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
@@ -181,6 +194,8 @@ def run_gate(
                                for table in check.result_tables)
                 continue
             results.extend(_run_metric_check(con, check, settings, start, end))
+    if tables is not None:  # a check about many tables (quarantine) reports only these
+        results = [r for r in results if r.table in wanted]
 
     if custom_settings:
         fingerprint = "custom-" + hashlib.sha256(
@@ -192,7 +207,9 @@ def run_gate(
     result = GateResult(
         warehouse_path=warehouse_path, start_date=start, end_date=end, results=results,
         report_path=None, settings_fingerprint=fingerprint,
-        duration_seconds=time.monotonic() - started)
+        duration_seconds=time.monotonic() - started,
+        gate=(gate or "all") + (f":{tables[0]}" if tables is not None and len(tables) == 1
+                                else ""))
     if report_dir is not None:
         path = write_report(result, Path(report_dir))
         result = GateResult(**{**result.__dict__, "report_path": path})
@@ -463,7 +480,8 @@ def write_report(result: GateResult, report_dir: Path) -> Path:
     """A self-contained HTML page: every check, its severity, outcome and failing rows."""
     report_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = report_dir / f"gate-{result.start_date}_{result.end_date}-{stamp}.html"
+    label = result.gate.replace(":", "-")  # "raw:raw_marketing.C_CONS": one raw table's check
+    path = report_dir / f"gate-{label}-{result.start_date}_{result.end_date}-{stamp}.html"
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(render_html(result), encoding="utf-8")
     tmp.replace(path)
@@ -517,8 +535,9 @@ def render_html(result: GateResult) -> str:
             f"<td>{esc(r.message)}{extra}</td></tr>")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>gridaudit gate {result.start_date}..{result.end_date}</title><style>{_CSS}</style></head>
-<body><h1>gridaudit quality gate</h1>
+<title>gridaudit {esc(result.gate)} gate {result.start_date}..{result.end_date}</title>
+<style>{_CSS}</style></head>
+<body><h1>gridaudit quality gate: {esc(result.gate)}</h1>
 <p class="verdict {cls}">{esc(verdict)}</p>
 <p>window {result.start_date} .. {result.end_date} &middot; warehouse
 <code>{esc(str(result.warehouse_path))}</code> &middot; settings fingerprint

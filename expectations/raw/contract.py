@@ -249,45 +249,39 @@ order by day
 SNAPSHOT_TABLES = tuple(t for t in TABLES if t.kind == "snapshot")
 
 
-def _duplicate_share_sql() -> str:
-    parts = []
-    for t in SNAPSHOT_TABLES:
-        key = ", ".join(f'"{k}"' for k in t.key)
-        parts.append(f"""
-    select '{t.schema}.{t.name}' as checked_table, _export_date as export_date,
-           count(*) as row_count, count(*) - count(distinct ({key})) as duplicated_rows
+def snapshot_duplicate_key_share(t: Table) -> MetricCheck:
+    """One row per export day of snapshot table `t`: rows whose key was already on an
+    earlier line of the same snapshot, as a share of the snapshot's rows (exact per file,
+    whatever the GX batches are)."""
+    key = ", ".join(f'"{k}"' for k in t.key)
+    return MetricCheck(
+        name="snapshot_duplicate_key_share",
+        table=f"{t.schema}.{t.name}",
+        severity=ERROR,
+        description="a snapshot's rows repeating a key are at most "
+                    "raw_snapshot_duplicate_key_max_share of its rows (a few are tolerated: "
+                    "staging keeps the last line)",
+        sql=f"""
+with per_file as (
+    select _export_date as export_date, count(*) as row_count,
+           count(*) - count(distinct ({key})) as duplicated_rows
     from {t.schema}."{t.name}"
     where _export_date between cast($start_date as date) and cast($end_date as date)
-    group by _export_date""")
-    return ("with per_file as (" + "\n    union all".join(parts) + """
+    group by _export_date
 )
-select checked_table, export_date, row_count, duplicated_rows,
+select export_date, row_count, duplicated_rows,
        round(duplicated_rows / row_count, 6) as duplicated_share,
        duplicated_rows > $raw_snapshot_duplicate_key_max_share * row_count as failed
 from per_file
-order by checked_table, export_date
-""")
+order by export_date
+""",
+        key_columns=("export_date",),
+        requires=(f"{t.schema}.{t.name}",),
+        settings=("raw_snapshot_duplicate_key_max_share",),
+    )
 
-
-# One row per snapshot table and export day: rows whose key was already on an earlier line
-# of the same snapshot, as a share of the snapshot's rows (exact per file, whatever the
-# GX batches are).
-SNAPSHOT_DUPLICATE_KEY_SHARE = MetricCheck(
-    name="snapshot_duplicate_key_share",
-    table="raw_marketing.C_CONS",
-    severity=ERROR,
-    description="a snapshot's rows repeating a key are at most "
-                "raw_snapshot_duplicate_key_max_share of its rows (a few are tolerated: "
-                "staging keeps the last line)",
-    sql=_duplicate_share_sql(),
-    key_columns=("checked_table", "export_date"),
-    requires=tuple(f"{t.schema}.{t.name}" for t in SNAPSHOT_TABLES),
-    settings=("raw_snapshot_duplicate_key_max_share",),
-    table_column="checked_table",
-    tables=tuple(f"{t.schema}.{t.name}" for t in SNAPSHOT_TABLES),
-)
 
 METRIC_CHECKS: tuple[MetricCheck, ...] = (
-    SNAPSHOT_DUPLICATE_KEY_SHARE,
+    *(snapshot_duplicate_key_share(t) for t in SNAPSHOT_TABLES),
     *(reference_check(r) for r in REFERENCES),
 )
