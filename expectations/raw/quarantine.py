@@ -57,46 +57,42 @@ from table_days as t
 left join reasons as r using (system, table_name, export_date)
 """
 
-# Blocks: a table-day whose rejected rows are both more than quarantine_min_rejected_rows
-# and above quarantine_max_share of its rows read, or a file none of whose rows loaded.
-QUARANTINE_SHARE = MetricCheck(
-    name="quarantine_share",
-    table="quarantine.rejected_rows",
-    severity=ERROR,
-    description="a table's rejected rows of an export day are systemic (more than "
-                "quarantine_min_rejected_rows and above quarantine_max_share of its rows "
-                "read), or a file had no loadable row",
-    sql=f"""
-select * exclude (systemic), systemic as failed
+def _table_day_check(name: str, severity, description: str, failed: str) -> MetricCheck:
+    """A check over the table-days of _TABLE_DAYS that fails where `failed` is true."""
+    return MetricCheck(
+        name=name,
+        table="quarantine.rejected_rows",
+        severity=severity,
+        description=description,
+        sql=f"""
+select * exclude (systemic), {failed} as failed
 from ({_TABLE_DAYS})
 order by system, table_name, export_date
 """,
-    key_columns=("system", "table_name", "export_date"),
-    requires=("meta.extract_files", "quarantine.rejected_rows"),
-    settings=("quarantine_max_share", "quarantine_min_rejected_rows"),
-    table_column="checked_table",
-    tables=RAW_TABLES,
-)
+        key_columns=("system", "table_name", "export_date"),
+        requires=("meta.extract_files", "quarantine.rejected_rows"),
+        settings=("quarantine_max_share", "quarantine_min_rejected_rows"),
+        table_column="checked_table",
+        tables=RAW_TABLES,
+    )
+
+
+# Blocks: a table-day whose rejected rows are both more than quarantine_min_rejected_rows
+# and above quarantine_max_share of its rows read, or a file none of whose rows loaded.
+QUARANTINE_SHARE = _table_day_check(
+    "quarantine_share", ERROR,
+    "a table's rejected rows of an export day are systemic (more than "
+    "quarantine_min_rejected_rows and above quarantine_max_share of its rows read), or a "
+    "file had no loadable row",
+    failed="systemic")
 
 # Reports (warn) every other table-day with rejected rows: the run's summary and the
 # table's asset check list the counts, files and reasons, and the publish goes ahead.
-QUARANTINED_ROWS = MetricCheck(
-    name="quarantined_rows",
-    table="quarantine.rejected_rows",
-    severity=WARN,
-    description="rows of this table were quarantined (below the systemic bounds: published; "
-                "see quarantine.rejected_rows for file, line, raw text and reason)",
-    sql=f"""
-select * exclude (systemic), rows_rejected > 0 and not systemic as failed
-from ({_TABLE_DAYS})
-order by system, table_name, export_date
-""",
-    key_columns=("system", "table_name", "export_date"),
-    requires=("meta.extract_files", "quarantine.rejected_rows"),
-    settings=("quarantine_max_share", "quarantine_min_rejected_rows"),
-    table_column="checked_table",
-    tables=RAW_TABLES,
-)
+QUARANTINED_ROWS = _table_day_check(
+    "quarantined_rows", WARN,
+    "rows of this table were quarantined (below the systemic bounds: published; see "
+    "quarantine.rejected_rows for file, line, raw text and reason)",
+    failed="rows_rejected > 0 and not systemic")
 
 # The extract's bookkeeping agrees with what it quarantined (one row per table-day).
 QUARANTINE_MATCHES_EXTRACT_LOG = MetricCheck(
