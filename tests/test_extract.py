@@ -140,3 +140,46 @@ def test_key_that_points_nowhere_is_quarantined(tmp_path, con):
     assert (result.rows_loaded, result.rows_rejected) == (1, 1)
     [(_, line, _, reason)] = quarantine(con)
     assert line == 3 and reason == "TG_ID: unknown to every G_TG snapshot (T404)"
+
+
+def test_decimals_are_exact_and_bad_numbers_are_quarantined_with_the_reason(tmp_path, con):
+    """`decimal` columns are DECIMAL(18,6) (docs/architecture.md "Numeric types"): a sum of
+    two-decimal registers is exact; more than 6 decimals are rounded half away from zero
+    (a float column's export noise); a malformed or too large number is quarantined."""
+    header = "DATA_ID,DATA_DATE,COL_TIME,PAP_R,PAP_R1,PAP_R2,PAP_R3,PAP_R4,RAP_R,MARK"
+    good = [f"D{i},2026-09-01,,{value},,,,,,0" for i, value in enumerate(
+        ["0.1", "0.2", "2964.3499999999776", "1.23456789", "-0.0000005", "5.", ".5",
+         "999999999999.999999"])]
+    bad = ["B1,2026-09-01,,12,5,,,,0", "B2,2026-09-01,,1e400,,,,,,0",
+           "B3,2026-09-01,,1000000000000,,,,,,0", "B4,2026-09-01,,\"1,5\",,,,,,0"]
+    write(tmp_path, READS, "\n".join([header, *good, *bad]) + "\n")
+    result = load_file(con, tmp_path, READS, DAY, "utf-8")
+    assert (result.rows_loaded, result.rows_rejected) == (len(good), len(bad))
+    [(column_type,)] = con.execute(
+        "SELECT data_type FROM duckdb_columns() WHERE schema_name = 'raw_acquisition' "
+        "AND table_name = 'E_MP_DAY_READ' AND column_name = 'PAP_R'").fetchall()
+    assert column_type == "DECIMAL(18,6)"
+    values = dict(con.execute('SELECT DATA_ID, CAST(PAP_R AS VARCHAR) '
+                              'FROM raw_acquisition."E_MP_DAY_READ"').fetchall())
+    assert values == {"D0": "0.100000", "D1": "0.200000", "D2": "2964.350000",
+                      "D3": "1.234568", "D4": "-0.000001", "D5": "5.000000", "D6": "0.500000",
+                      "D7": "999999999999.999999"}
+    assert con.execute("SELECT CAST(sum(PAP_R) FILTER (WHERE DATA_ID IN ('D0', 'D1')) AS "
+                       'VARCHAR) FROM raw_acquisition."E_MP_DAY_READ"').fetchone() == ("0.300000",)
+    reasons = {raw.split(",")[0]: reason for _, _, raw, reason in quarantine(con)}
+    assert reasons["B1"] == "expected 10 fields, found 9 (cut off)"  # an unquoted 12,5
+    assert reasons["B2"] == "PAP_R: not a valid decimal (1e400)"
+    assert reasons["B3"] == "PAP_R: out of range for DECIMAL(18,6) (1000000000000)"
+    assert reasons["B4"] == "PAP_R: not a valid decimal (1,5)"
+
+
+def test_a_warehouse_with_old_raw_column_types_is_refused(tmp_path, con):
+    from dagster_project.lib.warehouse import WarehouseTypeError, ensure_schema
+
+    ensure_schema(con)
+    con.execute('ALTER TABLE raw_acquisition."E_MP_DAY_READ" ALTER PAP_R TYPE DOUBLE')
+    write(tmp_path, READS, "DATA_ID,DATA_DATE,COL_TIME,PAP_R,PAP_R1,PAP_R2,PAP_R3,PAP_R4,"
+          "RAP_R,MARK\nD1,2026-09-01,,1.5,,,,,,0\n")
+    with pytest.raises(WarehouseTypeError, match=r'E_MP_DAY_READ"\.PAP_R is DOUBLE, the '
+                                                 r"contract says DECIMAL\(18,6\)"):
+        load_file(con, tmp_path, READS, DAY, "utf-8")

@@ -232,7 +232,15 @@ def _problem_expr(col: Column, ref: str) -> str:
     checks = []
     if col.required:
         checks.append((f"{ref} IS NULL", f"{col.name}: empty but required"))
-    if col.type in _PATTERNS:
+    if col.type in ("decimal", "integer"):
+        # A well-formed number the exact column type cannot hold (a decimal of 10^12 or
+        # more, an integer beyond BIGINT) is told apart from a malformed one.
+        pattern = _PATTERNS[col.type]
+        checks.append((f"{ref} IS NOT NULL AND NOT regexp_full_match({ref}, '{pattern}')",
+                       f"{col.name}: not a valid {col.type}"))
+        checks.append((f"{ref} IS NOT NULL AND {_cast_expr(col, ref)} IS NULL",
+                       f"{col.name}: out of range for {DUCKDB_TYPES[col.type]}"))
+    elif col.type in _PATTERNS:
         pattern = _PATTERNS[col.type]
         bad = (f"{ref} IS NOT NULL AND (NOT regexp_full_match({ref}, '{pattern}') "
                f"OR {_cast_expr(col, ref)} IS NULL)")

@@ -10,7 +10,9 @@ Column types (how a text field from the CSV is validated; an empty field is NULL
   text       free text
   date       YYYY-MM-DD, a real calendar date
   timestamp  YYYY-MM-DD HH:MM:SS
-  decimal    a number with '.' as decimal separator (stored as DOUBLE)
+  decimal    a number with '.' as decimal separator, stored exactly as DECIMAL(18,6)
+             (more decimals are rounded half away from zero; |value| >= 10^12 is rejected;
+             docs/architecture.md "Numeric types")
   integer    a whole number
   yyyymm     a month YYYYMM (kept as a string)
 `required` columns must be non-empty in every row (keys are always required).
@@ -36,12 +38,18 @@ DEFAULT_ENCODINGS: dict[str, str] = {
     "acquisition": "utf-8",
 }
 
+# Every `decimal` column is exact (registers, multipliers, capacities, kWh, 元, prices): a
+# double would make sums depend on the order DuckDB's threads add them in. Six decimals
+# hold every real export (DL/T 698.45 registers have 4, tariffs up to 6); twelve integer
+# digits hold any register (10^DIGITS), amount or capacity.
+DECIMAL_TYPE = "DECIMAL(18,6)"
+
 DUCKDB_TYPES: dict[str, str] = {
     "code": "VARCHAR",
     "text": "VARCHAR",
     "date": "DATE",
     "timestamp": "TIMESTAMP",
-    "decimal": "DOUBLE",
+    "decimal": DECIMAL_TYPE,
     "integer": "BIGINT",
     "yyyymm": "VARCHAR",
 }

@@ -124,16 +124,20 @@ final as (
         meter_count,
         meter_read_count,
         pv_meter_count,
-        case when check_meter_problem is null then check_meter_forward_kwh end as check_meter_forward_kwh,
-        case when check_meter_problem is null then check_meter_reverse_kwh end as check_meter_reverse_kwh,
-        pv_export_kwh,
-        settlement_forward_kwh,
-        case
+        -- exact sums of the meters' DECIMAL kWh (the same in every run, whatever order
+        -- the threads add them in), stored at the kWh scale
+        cast(case when check_meter_problem is null then check_meter_forward_kwh end
+            as {{ kwh_type() }})                                            as check_meter_forward_kwh,
+        cast(case when check_meter_problem is null then check_meter_reverse_kwh end
+            as {{ kwh_type() }})                                            as check_meter_reverse_kwh,
+        cast(pv_export_kwh as {{ kwh_type() }})                             as pv_export_kwh,
+        cast(settlement_forward_kwh as {{ kwh_type() }})                    as settlement_forward_kwh,
+        cast(case
             when check_meter_problem is null then check_meter_forward_kwh + pv_export_kwh
-        end                                                                 as supply_kwh,
-        case
+        end as {{ kwh_type() }})                                            as supply_kwh,
+        cast(case
             when check_meter_problem is null then settlement_forward_kwh + check_meter_reverse_kwh
-        end                                                                 as sales_kwh
+        end as {{ kwh_type() }})                                            as sales_kwh
     from joined
 
 )

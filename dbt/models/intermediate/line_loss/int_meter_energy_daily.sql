@@ -102,11 +102,19 @@ readings as (
         meter_changes.old_t_factor,
         meter_changes.new_t_factor,
 
-        power(10.0, metering_points.digits)        as register_full_scale,
+        -- exact, like the registers (a DOUBLE here would turn a roll-over's energy into
+        -- one); DECIMAL(18,0) holds 10^17: a register of more digits never rolls over
         case
-            when metering_points.meter_role = 'check' then metering_points.area_capacity_kva
-            else metering_points.contract_cap
-        end * {{ setting('plausible_hours_per_day') }} as plausible_max_kwh
+            when metering_points.digits between 0 and 17
+                then cast(power(10, metering_points.digits) as decimal(18, 0))
+        end                                         as register_full_scale,
+        cast(
+            case
+                when metering_points.meter_role = 'check' then metering_points.area_capacity_kva
+                else metering_points.contract_cap
+            end * {{ setting('plausible_hours_per_day', kwh_type()) }}
+            as {{ kwh_type() }}
+        )                                           as plausible_max_kwh
 
     from metering_points
     left join day_reads as current_read
@@ -152,7 +160,7 @@ classified as (
                 and has_both_reads
                 and forward_register_delta < 0
                 and register_full_scale is not null
-                and previous_pap_r >= {{ setting('rollover_min_previous_share') }} * register_full_scale
+                and previous_pap_r >= {{ setting('rollover_min_previous_share', 'decimal(18, 6)') }} * register_full_scale
                 and rollover_kwh <= plausible_max_kwh
             then true else false
         end as is_rollover,
@@ -160,7 +168,7 @@ classified as (
             when not is_exchange_day
                 and reverse_register_delta < 0
                 and register_full_scale is not null
-                and previous_rap_r >= {{ setting('rollover_min_previous_share') }} * register_full_scale
+                and previous_rap_r >= {{ setting('rollover_min_previous_share', 'decimal(18, 6)') }} * register_full_scale
                 and reverse_rollover_kwh <= plausible_max_kwh
             then true else false
         end as is_reverse_rollover
@@ -180,23 +188,24 @@ energy as (
             when reverse_register_delta < 0 and not is_reverse_rollover then true else false
         end as is_reverse_register_backwards,
 
-        -- forward energy (正向有功电量), NULL when not valid
-        case
+        -- forward energy (正向有功电量), NULL when not valid; exact in the registers' and
+        -- multipliers' DECIMAL, stored as kWh (kwh_type(), docs "Numeric types")
+        cast(case
             when not has_both_reads then null
             when is_exchange_day
                 then (old_end_read - previous_pap_r) * old_t_factor
                     + (pap_r - new_start_read) * new_t_factor
             when forward_register_delta >= 0 then forward_register_delta * t_factor
             when is_rollover then rollover_kwh
-        end as forward_kwh,
+        end as {{ kwh_type() }}) as forward_kwh,
 
         -- reverse energy (反向有功电量), NULL when not valid
-        case
+        cast(case
             when not has_both_reads then null
             when reverse_register_delta < 0 and not is_reverse_rollover then null
             when reverse_register_delta >= 0 then reverse_register_delta * t_factor
             when is_reverse_rollover then reverse_rollover_kwh
-        end as reverse_kwh,
+        end as {{ kwh_type() }}) as reverse_kwh,
 
         -- a PV customer's reverse energy counts in the supply: it must be valid
         case when gen_flag = '1' then true else false end as needs_valid_reverse

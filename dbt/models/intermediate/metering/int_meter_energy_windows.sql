@@ -37,7 +37,7 @@
 -- therefore reads: the energy rows of D, D-1 (entering the baseline), D-B-1 and D-W
 -- (leaving the windows), and the state rows of D-1. Each is its own scan with literal date
 -- bounds, so DuckDB skips the other days' row groups. Sums are exact decimals
--- (dbt.type_numeric), so a daily run and a full refresh give identical rows.
+-- (kwh_type()), so a daily run and a full refresh give identical rows.
 --
 -- A changed window length (energy_jump_baseline_days / energy_jump_recent_days) changes
 -- the meaning of the carried sums: rebuild this model with --full-refresh after such a
@@ -162,9 +162,9 @@ carried as (
         cast(null as date)                      as last_read_date,
         cast(null as {{ audit_type_double() }}) as last_read_pap_r,
         cast(null as integer)                   as zero_energy_days,
-        cast(null as {{ dbt.type_numeric() }})  as baseline_kwh,
+        cast(null as {{ kwh_type() }})  as baseline_kwh,
         cast(null as integer)                   as baseline_computable_days,
-        cast(null as {{ dbt.type_numeric() }})  as recent_kwh,
+        cast(null as {{ kwh_type() }})  as recent_kwh,
         cast(null as integer)                   as recent_computable_days
     where 1 = 0
     {%- endif %}
@@ -229,14 +229,14 @@ day_changes as (
         end as day_read_pap_r,
         -- a day without a valid forward energy, or with a non-zero one, breaks a zero streak
         case when seeded.forward_kwh = 0 then null else seeded.data_date end as day_nonzero_date,
-        coalesce(cast(previous_day.forward_kwh as {{ dbt.type_numeric() }}), 0)
-            - coalesce(cast(baseline_leaving.forward_kwh as {{ dbt.type_numeric() }}), 0)
+        coalesce(cast(previous_day.forward_kwh as {{ kwh_type() }}), 0)
+            - coalesce(cast(baseline_leaving.forward_kwh as {{ kwh_type() }}), 0)
             as baseline_change_kwh,
         case when previous_day.forward_kwh is not null then 1 else 0 end
             - case when baseline_leaving.forward_kwh is not null then 1 else 0 end
             as baseline_change_days,
-        coalesce(cast(seeded.forward_kwh as {{ dbt.type_numeric() }}), 0)
-            - coalesce(cast(recent_leaving.forward_kwh as {{ dbt.type_numeric() }}), 0)
+        coalesce(cast(seeded.forward_kwh as {{ kwh_type() }}), 0)
+            - coalesce(cast(recent_leaving.forward_kwh as {{ kwh_type() }}), 0)
             as recent_change_kwh,
         case when seeded.forward_kwh is not null then 1 else 0 end
             - case when recent_leaving.forward_kwh is not null then 1 else 0 end
@@ -373,11 +373,11 @@ final as (
         end as zero_energy_since_date,
 
         -- M06 电量突变
-        cast(carried_baseline_kwh + run_baseline_change_kwh as {{ dbt.type_numeric() }})
+        cast(carried_baseline_kwh + run_baseline_change_kwh as {{ kwh_type() }})
             as baseline_kwh,
         cast(carried_baseline_days + run_baseline_change_days as integer)
             as baseline_computable_days,
-        cast(carried_recent_kwh + run_recent_change_kwh as {{ dbt.type_numeric() }})
+        cast(carried_recent_kwh + run_recent_change_kwh as {{ kwh_type() }})
             as recent_kwh,
         cast(carried_recent_days + run_recent_change_days as integer)
             as recent_computable_days,

@@ -270,8 +270,9 @@ receivable_facts as (
         tg_id,
         cons_no,
         org_no,
-        coalesce(received_amount, 0) as numerator_value,
-        coalesce(receivable_amount, 0) as denominator_value,
+        -- 元 at 分 (yuan_type), summed exactly by marts.unit_kpis
+        cast(coalesce(received_amount, 0) as {{ yuan_type() }}) as numerator_value,
+        cast(coalesce(receivable_amount, 0) as {{ yuan_type() }}) as denominator_value,
         'A_RCVBL_FLOW RCVBL_ID=' || rcvbl_id || ' RCVBL_YM=' || {{ audit_txt('billing_month') }}
             || ' ISSUE_DATE=' || {{ audit_txt('issue_date') }}
             || ' RCVBL_AMT=' || {{ audit_num('receivable_amount') }}
@@ -571,8 +572,8 @@ select
     cast(u.station_no as {{ dbt.type_string() }})               as station_no,
     cast(u.county_no as {{ dbt.type_string() }})                as county_no,
     cast(u.city_no as {{ dbt.type_string() }})                  as city_no,
-    cast(f.numerator_value as {{ audit_type_double() }})        as numerator_value,
-    cast(f.denominator_value as {{ audit_type_double() }})      as denominator_value,
+    cast(f.numerator_value as {{ kpi_quantity_type() }})        as numerator_value,
+    cast(f.denominator_value as {{ kpi_quantity_type() }})      as denominator_value,
     -- the evidence of the objects that do not count fully in the numerator (what a
     -- drill-down looks for) and of every application; the others are plain successes
     -- (kept empty: a day of a large utility has hundreds of thousands of facts)

@@ -76,9 +76,11 @@ loss as (
 
     select
         computability.*,
+        -- exact kWh; the rate is one DOUBLE division of exact values (deterministic)
         case when uncomputable_reason is null then supply_kwh - sales_kwh end as loss_kwh,
         case
-            when uncomputable_reason is null then (supply_kwh - sales_kwh) / supply_kwh
+            when uncomputable_reason is null
+                then cast(supply_kwh - sales_kwh as double precision) / cast(supply_kwh as double precision)
         end as loss_rate
     from computability
 
@@ -91,9 +93,9 @@ final as (
         cast(data_date as date)                             as data_date,
         cast(org_no as {{ dbt.type_string() }})                             as org_no,
         cast(tg_name as {{ dbt.type_string() }})                            as tg_name,
-        cast(supply_kwh as double precision)                as supply_kwh,
-        cast(sales_kwh as double precision)                 as sales_kwh,
-        cast(loss_kwh as double precision)                  as loss_kwh,
+        cast(supply_kwh as {{ kwh_type() }})                as supply_kwh,
+        cast(sales_kwh as {{ kwh_type() }})                 as sales_kwh,
+        cast(loss_kwh as {{ kwh_type() }})                  as loss_kwh,
         cast(loss_rate as double precision)                 as loss_rate,
         cast(
             case
@@ -108,10 +110,10 @@ final as (
         cast(completeness_share as double precision)        as completeness_share,
         cast(uncomputable_reason as {{ dbt.type_string() }})                as uncomputable_reason,
         cast(check_mp_id as {{ dbt.type_string() }})                        as check_mp_id,
-        cast(check_meter_forward_kwh as double precision)   as check_meter_forward_kwh,
-        cast(check_meter_reverse_kwh as double precision)   as check_meter_reverse_kwh,
-        cast(pv_export_kwh as double precision)             as pv_export_kwh,
-        cast(settlement_forward_kwh as double precision)    as settlement_forward_kwh,
+        cast(check_meter_forward_kwh as {{ kwh_type() }})   as check_meter_forward_kwh,
+        cast(check_meter_reverse_kwh as {{ kwh_type() }})   as check_meter_reverse_kwh,
+        cast(pv_export_kwh as {{ kwh_type() }})             as pv_export_kwh,
+        cast(settlement_forward_kwh as {{ kwh_type() }})    as settlement_forward_kwh,
         cast(settings_applied as {{ dbt.type_string() }})                   as settings_applied
     from loss
 

@@ -292,10 +292,14 @@ select
     cast(k.indicator_code as {{ dbt.type_string() }})               as indicator_code,
     cast(i.indicator_name as {{ dbt.type_string() }})               as indicator_name,
     cast(i.value_unit as {{ dbt.type_string() }})                   as value_unit,
-    cast(k.numerator_value as {{ audit_type_double() }})            as numerator_value,
-    cast(k.denominator_value as {{ audit_type_double() }})          as denominator_value,
+    -- exact sums of the facts' DECIMAL quantities (the same whatever order DuckDB's
+    -- threads add them in); the value is one DOUBLE division of them
+    cast(k.numerator_value as {{ kpi_quantity_type() }})            as numerator_value,
+    cast(k.denominator_value as {{ kpi_quantity_type() }})          as denominator_value,
     cast(case
-        when k.denominator_value > 0 then k.numerator_value / k.denominator_value
+        when k.denominator_value > 0
+            then cast(k.numerator_value as {{ audit_type_double() }})
+                / cast(k.denominator_value as {{ audit_type_double() }})
     end as {{ audit_type_double() }})                               as indicator_value,
     cast(k.object_count as {{ dbt.type_bigint() }})                 as object_count,
     cast(k.fact_date_from as date)                                  as fact_date_from,

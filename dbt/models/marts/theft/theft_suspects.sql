@@ -207,14 +207,16 @@ customer_events as (
     group by cons_no
 ),
 
+-- the mean of DOUBLE rates taken in a DECIMAL (ratio_sum_type): a mean of doubles depends
+-- on the order DuckDB's threads add them in, and the published file would change with it
 area_loss as (
     select
         l.tg_id,
         avg(case when {{ dbt.datediff('l.data_date', 's.as_of_date', 'day') }}
                 between s.recent_days and s.recent_days + s.baseline_days - 1
-            then l.loss_rate end) as baseline_loss_rate,
+            then cast(l.loss_rate as {{ ratio_sum_type() }}) end) as baseline_loss_rate,
         avg(case when {{ dbt.datediff('l.data_date', 's.as_of_date', 'day') }} between 0 and s.recent_days - 1
-            then l.loss_rate end) as recent_loss_rate
+            then cast(l.loss_rate as {{ ratio_sum_type() }}) end) as recent_loss_rate
     from {{ ref('area_daily_loss') }} as l
     cross join settings as s
     where l.data_date between {{ energy_from }} and {{ as_of }}
@@ -398,8 +400,8 @@ select
     cast(t.latest_event_code as {{ dbt.type_string() }}) as latest_event_code,
     cast(t.latest_event_time as {{ dbt.type_timestamp() }}) as latest_event_time,
     cast(t.event_points as {{ audit_type_double() }}) as event_points,
-    cast(t.baseline_mean_kwh as {{ audit_type_double() }}) as baseline_mean_kwh,
-    cast(t.recent_mean_kwh as {{ audit_type_double() }}) as recent_mean_kwh,
+    cast(t.baseline_mean_kwh as {{ kwh_type() }}) as baseline_mean_kwh,
+    cast(t.recent_mean_kwh as {{ kwh_type() }}) as recent_mean_kwh,
     cast(t.energy_drop_share as {{ audit_type_double() }}) as energy_drop_share,
     cast(t.drop_points as {{ audit_type_double() }}) as drop_points,
     cast(t.recent_read_days as {{ dbt.type_int() }}) as recent_read_days,
