@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import hashlib
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -526,3 +528,227 @@ def test_table_mostly_re_copied_is_copied_whole(paths, tmp_path):
     assert (result.mode, result.fallback_reason) == ("incremental", None)
     assert generations_of(published) == {2}
     assert_same_as_full(warehouse, published, tmp_path)
+
+
+# ------------------------------------------------------------------ DuckDB 1.x readers
+# BI drivers (JDBC in DBeaver and Metabase, duckdb-engine, Evidence, the duckdb CLI) embed
+# DuckDB 1.x, which refuses DuckDB 2.0's own storage format: every path that writes the
+# published file must leave one a DuckDB 1.x client opens. The client runs in its own
+# environment (uv), never in this one (which has DuckDB 2.0).
+
+DUCKDB_1X = "duckdb==1.4.*"
+# Every table's rows (count and a digest of the sorted Python values) and every column's
+# type, nullability and comment, as one client reads them.
+READ_EVERYTHING = textwrap.dedent("""
+    import hashlib, json, sys
+    import duckdb
+    out = {"duckdb": duckdb.__version__, "files": {}}
+    for path in sys.argv[1:]:
+        con = duckdb.connect(path, read_only=True)
+        tables = {}
+        for schema, table in con.execute(
+                "select schema_name, table_name from duckdb_tables() "
+                "where database_name = current_database() order by 1, 2").fetchall():
+            rows = con.execute(f'select * from "{schema}"."{table}"').fetchall()
+            digest = hashlib.sha256("\\n".join(sorted(map(repr, rows))).encode()).hexdigest()
+            tables[f"{schema}.{table}"] = [len(rows), digest]
+        columns = con.execute(
+            "select schema_name, table_name, column_name, data_type, is_nullable, comment "
+            "from duckdb_columns() where database_name = current_database() "
+            "order by all").fetchall()
+        out["files"][path] = {"tables": tables, "columns": [list(c) for c in columns]}
+        con.close()
+    print(json.dumps(out, ensure_ascii=False))
+""")
+# what uv prints when it cannot reach a package registry (no network, or UV_OFFLINE)
+NO_REGISTRY = ("error sending request", "dns error", "failed to fetch", "failed to download",
+               "connection refused", "network is unreachable", "timed out", "offline")
+
+
+def _uv() -> list[str] | None:
+    if os.environ.get("UV"):  # set by `uv run`
+        return [os.environ["UV"]]
+    if shutil.which("uv"):
+        return ["uv"]
+    python3 = shutil.which("python3")
+    if python3 and subprocess.run([python3, "-m", "uv", "--version"],
+                                  check=False, capture_output=True).returncode == 0:
+        return [python3, "-m", "uv"]
+    return None
+
+
+def read_with_duckdb_1x(*paths: Path) -> dict:
+    """READ_EVERYTHING in a DuckDB 1.4 client of its own environment (uv, isolated)."""
+    uv = _uv()
+    if uv is None:
+        pytest.skip("no uv to make a DuckDB 1.x environment (python3 -m pip install uv)")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT")}
+    proc = subprocess.run(
+        [*uv, "run", "--isolated", "--no-project", "--with", DUCKDB_1X, "python", "-c",
+         READ_EVERYTHING, *map(str, paths)],
+        check=False, capture_output=True, text=True, env=env, timeout=600)
+    if proc.returncode != 0 and "Traceback" not in proc.stderr and any(
+            marker in proc.stderr.lower() for marker in NO_REGISTRY):
+        pytest.skip(f"no package registry reachable to install {DUCKDB_1X}: "
+                    + proc.stderr.strip().splitlines()[-1])
+    assert proc.returncode == 0, f"DuckDB 1.x could not read {paths}:\n{proc.stderr}"
+    out = json.loads(proc.stdout)
+    assert out["duckdb"].startswith("1.4."), out["duckdb"]  # not this environment's 2.0
+    return out
+
+
+def read_with_this_duckdb(*paths: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-c", READ_EVERYTHING, *map(str, paths)],
+                          capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(proc.stdout)
+
+
+def assert_duckdb_1x_reads_the_same(*paths: Path) -> dict:
+    """Each file is at the storage version of the setting, and DuckDB 1.4 reads every table,
+    row and comment of it as DuckDB 2.0 does. Returns 1.4's reading."""
+    for path in paths:
+        assert pub.file_storage_version(path) == "v1.4.0+", path
+    old, new = read_with_duckdb_1x(*paths), read_with_this_duckdb(*paths)
+    assert new["duckdb"].startswith("2.")
+    for path in map(str, paths):
+        assert old["files"][path]["tables"] == new["files"][path]["tables"], path
+        assert old["files"][path]["columns"] == new["files"][path]["columns"], path
+    return old
+
+
+def make_typed_warehouse(path: Path, generation: int) -> Path:
+    """make_warehouse plus a table of every column type the marts use (DECIMAL for kWh and
+    元 included), with comments."""
+    make_warehouse(path, generation)
+    with duckdb.connect(str(path)) as con:
+        con.execute("""
+            create table marts.unit_kpi_facts (
+                data_date date not null, org_no varchar not null, energy_kwh decimal(18, 3),
+                amount_yuan decimal(38, 6), share double, object_count bigint,
+                days integer, counted boolean, computed_at timestamp)""")
+        con.execute(f"""
+            insert into marts.unit_kpi_facts
+            select date '2024-03-01' + (i % 30)::int, 'ORG' || (i % 7),
+                   (i * 1.125 + {generation})::decimal(18, 3),
+                   (i * 3.141593)::decimal(38, 6), i / 7.0, i * 1000000000, i % 31,
+                   i % 3 = 0, timestamp '2024-03-01 06:00:00' + to_seconds(i)
+            from range(20000) t(i)""")
+        con.execute("comment on table marts.unit_kpi_facts is '同业对标明细'")
+        con.execute("comment on column marts.unit_kpi_facts.energy_kwh is '电量(kWh)'")
+        con.execute("comment on column marts.unit_kpi_facts.amount_yuan is '金额(元)'")
+    return path
+
+
+def test_every_publish_path_leaves_a_file_duckdb_1x_opens(paths, tmp_path, monkeypatch):
+    monkeypatch.delenv("GRIDAUDIT_PUBLISHED_STORAGE_VERSION", raising=False)  # the default
+    warehouse, published = paths
+    seen = tmp_path / "seen"
+    seen.mkdir()
+
+    def keep(name: str) -> Path:
+        target = seen / f"{name}.duckdb"
+        shutil.copyfile(published, target)
+        return target
+
+    make_typed_warehouse(warehouse, 1)
+    assert pub.publish(warehouse, published).mode == "full"
+    full = keep("full")
+    change_recent_days(warehouse, 2)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update marts.unit_kpi_facts set energy_kwh = energy_kwh + 1 "
+                    "where data_date >= date '2024-03-20'")
+    result = pub.publish(warehouse, published, from_date=FROM)
+    assert (result.mode, result.fallback_reason) == ("incremental", None)
+    incremental = keep("incremental")
+    pub.rollback(published)
+    rolled_back = keep("rolled_back")
+
+    # A published file and a kept version from before the setting (DuckDB 2.0's format)
+    pub.publish(warehouse, published, storage_version="latest")
+    assert pub.file_storage_version(published) == "v2.0.0+"
+    result = pub.publish(warehouse, published, from_date=FROM)
+    assert result.mode == "full"
+    assert result.fallback_reason == ("the published file has DuckDB storage version "
+                                      "v2.0.0+, the setting asks for v1.4.0 (v1.4.0+)")
+    after_old_format = keep("after_old_format")
+    old_format = pub.list_versions(published)[0]
+    assert pub.file_storage_version(old_format.path) == "v2.0.0+"
+    pub.rollback(published, old_format.version)  # rewritten, not copied byte for byte
+    rolled_back_old = keep("rolled_back_old_format")
+    assert published_tables(rolled_back_old) == published_tables(old_format.path)
+
+    read = assert_duckdb_1x_reads_the_same(full, incremental, rolled_back, after_old_format,
+                                           rolled_back_old)
+    facts = read["files"][str(incremental)]["tables"]["marts.unit_kpi_facts"]
+    assert facts[0] == 20000
+    types = {(t, c): d for _, t, c, d, _, _ in read["files"][str(full)]["columns"]}
+    assert types["unit_kpi_facts", "energy_kwh"] == "DECIMAL(18,3)"
+    assert types["unit_kpi_facts", "amount_yuan"] == "DECIMAL(38,6)"
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        assert con.execute("select storage_version from meta.publish_info").fetchone() == (
+            "v1.4.0",)
+
+
+def test_storage_version_setting(monkeypatch, paths):
+    from dagster_project.lib import settings
+
+    monkeypatch.delenv("GRIDAUDIT_PUBLISHED_STORAGE_VERSION", raising=False)
+    assert settings.published_storage_version() == "v1.4.0"
+    monkeypatch.setenv("GRIDAUDIT_PUBLISHED_STORAGE_VERSION", "v1.0.0")
+    assert settings.published_storage_version() == "v1.0.0"
+    warehouse, published = paths
+    make_warehouse(warehouse, 1)
+    pub.publish(warehouse, published)  # the environment's version when none is passed
+    assert pub.file_storage_version(published) == "v1.0.0+"
+    monkeypatch.setenv("GRIDAUDIT_PUBLISHED_STORAGE_VERSION", "1.4")
+    with pytest.raises(ValueError, match="must be a DuckDB version such as v1.4.0"):
+        settings.published_storage_version()
+    before = sha(published)
+    with pytest.raises(pub.PublishError, match="'v1.9.0' is not one DuckDB"):
+        pub.publish(warehouse, published, storage_version="v1.9.0")
+    assert sha(published) == before
+
+
+def test_duckdb_1x_reads_the_published_marts_of_a_pipeline_run(tiny_run, tmp_path):
+    """The published file of a real run (full publish through the Dagster asset), and a
+    second publish into it (the incremental patch of an existing file): DuckDB 1.4 reads
+    every marts table with the row counts DuckDB 2.0 reads."""
+    published = tiny_run["workdir"] / "published" / "gridaudit.duckdb"
+    workdir = tmp_path / "work"
+    shutil.copytree(tiny_run["workdir"], workdir)
+    warehouse, copy = workdir / "warehouse.duckdb", workdir / "published" / "gridaudit.duckdb"
+    first = pub.publish(warehouse, copy, from_date=tiny_run["end"])
+    assert first.fallback_reason and "source warehouse changed" in first.fallback_reason
+    second = pub.publish(warehouse, copy, from_date=tiny_run["end"])
+    assert (second.mode, second.fallback_reason) == ("incremental", None)
+
+    read = assert_duckdb_1x_reads_the_same(published, copy)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        marts = {f"marts.{t}": con.execute(f'select count(*) from marts."{t}"').fetchone()[0]
+                 for (t,) in con.execute("select table_name from duckdb_tables() "
+                                         "where schema_name = 'marts'").fetchall()}
+    assert marts["marts.area_daily_loss"] > 0 and marts["marts.unit_kpi_facts"] > 0
+    for path in (published, copy):
+        tables = read["files"][str(path)]["tables"]
+        assert {name: n for name, (n, _) in tables.items() if name.startswith("marts.")} == marts
+
+
+def test_the_duckdb_command_line_opens_the_published_file(tiny_run):
+    """The command the demo prints (`python3 -m uv run duckdb -readonly ...`) runs the
+    duckdb-cli dependency's DuckDB 1.x; it opens the published file read-only."""
+    duckdb_cli = Path(sys.executable).parent / "duckdb"
+    if not duckdb_cli.exists():
+        pytest.skip("duckdb-cli is not installed in this environment (python3 -m uv sync)")
+    version = subprocess.run([str(duckdb_cli), "--version"], capture_output=True, text=True,
+                             check=True).stdout
+    assert version.startswith("v1."), version
+    published = tiny_run["workdir"] / "published" / "gridaudit.duckdb"
+    proc = subprocess.run(
+        [str(duckdb_cli), "-readonly", "-csv", str(published), "-c",
+         "select count(*) from marts.area_daily_loss"],
+        check=False, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute("select count(*) from marts.area_daily_loss").fetchone()[0]
+    assert proc.stdout.split() == ["count_star()", str(rows)]

@@ -37,6 +37,17 @@ Guarantees:
   Publishes and rollbacks of one published directory are serialized by a lock file.
 * Published files are made read-only (0444): versions may share an inode with the
   published file, so nobody should write into it in place.
+
+Storage version (`storage_version`, GRIDAUDIT_PUBLISHED_STORAGE_VERSION): the BI drivers
+that open the published file embed DuckDB 1.x, which refuses a file in DuckDB 2.0's own
+storage format ("version number 999"). The full copy is written with DuckDB's
+`storage_compatibility_version`; a file keeps the storage version it was created with when
+a newer DuckDB writes into it, so the incremental patch (a copy of the published file)
+keeps it too. Every path checks the file it is about to rename: a full copy at another
+version is an error, an incremental patch of a published file at another version (one
+published before the setting, or with another setting) falls back to the full copy, and a
+rollback to a version kept at another storage version rewrites it at the setting's
+(`COPY FROM DATABASE`) instead of copying its bytes.
 """
 
 from __future__ import annotations
@@ -44,11 +55,13 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fcntl
+import functools
 import json
 import logging
 import os
 import re
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -58,7 +71,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib import audit_settings
+from dagster_project.lib import audit_settings, settings
 
 INCOMING_PREFIX = ".incoming-"
 LOCK_NAME = ".publish.lock"
@@ -177,6 +190,7 @@ class PublishResult:
     warnings: list[str] = field(default_factory=list)
     mode: str = "full"  # "full" | "incremental"
     fallback_reason: str | None = None  # why an incremental publish was a full one
+    storage_version: str = ""  # the DuckDB storage version it was written in, e.g. v1.4.0
 
     def metadata(self) -> dict:
         """Plain values for Dagster metadata."""
@@ -192,6 +206,7 @@ class PublishResult:
             "duration_seconds": round(self.duration_seconds, 3),
             "mode": self.mode,
             "fallback_reason": self.fallback_reason,
+            "storage_version": self.storage_version,
         }
 
 
@@ -207,6 +222,7 @@ def publish(
     *,
     from_date: dt.date | None = None,
     settings_path: Path = audit_settings.SETTINGS_FILE,
+    storage_version: str | None = None,
     before_replace: Callable[[Path], None] | None = None,
 ) -> PublishResult:
     """Publish every table of `schemas` of the warehouse as `published_path`.
@@ -214,8 +230,11 @@ def publish(
     `keep`: how many replaced files to keep under `versions/` (settings:
     `published_versions_kept()`). `from_date`: publish incrementally (module docstring):
     only days >= from_date of day-keyed tables are re-copied, falling back to a full copy
-    when that cannot be proven safe. `before_replace` is a test hook called with the
-    complete incoming file just before it is renamed over the published name.
+    when that cannot be proven safe. `storage_version`: the DuckDB storage version the
+    file is written in (module docstring), e.g. "v1.4.0" or "latest"; default
+    GRIDAUDIT_PUBLISHED_STORAGE_VERSION (settings). `before_replace` is
+    a test hook called with the complete incoming file just before it is renamed over the
+    published name.
     """
     started = time.monotonic()
     warehouse_path, published_path = Path(warehouse_path), Path(published_path)
@@ -230,6 +249,8 @@ def publish(
     fingerprint = (audit_settings.fingerprint(settings_path) if settings_path.is_file()
                    else "unknown")
     full_required = published_dir / FULL_REQUIRED_NAME
+    storage_version = storage_version or settings.published_storage_version()
+    wanted_storage = storage_tag(storage_version)  # also rejects an unknown version early
 
     with _lock(published_dir):
         stale = _remove_stale_incoming(published_dir)
@@ -245,7 +266,11 @@ def publish(
                     try:
                         tables, masked, reason = _write_incremental(
                             incoming, published_path, warehouse_path, schemas,
-                            mask_personal_data, settings_path, fingerprint, from_date)
+                            mask_personal_data, settings_path, fingerprint, from_date,
+                            storage_version, wanted_storage)
+                        if reason is None:  # DuckDB must not have upgraded the copy
+                            reason = _storage_differs(incoming, storage_version,
+                                                      wanted_storage, "the patched copy")
                     except Exception as exc:  # noqa: BLE001 - the full copy is always right
                         reason = f"incremental publish failed: {type(exc).__name__}: {exc}"
                     if reason is None:
@@ -259,7 +284,11 @@ def publish(
             if mode == "full":
                 tables, masked = _write_incoming(
                     incoming, warehouse_path, schemas, mask_personal_data, settings_path,
-                    fingerprint)
+                    fingerprint, storage_version)
+                problem = _storage_differs(incoming, storage_version, wanted_storage,
+                                           "the new file")
+                if problem is not None:  # never publish a file the BI drivers cannot open
+                    raise PublishError(problem)
             _fsync_file(incoming)
             os.chmod(incoming, 0o444)
             if before_replace is not None:
@@ -280,7 +309,7 @@ def publish(
         previous_version=previous, pruned=pruned, stale_removed=stale,
         size_bytes=published_path.stat().st_size,
         duration_seconds=time.monotonic() - started, settings_fingerprint=fingerprint,
-        mode=mode, fallback_reason=reason)
+        mode=mode, fallback_reason=reason, storage_version=storage_version)
 
 
 def _discard(incoming: Path) -> None:
@@ -296,11 +325,52 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _connect_new(path: Path, storage_version: str):
+    """A connection to a file DuckDB creates in `storage_version` (an existing file keeps
+    its own version whatever this says)."""
+    return duckdb.connect(str(path), config={"storage_compatibility_version": storage_version})
+
+
+@functools.cache
+def storage_tag(storage_version: str) -> str:
+    """The storage version DuckDB reports for a new file written at `storage_version`
+    (several releases share one: v1.1.0 -> 'v1.0.0+', v1.4.5 -> 'v1.4.0+'). A probe file
+    in a temporary directory, once per process and version."""
+    with tempfile.TemporaryDirectory(prefix="gridaudit-storage-") as tmp:
+        probe = Path(tmp) / "probe.duckdb"
+        try:
+            _connect_new(probe, storage_version).close()
+        except duckdb.InvalidInputException as exc:
+            raise PublishError(
+                f"storage version {storage_version!r} is not one DuckDB "
+                f"{duckdb.__version__} can write (e.g. v1.4.0, v1.0.0, latest): "
+                f"{str(exc).split(', valid options')[0]}") from exc
+        return file_storage_version(probe)
+
+
+def file_storage_version(path: str | Path) -> str:
+    """The storage version of a DuckDB file as DuckDB reports it, e.g. 'v1.4.0+' (a DuckDB
+    1.x client older than that refuses the file)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        (tags,) = con.execute("select tags from duckdb_databases() "
+                              "where database_name = current_database()").fetchone()
+    return (tags or {}).get("storage_version", "unknown")
+
+
+def _storage_differs(path: Path, storage_version: str, wanted: str, what: str) -> str | None:
+    found = file_storage_version(path)
+    if found == wanted:
+        return None
+    return (f"{what} has DuckDB storage version {found}, the setting asks for "
+            f"{storage_version} ({wanted})")
+
+
 def _write_incoming(incoming: Path, warehouse: Path, schemas: Sequence[str], mask: bool,
-                    settings_path: Path, fingerprint: str) -> tuple[dict[str, int], list[str]]:
+                    settings_path: Path, fingerprint: str, storage_version: str
+                    ) -> tuple[dict[str, int], list[str]]:
     tables: dict[str, int] = {}
     masked: list[str] = []
-    con = duckdb.connect(str(incoming))
+    con = _connect_new(incoming, storage_version)
     try:
         src = _attach_warehouse(con, warehouse)
         for schema in schemas:
@@ -309,7 +379,8 @@ def _write_incoming(incoming: Path, warehouse: Path, schemas: Sequence[str], mas
             for table, comment in objects:
                 masked += _copy_table(con, src, schema, table, comment, mask)
                 tables[f"{schema}.{table}"] = _count(con, schema, table)
-        _write_meta(con, warehouse, schemas, tables, mask, settings_path, fingerprint)
+        _write_meta(con, warehouse, schemas, tables, mask, settings_path, fingerprint,
+                    storage_version)
         con.execute(f"DETACH {_q(src)}")
         con.execute("CHECKPOINT")
     finally:
@@ -319,7 +390,8 @@ def _write_incoming(incoming: Path, warehouse: Path, schemas: Sequence[str], mas
 
 def _write_incremental(incoming: Path, published: Path, warehouse: Path,
                        schemas: Sequence[str], mask: bool, settings_path: Path,
-                       fingerprint: str, from_date: dt.date
+                       fingerprint: str, from_date: dt.date, storage_version: str,
+                       wanted_storage: str
                        ) -> tuple[dict[str, int], list[str], str | None]:
     """Patch a copy of the published file (module docstring). Returns the tables, the
     masked columns and None, or a reason why the full copy must be made instead."""
@@ -328,6 +400,10 @@ def _write_incremental(incoming: Path, published: Path, warehouse: Path,
     tables: dict[str, int] = {}
     masked: list[str] = []
     day_keyed: list[tuple[str, str, str]] = []
+    # A file keeps its storage version when written to: a copy at another one stays there.
+    reason = _storage_differs(incoming, storage_version, wanted_storage, "the published file")
+    if reason is not None:
+        return tables, masked, reason
     con = duckdb.connect(str(incoming))
     try:
         reason = _meta_mismatch(con, warehouse, schemas, mask, fingerprint)
@@ -377,7 +453,8 @@ def _write_incremental(incoming: Path, published: Path, warehouse: Path,
             if reason is not None:
                 return tables, masked, reason
         con.execute(f"DROP SCHEMA {META_SCHEMA} CASCADE")
-        _write_meta(con, warehouse, schemas, tables, mask, settings_path, fingerprint)
+        _write_meta(con, warehouse, schemas, tables, mask, settings_path, fingerprint,
+                    storage_version)
         con.execute(f"DETACH {_q(src)}")
         con.execute("CHECKPOINT")
     finally:
@@ -558,15 +635,17 @@ def _copy_table(con, src: str, schema: str, table: str, comment: str | None, mas
     return spec.masked
 
 
-def _write_meta(con, warehouse: Path, schemas, tables, mask, settings_path, fingerprint):
+def _write_meta(con, warehouse: Path, schemas, tables, mask, settings_path, fingerprint,
+                storage_version):
     con.execute(f"CREATE SCHEMA {META_SCHEMA}")
     con.execute(f"""
         CREATE TABLE {META_SCHEMA}.publish_info (
             published_at TIMESTAMP, source_warehouse VARCHAR, schemas VARCHAR,
-            table_rows VARCHAR, personal_data_masked BOOLEAN, settings_fingerprint VARCHAR)""")
-    con.execute(f"INSERT INTO {META_SCHEMA}.publish_info VALUES (?, ?, ?, ?, ?, ?)", [
+            table_rows VARCHAR, personal_data_masked BOOLEAN, settings_fingerprint VARCHAR,
+            storage_version VARCHAR)""")
+    con.execute(f"INSERT INTO {META_SCHEMA}.publish_info VALUES (?, ?, ?, ?, ?, ?, ?)", [
         dt.datetime.now(dt.UTC).replace(tzinfo=None), str(warehouse), ",".join(schemas),
-        json.dumps(tables, ensure_ascii=False), mask, fingerprint])
+        json.dumps(tables, ensure_ascii=False), mask, fingerprint, storage_version])
     con.execute(f"COMMENT ON TABLE {META_SCHEMA}.publish_info IS "
                 "'发布信息: when and from what this file was published (UTC)'")
     con.execute(f"""
@@ -650,16 +729,22 @@ def _prune(published_path: Path, keep: int) -> list[Path]:
     return pruned
 
 
-def rollback(published_path: str | Path, version: str | Path | None = None
-             ) -> PublishedVersion:
+def rollback(published_path: str | Path, version: str | Path | None = None, *,
+             storage_version: str | None = None) -> PublishedVersion:
     """Restore a kept version (default: the newest) as the published file, atomically.
 
     `version` is a version id (the timestamp), a file name or a path from
     `list_versions`. The version stays kept; the replaced published file is not kept
-    (it can be published again from the warehouse). Returns the restored version.
+    (it can be published again from the warehouse). A version kept at another DuckDB
+    storage version than `storage_version` (published before that setting) is rewritten
+    at `storage_version` (default: the setting, as for `publish`) rather than copied
+    byte for byte, so that the BI drivers can still open the published file. Returns the
+    restored version.
     """
     published_path = Path(published_path)
     published_dir = published_path.parent
+    storage_version = storage_version or settings.published_storage_version()
+    wanted_storage = storage_tag(storage_version)
     with _lock(published_dir):
         _remove_stale_incoming(published_dir)
         versions = list_versions(published_path)
@@ -677,7 +762,17 @@ def rollback(published_path: str | Path, version: str | Path | None = None
                     + ", ".join(v.version for v in versions))
         incoming = published_dir / f"{INCOMING_PREFIX}{uuid.uuid4().hex}.duckdb"
         try:
-            shutil.copyfile(chosen.path, incoming)
+            if file_storage_version(chosen.path) == wanted_storage:
+                shutil.copyfile(chosen.path, incoming)
+            else:
+                log.warning("version %s has DuckDB storage version %s: rewriting it at %s",
+                            chosen.version, file_storage_version(chosen.path),
+                            storage_version)
+                _rewrite(chosen.path, incoming, storage_version)
+                problem = _storage_differs(incoming, storage_version, wanted_storage,
+                                           "the rewritten version")
+                if problem is not None:
+                    raise PublishError(problem)
             _fsync_file(incoming)
             os.chmod(incoming, 0o444)
             # before the rename: the next publish must not patch an older version
@@ -685,8 +780,22 @@ def rollback(published_path: str | Path, version: str | Path | None = None
             os.replace(incoming, published_path)
             _fsync_dir(published_dir)
         finally:
-            _unlink_quietly(incoming)
+            _discard(incoming)
     return chosen
+
+
+def _rewrite(source: Path, target: Path, storage_version: str) -> None:
+    """Every schema, table, comment and row of `source` into a new file `target` written at
+    `storage_version` (DuckDB cannot write an existing file at an older version)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH {_lit(str(source))} AS src (READ_ONLY)")
+        con.execute(f"ATTACH {_lit(str(target))} AS dst "
+                    f"(STORAGE_VERSION {_lit(storage_version)})")
+        con.execute("COPY FROM DATABASE src TO dst")
+        con.execute("DETACH dst")
+    finally:
+        con.close()
 
 
 # --------------------------------------------------------------------------- files

@@ -7,6 +7,7 @@ dbt/seeds/audit_settings.csv (see audit_settings.py).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,3 +76,23 @@ def publish_lookback_days() -> int | None:
     if days < 0:
         raise ValueError(f"GRIDAUDIT_PUBLISH_LOOKBACK_DAYS must be >= 0, got {days}")
     return days
+
+
+def published_storage_version() -> str:
+    """DuckDB storage version the published file is written in
+    (GRIDAUDIT_PUBLISHED_STORAGE_VERSION, default v1.4.0).
+
+    DuckDB 2.0 writes its own storage format by default, which every DuckDB 1.x refuses
+    ("version number 999"), and the BI drivers that open the published file (JDBC in
+    DBeaver and Metabase, duckdb-engine, Evidence, the duckdb CLI) embed DuckDB 1.x. v1.4.0
+    holds every type the marts use (VARCHAR, DATE, TIMESTAMP, DOUBLE, DECIMAL, BIGINT,
+    INTEGER, BOOLEAN, comments) and is read by DuckDB 1.4 and later; an older value
+    (v1.0.0: DuckDB 1.0 and later) trades newer compression for older readers, `latest` is
+    DuckDB's own newest format. The warehouse is not affected.
+    """
+    value = os.environ.get("GRIDAUDIT_PUBLISHED_STORAGE_VERSION", "").strip()
+    value = value or "v1.4.0"
+    if not re.fullmatch(r"v\d+\.\d+\.\d+|latest", value):
+        raise ValueError("GRIDAUDIT_PUBLISHED_STORAGE_VERSION must be a DuckDB version such "
+                         f"as v1.4.0 (or latest), got {value!r}")
+    return value
