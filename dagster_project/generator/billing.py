@@ -12,6 +12,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from dagster_project.lib import audit_settings
+
 from .scenario import H, Sim, pick
 from .world import PRICE_OF
 
@@ -98,7 +100,11 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
                 + (f"; settled {w.ds(fix)}" if fix else ""),
             }
         )
-    # B02 instances: estimated reading (READ_SRC 03) or a misread T_PQ; not paid within the window
+    # B02 instances: estimated reading (READ_SRC 03) or a misread T_PQ (only in a month the
+    # acquisition data can measure: B02 compares it); not paid within the window. Every other
+    # misread customer also misses one reading in the middle of the month: the month is
+    # still measured from its boundary readings, so the misread still fires.
+    settings = audit_settings.load()
     b02 = pick(s, K)
     b02_pos = {i: k for k, i in enumerate(b02)}
     months = sorted({_prev_month(w.date(d), 1) for d in range(n) if w.date(d).day == 1})
@@ -110,7 +116,7 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
         day = (issue - w.start).days
         days = [d for d in range(n) if w.date(d).year == mth.year and w.date(d).month == mth.month]
         n_month = (issue - mth).days
-        full = len(days) == n_month and days[0] >= 1
+        measurable = _month_measurable(s, mth, issue, settings)
         billed = (w.birth < day) & np.array([i not in s.no_bill for i in range(NC)])
         if days:
             tpq = (s.inc[:, days] * s.factor[:, days]).sum(axis=1)
@@ -120,12 +126,17 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
         else:
             tpq = np.rint(w.mu_kwh * H * 30).astype(np.int64)
         src = np.where(s.has_edata.all(axis=1)[:NC], "01", "02").astype(object)
-        kinds = {}
+        kinds, gaps = {}, {}
         for i, k in b02_pos.items():
-            if k % 2 == 0 or not full:
+            if k % 2 == 0 or not measurable:
                 src[i], kinds[i] = "03", "estimated"
             else:
                 tpq[i], src[i], kinds[i] = int(tpq[i] * 0.5), "02", "misread"
+                if k % 4 == 1:
+                    gap = (mth.replace(day=15) - w.start).days
+                    s.present[i, gap] = False
+                    s.fail[i, gap] = True
+                    gaps[i] = f"; reading of {w.ds(gap)} missing (one unmeasured day)"
         amt = np.rint(tpq * price).astype(np.int64)
         lag = np.minimum(22, rng.geometric(0.2, NC) - 1)
         partial = rng.random(NC) < 0.05
@@ -143,7 +154,8 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
                         "app": "",
                         "i": int(i),
                         "a": None,
-                        "desc": f"receivable {_ym(mth)} {kinds[i]} (READ_SRC {src[i]}, T_PQ {tpq[i] / H:.2f})",
+                        "desc": f"receivable {_ym(mth)} {kinds[i]} (READ_SRC {src[i]}, "
+                        f"T_PQ {tpq[i] / H:.2f}){gaps.get(i, '')}",
                     }
                 )
                 continue
@@ -161,6 +173,21 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
     r["RCVBL_AMT"] = r["RCVBL_AMT_C"] / 100
     r["RCVED_AMT"] = r["RCVED_AMT_C"] / 100
     return r, pd.DataFrame(pay)
+
+
+def _month_measurable(s: Sim, mth: dt.date, issue: dt.date, settings: dict) -> bool:
+    """Whether the window holds boundary readings that let B02 compare month `mth` on its
+    issue day (rules.month_measured_kwh): a start reading within the tolerance of the end of
+    the previous month (the window's first day at the latest) and a span from it to the
+    month's last day covering enough of the month."""
+    max_days = int(float(settings["billing_boundary_read_max_days"]))
+    min_share = float(settings["billing_min_covered_share"])
+    start_boundary = (mth - s.w.start).days - 1
+    end_boundary = (issue - s.w.start).days - 1
+    first_read = max(start_boundary, 0)
+    if first_read - start_boundary > max_days or end_boundary > s.n - 1:
+        return False
+    return (end_boundary - first_read) / (issue - mth).days >= min_share
 
 
 def _next_month(d: dt.date) -> dt.date:

@@ -54,12 +54,14 @@ Rule conventions used for the labels (where audit-rules.md is silent):
   settlement MPs. A07: a customer fires when any of its contacts has an empty/invalid
   mobile or a mobile used by more than 5 customers. A08: newest contract by VALID_DATE.
 * E01 fires when (D - APPLY_DATE) in days > limit. B01 uses the latest delivery on or
-  before D and fires when D - DUE_DATE > 30 days. B02 fires on every day the receivable is
-  delivered (READ_SRC '03' always; the mismatch only when the month is fully measured):
-  the measured energy of month M is the sum of the daily energies of all days of M, and
-  there is no mismatch check when any day of M has no computable energy (or lies outside
-  the data, e.g. the first day of the window). Mismatch: |T_PQ - measured| > 10 % of
-  measured and > 20 kWh.
+  before D and fires when D - DUE_DATE > 30 days. B02 fires on every day D the receivable
+  is delivered (READ_SRC '03' always; the mismatch when month M ended before D and can be
+  measured): the measured energy of M is the register difference between the readings
+  nearest (within 3 days, on or before D; a tie goes to the one inside M) to the end of
+  M-1 and the end of M, times the multiplier (exchange formula for a meter change in
+  between, roll-over as for a day), pro-rated to M's days; measurable when the span covers
+  at least 90 % of M's days (docs/architecture.md, B02). Mismatch: |T_PQ - measured| >
+  10 % of measured and > 20 kWh.
 * M01 needs readings missing on D-2..D (window days only); M02 needs 14 computable zero
   days D-13..D; M03/M04/M05 fire on the day itself. M06: baseline = mean of D-14..D-1,
   recent = mean of D-2..D; T01: before = mean of E-14..E-1, after = mean of E+1..E+7 (E =

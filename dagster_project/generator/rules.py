@@ -252,7 +252,6 @@ def billing_findings(
         float(settings["billing_mismatch_min_kwh"]),
     )
     out = []
-    mp_of = pd.Series(np.arange(w.NC), index=w.cons_no)
     dl = deliveries.sort_values(["file_day", "seq"]).reset_index(drop=True)
     start = w.start
     due_day = (pd.to_datetime(dl["DUE_DATE"]) - pd.Timestamp(start)).dt.days.to_numpy()
@@ -271,21 +270,7 @@ def billing_findings(
         for d in range(int(a), int(min(b, n))):
             out.append(("B01", _cons_tg(states[day_state[d]], [cn])[0], cn, "", d))
     # B02: on every delivery day
-    ym = dl["RCVBL_YM"].to_numpy()
-    meas = np.full(len(dl), np.nan)
-    ii = mp_of.reindex(dl["CONS_NO"]).to_numpy()
-    for m in np.unique(ym):
-        # measured only when every day of month M has a computable energy in the data
-        first = dt.date(int(m[:4]), int(m[4:]), 1)
-        last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        d0, d1 = (first - w.start).days, (last - w.start).days
-        if d0 < 1 or d1 > n - 1:
-            continue
-        days = list(range(d0, d1 + 1))
-        rows = np.flatnonzero(ym == m)
-        okm = en.ok[ii[rows]][:, days]
-        tot = np.where(okm, en.fwd[ii[rows]][:, days], 0).sum(axis=1) / H
-        meas[rows] = np.where(okm.all(axis=1), tot, np.nan)
+    meas = month_measured_kwh(s, states, day_state, dl, settings)
     tpq = dl["T_PQ"].to_numpy(dtype=float)
     diff = np.abs(tpq - meas)
     with np.errstate(invalid="ignore"):
@@ -295,6 +280,95 @@ def billing_findings(
     for cn, d in zip(dl.loc[fire, "CONS_NO"], dl.loc[fire, "file_day"]):
         out.append(("B02", _cons_tg(states[day_state[d]], [cn])[0], cn, "", int(d)))
     return out
+
+
+def month_bounds(ym: str, start: dt.date) -> tuple[int, int]:
+    """Window day indices of the two boundaries of month `ym` (YYYYMM): the end of M-1 (the
+    day before M's 1st) and the end of M (M's last day)."""
+    first = dt.date(int(ym[:4]), int(ym[4:]), 1)
+    nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return (first - start).days - 1, (nxt - start).days - 1
+
+
+def month_measured_kwh(
+    s: Sim, states: list[State], day_state: list[int], dl: pd.DataFrame, settings: dict
+) -> np.ndarray:
+    """B02's acquisition-measured energy of the billed month, per delivery row (NaN: not
+    comparable), as rule_b02_billing_mismatch.sql: the customer's settlement MP (active, as
+    of M's last day, with its data point, multiplier, DIGITS and CONTRACT_CAP then); per
+    boundary the reading nearest within billing_boundary_read_max_days, dated on or before
+    the delivery day, a tie going to the reading inside M; the register difference x
+    T_FACTOR (one meter change in between: the exchange formula; several: not computed; a
+    lower end register: a roll-over by the daily rule over the span, else not computed);
+    comparable when the span covers >= billing_min_covered_share of M's days; pro rata to
+    M's days."""
+    w, n = s.w, s.n
+    k = int(float(settings["billing_boundary_read_max_days"]))
+    min_share = float(settings["billing_min_covered_share"])
+    roll_share = float(settings["rollover_min_previous_share"])
+    hours = float(settings["plausible_hours_per_day"])
+    # meter changes per MP and day (the generator makes at most one per MP and day)
+    changes: dict[int, dict[int, dict]] = {}
+    for ex in s.exchanges:
+        changes.setdefault(int(ex["i"]), {})[int(ex["day"])] = ex
+    mp_of = pd.Series(np.arange(w.NC), index=w.cons_no)
+    meas = np.full(len(dl), np.nan)
+    ym = dl["RCVBL_YM"].to_numpy()
+    deliv = dl["file_day"].to_numpy()
+    mps = mp_of.reindex(dl["CONS_NO"]).to_numpy()
+    for m_ym in np.unique(ym):
+        b0, b1 = month_bounds(m_ym, w.start)
+        month_days = b1 - b0
+        if b1 < 1:  # the metering-point archive starts on the first computable day
+            continue
+        st = states[day_state[b1]]
+        for day in np.unique(deliv[ym == m_ym]):
+            if b1 >= day:  # M has not ended before the delivery day
+                continue
+            rows = np.flatnonzero((ym == m_ym) & (deliv == day))
+            m = mps[rows]
+            known = ~pd.isna(m)
+            rows, m = rows[known], m[known].astype(np.int64)
+            ok = (st.mp_usage[m] == "01") & st.mp_active[m] & st.edata[m]
+            rows, m = rows[ok], m[ok]
+            last_read = min(int(day), n - 1)
+
+            def nearest(boundary: int, inside: int, m=m, last_read=last_read) -> np.ndarray:
+                """Day of the nearest reading (-1: none); at equal distance the one inside M
+                (`inside` = +1: later, -1: earlier)."""
+                got = np.full(len(m), -1)
+                for dist in range(k + 1):
+                    for c in dict.fromkeys((boundary + inside * dist, boundary - inside * dist)):
+                        if 0 <= c <= last_read:
+                            take = (got < 0) & s.present[m, c]
+                            got[take] = c
+                return got
+
+            r0, r1 = nearest(b0, +1), nearest(b1, -1)
+            span = r1 - r0
+            covered = np.minimum(r1, b1) - np.maximum(r0, b0)
+            good = (r0 >= 0) & (r1 >= 0) & (span > 0) & (covered / month_days >= min_share)
+            rows, m, r0, r1, span = rows[good], m[good], r0[good], r1[good], span[good]
+            wa, wb = s.W[m, r0], s.W[m, r1]
+            fac = st.fac[m].astype(np.float64)
+            full = (10.0 ** st.dig[m]) * H
+            wrap = (wb + full - wa) * fac
+            is_roll = (wb < wa) & (wa >= roll_share * full) & (wrap <= st.cap[m] * hours * H * span)
+            e = np.where(wb >= wa, (wb - wa) * fac, np.where(is_roll, wrap, np.nan))
+            e[fac <= 0] = np.nan
+            # meter changes between the two readings: one is the exchange formula, more are
+            # not computed
+            for j in np.flatnonzero(np.isin(m, list(changes))):
+                inside = [x for x in changes[int(m[j])] if r0[j] < x <= r1[j]]
+                if len(inside) > 1:
+                    e[j] = np.nan
+                elif inside:
+                    ex = changes[int(m[j])][inside[0]]
+                    e[j] = (ex["old_end"] - wa[j]) * ex["f_old"] + (wb[j] - ex["new_start"]) * ex[
+                        "f_new"
+                    ]
+            meas[rows] = e / H * month_days / span
+    return meas
 
 
 def loss_findings(truth: pd.DataFrame, start: dt.date) -> list[tuple]:
