@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from dagster_project.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
@@ -197,6 +198,46 @@ def test_recall_and_precision_of_every_rule(preset, request):
     assert (table["label_days"] > 0).all(), table
     assert (table["recall"] == 1.0).all(), table
     assert (table["precision"] >= 0.95).all(), table
+
+
+@pytest.fixture(scope="module")
+def first_of_month_audit(tmp_path_factory):
+    """mini over a window that starts on the 1st and holds a month's issue day (2026-08-01 ..
+    09-02): the only setting in which B02 compares kWh (tiny and mini bill August, which
+    their September windows cannot measure)."""
+    if not _pieces_exist():
+        pytest.skip("the generator or the extract loader does not exist yet")
+    from dagster_project.generator import generate
+
+    out = tmp_path_factory.mktemp("first_of_month")
+    generate("mini", out, seed=3, start=dt.date(2026, 8, 1), days=33)
+    built = build_audit(out / "landing", tmp_path_factory.mktemp("audit_first_of_month"))
+    return {**built, "truth": out / "truth"}
+
+
+def test_b02_compares_the_first_month_and_a_month_with_a_missing_day(first_of_month_audit):
+    """August is measured from the reading of 08-01 (one day inside the month, 30 of 31 days
+    covered); a misread bill fires, also for the meter that missed the reading of 08-15."""
+    run = first_of_month_audit
+    table = score(run["warehouse"], run["truth"], ["B02"])
+    print("\n" + table.to_string(index=False))
+    assert table.loc[0, "recall"] == 1.0 and table.loc[0, "precision"] >= 0.95, table
+    labels = pd.read_csv(run["truth"] / "anomalies.csv", dtype=str, keep_default_na=False)
+    gap = labels[
+        (labels["rule_code"] == "B02")
+        & labels["description"].str.contains("receivable 202608 misread")
+        & labels["description"].str.contains("reading of 2026-08-15 missing")
+    ]
+    assert len(gap), labels[labels["rule_code"] == "B02"]
+    with duckdb.connect(str(run["warehouse"]), read_only=True) as con:
+        evidence = con.execute(
+            "select evidence from audit.findings_daily where problem_code = 'B02' "
+            "and detected_date = date '2026-09-01' and cons_no = ?",
+            [gap["cons_no"].iloc[0]],
+        ).fetchone()[0]
+    assert "抄表差错嫌疑" in evidence and "RCVBL_YM=202608" in evidence, evidence
+    assert "(2026-08-01)" in evidence and "(2026-08-31)" in evidence, evidence
+    assert "覆盖当月 30/31 天" in evidence and "逐日电量核对" in evidence, evidence
 
 
 def test_rerunning_a_day_changes_no_finding(tiny_audit):

@@ -147,6 +147,31 @@ def test_labels(out):
     assert set(CODES) <= set(summ["anomaly_counts"])
 
 
+def test_b02_compares_the_first_month_and_a_month_with_a_missing_day(tmp_path):
+    """A window starting on the 1st (mini from 2026-08-01, 33 days: August's bills are issued
+    on 09-01): August is measured from the first day's reading (one day inside the month),
+    so its misread bills are B02 labels, among them one whose meter missed the reading of
+    08-15 (one unmeasured day in the middle of the month)."""
+    out = tmp_path / "first_of_month"
+    generate(PRESET, out, seed=3, start=dt.date(2026, 8, 1), days=33)
+    lab = pd.read_csv(out / "truth" / "anomalies.csv", dtype=str, keep_default_na=False)
+    assert not (lab["description"] == "UNPLANNED").any()
+    b02 = lab[(lab["rule_code"] == "B02") & (lab["first_date"] == "2026-09-01")]
+    misread = b02[b02["description"].str.contains("receivable 202608 misread")]
+    gap = misread[misread["description"].str.contains("reading of 2026-08-15 missing")]
+    assert len(misread) >= 1 and len(gap) >= 1, b02
+    # the gap is real in the landing files: no reading of 08-15, readings of 08-01 and 08-31
+    reads = read_table(out / "landing", "E_MP_DAY_READ")
+    points = read_table(out / "landing", "E_DATA_MP")
+    meters = read_table(out / "landing", "C_MP")
+    settlement = meters[meters["USAGE_TYPE_CODE"] == "01"].drop_duplicates("CONS_NO")
+    mp_id = settlement.set_index("CONS_NO").at[gap["cons_no"].iloc[0], "MP_ID"]
+    data_id = points.drop_duplicates("MP_ID").set_index("MP_ID").at[mp_id, "DATA_ID"]
+    days = set(reads.loc[reads["DATA_ID"] == data_id, "DATA_DATE"])
+    assert "2026-08-15" not in days and {"2026-08-01", "2026-08-31"} <= days
+    assert min(reads["DATA_DATE"]) == "2026-08-01"
+
+
 def test_truth_consistent(out):
     t = pd.read_csv(out / "truth" / "area_daily_loss.csv", dtype={"tg_id": str, "org_no": str})
     s = audit_settings.load()
