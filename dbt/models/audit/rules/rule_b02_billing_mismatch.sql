@@ -338,6 +338,9 @@ mp_measured as (
                 then '示值间 C_METER_CHG ' || cast(change_day_count as {{ dbt.type_string() }}) || ' 个换表日, 不计算'
             when chg_id is not null and span_kwh is null then '换表记录不完整 (CHG_ID=' || chg_id || ')'
             when chg_id is null and t_factor is null then '无电能表 C_METER'
+            when span_kwh is null and contract_cap is null
+                then '示值下降 (起码 ' || {{ audit_num('start_pap_r') }} || ' > 止码 '
+                    || {{ audit_num('end_pap_r') }} || '), 合同容量 C_CONS.CONTRACT_CAP 未知, 不能判断翻转'
             when span_kwh is null
                 then '示值下降且非翻转 (起码 ' || {{ audit_num('start_pap_r') }} || ' > 止码 '
                     || {{ audit_num('end_pap_r') }} || ')'
