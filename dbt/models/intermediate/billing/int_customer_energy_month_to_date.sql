@@ -12,9 +12,9 @@
 -- the sum of the forward energy of the customer's settlement metering points (C_MP
 -- USAGE_TYPE_CODE 01, any status, int_meter_energy_daily) over the days of D's month up to
 -- D on which every one of them has a valid forward energy, and how many such days there
--- are. On the month's last day this is the acquisition-measured energy of the month, which
--- B02 compares with the billed T_PQ; it only counts when every day of the month was
--- measured (month_to_date_measured_days = the day of the month).
+-- are. On the month's last day these are the daily sums of the month, which B02 shows next
+-- to the register-difference energy it compares with the billed T_PQ (a cross-check only;
+-- is_measured_to_date says whether every day of the month was measured).
 --   full refresh      every day of int_meter_energy_daily
 --   incremental run   the days int_meter_energy_daily recomputes (run_from_date() ..
 --                     run_to_date(), late readings included) plus the carried state: this
