@@ -1,19 +1,22 @@
 """`gridaudit`: the command line.
 
   gridaudit generate --preset tiny|demo --out DIR [--seed N] [--start D] [--days N]
-  gridaudit run      [--landing DIR] [--workdir DIR] --start D --end D
+  gridaudit run      [--landing DIR] [--workdir DIR] --start D --end D [--wait]
   gridaudit demo     generate the demo data set into data/ and run its whole window
-  gridaudit rollback [--version FILE]   put back a previously published file
+  gridaudit rollback [--version FILE] [--wait]   put back a previously published file
   gridaudit prepare  parse the dbt project (the manifest Dagster loads)
   gridaudit ui       the Dagster UI on this work directory
 
 `run` executes the same Dagster definitions as the UI and the schedule, in-process,
-as one run over the whole range of days.
+as one run over the whole range of days. One run at a time per work directory: `run`,
+`demo` and `rollback` refuse to start while another holds it (naming it), or wait for it
+with --wait.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -42,6 +45,55 @@ def _use_paths(landing: Path | None, workdir: Path | None) -> None:
     os.environ["GRIDAUDIT_WAREHOUSE"] = str(paths.warehouse)
     dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(paths.workdir / "dagster_home")))
     dagster_home.mkdir(parents=True, exist_ok=True)
+    _ensure_run_queue(dagster_home)
+
+
+def _ensure_run_queue(dagster_home: Path) -> None:
+    """The instance's run queue: one run per work directory (lib/workdir_lock.py)."""
+    from dagster_project.lib import workdir_lock
+
+    state, path = workdir_lock.ensure_instance_config(dagster_home)
+    if state == "written":
+        print(f"gridaudit: wrote {path}: the Dagster run queue starts one run per work "
+              "directory at a time", flush=True)
+    elif state == "missing-limit":
+        snippet = "concurrency:" + workdir_lock.instance_config_yaml().split("concurrency:")[1]
+        print(f"gridaudit: note: {path} has no run-queue limit on the tag "
+              f"{workdir_lock.RUN_QUEUE_TAG} and was left as it is, so runs of one work "
+              "directory that the UI or the schedule launch wait for each other only at "
+              "their first step instead of in the queue. To queue them, add:\n"
+              + "".join(f"    {line}\n" for line in snippet.splitlines()).rstrip(),
+              flush=True)
+
+
+@contextlib.contextmanager
+def _workdir_held(workdir: Path, command: str, days: str | None = None, wait: bool = False):
+    """Hold the work directory (lib/workdir_lock.py) for the block, or exit naming who
+    holds it. Re-entrant: `demo` holds it around `run_pipeline`, which holds it again."""
+    from dagster_project.lib import workdir_lock
+
+    waited = []
+
+    def waiting(holder):
+        waited.append(holder)
+        who = holder.describe() if holder else "a process that has not said who it is yet"
+        print(f"gridaudit: waiting for the work directory {workdir}: held by {who}",
+              flush=True)
+
+    stack = contextlib.ExitStack()
+    try:
+        holder = stack.enter_context(workdir_lock.hold(
+            workdir, command, days=days, wait=wait, on_wait=waiting))
+    except workdir_lock.WorkdirBusy as busy:
+        raise SystemExit(
+            f"gridaudit: {busy}\n"
+            "  One run at a time per work directory: this one changed nothing. Wait until "
+            "that one has finished,\n  or add --wait to start this one as soon as the work "
+            "directory is free.") from None
+    with stack:
+        if waited:
+            print(f"gridaudit: the work directory {workdir} is free, going on", flush=True)
+        yield holder
 
 
 def prepare_dbt(force: bool = False) -> Path:
@@ -61,8 +113,11 @@ def prepare_dbt(force: bool = False) -> Path:
 
 
 def run_pipeline(start: dt.date, end: dt.date, landing: Path | None = None,
-                 workdir: Path | None = None, instance=None) -> bool:
-    """Materialize every asset for export days start..end as one in-process run."""
+                 workdir: Path | None = None, instance=None, *, wait: bool = False) -> bool:
+    """Materialize every asset for export days start..end as one in-process run.
+
+    Holds the work directory for the whole run: exits naming the holder when another run
+    holds it, or waits for it when `wait`."""
     if end < start:
         raise SystemExit(f"gridaudit: --end {end} is before --start {start}")
     _use_paths(landing, workdir)
@@ -70,6 +125,23 @@ def run_pipeline(start: dt.date, end: dt.date, landing: Path | None = None,
     if not paths.landing.is_dir():
         raise SystemExit(f"gridaudit: landing directory {paths.landing} does not exist "
                          "(make one with `gridaudit generate`)")
+    from dagster_project.lib.workdir_lock import days_text
+
+    with _workdir_held(paths.workdir, f"gridaudit run --start {start} --end {end}",
+                       days_text(start, end), wait):
+        return _execute(start, end, paths, instance)
+
+
+# The run queue's tag (lib/workdir_lock.RUN_QUEUE_TAG) of an in-process run: another value
+# than the work directory's, because an in-process run is never queued, and a run record
+# left STARTED by a killed `gridaudit run` would otherwise block the queue of that work
+# directory for good. The work-directory lock keeps it apart from queued runs instead.
+IN_PROCESS_RUN_TAG_SUFFIX = " (gridaudit run, in-process: not queued)"
+
+
+def _execute(start: dt.date, end: dt.date, paths, instance) -> bool:
+    from dagster_project.lib.workdir_lock import RUN_QUEUE_TAG
+
     prepare_dbt()
 
     import dagster as dg
@@ -85,7 +157,8 @@ def run_pipeline(start: dt.date, end: dt.date, landing: Path | None = None,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         instance=instance or dg.DagsterInstance.get(),
         tags={"dagster/asset_partition_range_start": start.isoformat(),
-              "dagster/asset_partition_range_end": end.isoformat()},
+              "dagster/asset_partition_range_end": end.isoformat(),
+              RUN_QUEUE_TAG: f"{paths.workdir}{IN_PROCESS_RUN_TAG_SUFFIX}"},
         raise_on_error=False,
     )
     seconds = time.monotonic() - began
@@ -170,21 +243,27 @@ def cmd_run(args) -> int:
     if start is None or end is None:
         first, last = _window_of(landing)
         start, end = start or first, end or last
-    return 0 if run_pipeline(start, end, args.landing, args.workdir) else 1
+    return 0 if run_pipeline(start, end, args.landing, args.workdir, wait=args.wait) else 1
 
 
 def cmd_demo(args) -> int:
     data = REPO_ROOT / "data"
     landing = data / "landing"
-    if not landing.is_dir() or args.regenerate:
-        args.out, args.start, args.days = data, None, None
-        cmd_generate(args)
-    first, last = _window_of(landing)
-    ok = run_pipeline(first, last, landing, data / "work")
+    # held around the generator too: it rewrites the landing tree this work directory's
+    # runs read
+    with _workdir_held(data / "work", "gridaudit demo", wait=args.wait):
+        if not landing.is_dir() or args.regenerate:
+            args.out, args.start, args.days = data, None, None
+            cmd_generate(args)
+        first, last = _window_of(landing)
+        ok = run_pipeline(first, last, landing, data / "work")
     if ok:
         paths = paths_from_env()
         print("\nNext:")
-        print(f"  open the published marts read-only:  duckdb -readonly {paths.published}")
+        # the duckdb command line of the duckdb-cli dependency (DuckDB 1.x, like the BI
+        # drivers; the file is written in a storage version they read)
+        print("  open the published marts read-only:  "
+              f"python3 -m uv run duckdb -readonly {paths.published}")
         print(f"  or in Python: duckdb.connect(r'{paths.published}', read_only=True)")
         print("  the Dagster UI on this work directory:  python3 -m uv run gridaudit ui   "
               "(then http://127.0.0.1:3000)")
@@ -193,10 +272,16 @@ def cmd_demo(args) -> int:
 
 def cmd_rollback(args) -> int:
     from dagster_project.lib import publish
+    from dagster_project.lib.settings import published_storage_version
 
     _use_paths(None, args.workdir)
-    restored = publish.rollback(paths_from_env().published, version=args.version)
-    print(f"gridaudit: {paths_from_env().published} now holds {restored}")
+    paths = paths_from_env()
+    with _workdir_held(paths.workdir, "gridaudit rollback"
+                       + (f" --version {args.version}" if args.version else ""), wait=args.wait):
+        restored = publish.rollback(paths.published, version=args.version,
+                                    storage_version=published_storage_version())
+    print(f"gridaudit: {paths.published} now holds {restored.path.name} (DuckDB storage "
+          f"{publish.file_storage_version(paths.published)})")
     return 0
 
 
@@ -210,6 +295,10 @@ def cmd_ui(args) -> int:
     prepare_dbt()
     os.chdir(REPO_ROOT)
     os.execvp("dagster", ["dagster", "dev", "-w", "workspace.yaml", "-p", str(args.port)])
+
+
+WAIT_HELP = ("when another run holds the work directory, wait for it to finish "
+             "(default: refuse, naming it)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,17 +320,20 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--workdir", type=Path, help="default $GRIDAUDIT_WORKDIR or data/work")
     run.add_argument("--start", type=_date, help="first export day (default: the landing's)")
     run.add_argument("--end", type=_date, help="last export day (default: the landing's)")
+    run.add_argument("--wait", action="store_true", help=WAIT_HELP)
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="generate the demo preset into data/ and run it")
     demo.add_argument("--preset", choices=tuple(PRESETS), default="demo")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--regenerate", action="store_true")
+    demo.add_argument("--wait", action="store_true", help=WAIT_HELP)
     demo.set_defaults(func=cmd_demo)
 
     rollback = sub.add_parser("rollback", help="restore a previous published file")
     rollback.add_argument("--workdir", type=Path)
     rollback.add_argument("--version", help="a file of published/versions (default: newest)")
+    rollback.add_argument("--wait", action="store_true", help=WAIT_HELP)
     rollback.set_defaults(func=cmd_rollback)
 
     sub.add_parser("prepare", help="dbt parse").set_defaults(func=cmd_prepare)
