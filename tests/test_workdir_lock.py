@@ -252,7 +252,7 @@ def test_second_cli_run_on_a_busy_work_directory_is_refused_and_changes_nothing(
 def _paths_asset(seen: list):
     @dg.asset
     def probe(context: dg.AssetExecutionContext, gridaudit_paths: GridauditPaths):
-        seen.append((context.run_id, workdir_lock.held_by_this_process(
+        seen.append((context.run.run_id, workdir_lock.held_by_this_process(
             gridaudit_paths.paths.workdir)))
 
     return probe
