@@ -17,6 +17,7 @@ import datetime as dt
 import gzip
 import hashlib
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -234,8 +235,8 @@ def test_bad_rows_are_quarantined_with_file_and_line_and_the_rest_is_loaded(
         # the correction wins (later COL_TIME), the late row of an earlier day reaches staging
         assert con.execute(
             'select "PAP_R" from staging.stg_acquisition__day_reads where "DATA_ID" = ? and '
-            '"DATA_DATE" = ?', [read_id, read_date]).fetchone()[0] == pytest.approx(
-            float(pap_r) + 0.5)
+            '"DATA_DATE" = ?', [read_id, read_date]).fetchone()[0] == Decimal(
+            f"{float(pap_r) + 0.5:.2f}")  # exact: registers are DECIMAL(18,6)
         assert con.execute(
             'select "MARK", _export_date from staging.stg_acquisition__day_reads '
             'where "DATA_ID" = ? and "DATA_DATE" = ?', [late_id, late_date]).fetchone() == (
