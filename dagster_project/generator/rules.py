@@ -270,7 +270,7 @@ def billing_findings(
         for d in range(int(a), int(min(b, n))):
             out.append(("B01", _cons_tg(states[day_state[d]], [cn])[0], cn, "", d))
     # B02: on every delivery day
-    meas = month_measured_kwh(s, states, day_state, dl, settings)
+    meas = month_measured_kwh(s, states, day_state, en, dl, settings)
     tpq = dl["T_PQ"].to_numpy(dtype=float)
     diff = np.abs(tpq - meas)
     with np.errstate(invalid="ignore"):
@@ -291,7 +291,12 @@ def month_bounds(ym: str, start: dt.date) -> tuple[int, int]:
 
 
 def month_measured_kwh(
-    s: Sim, states: list[State], day_state: list[int], dl: pd.DataFrame, settings: dict
+    s: Sim,
+    states: list[State],
+    day_state: list[int],
+    en: Energies,
+    dl: pd.DataFrame,
+    settings: dict,
 ) -> np.ndarray:
     """B02's acquisition-measured energy of the billed month, per delivery row (NaN: not
     comparable), as rule_b02_billing_mismatch.sql: the customer's settlement MP (active, as
@@ -299,7 +304,8 @@ def month_measured_kwh(
     boundary the reading nearest within billing_boundary_read_max_days, dated on or before
     the delivery day, a tie going to the reading inside M; the register difference x
     T_FACTOR (one meter change in between: the exchange formula; several: not computed; a
-    lower end register: a roll-over by the daily rule over the span, else not computed);
+    lower end register: a roll-over by the daily rule over the span, else not computed; a
+    day in between whose daily energy found the register backwards, M03: not computed);
     comparable when the span covers >= billing_min_covered_share of M's days; pro rata to
     M's days."""
     w, n = s.w, s.n
@@ -356,6 +362,10 @@ def month_measured_kwh(
             is_roll = (wb < wa) & (wa >= roll_share * full) & (wrap <= st.cap[m] * hours * H * span)
             e = np.where(wb >= wa, (wb - wa) * fac, np.where(is_roll, wrap, np.nan))
             e[fac <= 0] = np.nan
+            # a register that went backwards on a day in between does not measure the month
+            after_start = np.arange(n)[None, :] > r0[:, None]
+            up_to_end = np.arange(n)[None, :] <= r1[:, None]
+            e[(en.backwards[m] & after_start & up_to_end).any(axis=1)] = np.nan
             # meter changes between the two readings: one is the exchange formula, more are
             # not computed
             for j in np.flatnonzero(np.isin(m, list(changes))):

@@ -24,7 +24,11 @@
                           register is a roll-over by the daily rule applied to the span
                           (start >= rollover_min_previous_share x 10^DIGITS and the wrapped
                           energy <= CONTRACT_CAP x plausible_hours_per_day x span days),
-                          otherwise the register went backwards (not computed);
+                          otherwise the register went backwards (not computed); a day in
+                          (start, end] on which the daily energy found the register
+                          backwards (int_meter_energy_daily.is_register_backwards, M03)
+                          means the registers do not measure the month (not computed: the
+                          meter, not the bill, is in question);
       * comparable        every MP has a span energy and its span covers at least
                           billing_min_covered_share of M's days (covered = days of M between
                           the two readings) and M ended before D;
@@ -38,7 +42,8 @@
     months those deliveries bill (looked up once and rendered as literals), only the
     readings of the boundary days (each boundary +- billing_boundary_read_max_days), the
     metering points and month-to-date energy of the months' last days, and the meter
-    changes dated between the first and the last of those boundary days. -#}
+    changes and backwards-register days dated between the first and the last of those
+    boundary days. -#}
 {%- set first_day = date_literal(audit_start_date()) if is_incremental() else audit_start_date() %}
 {%- set last_day = audit_end_date() %}
 
@@ -275,9 +280,39 @@ span_changes as (
         and m.chg_date <= s.end_read_date
 ),
 
+-- days on which the daily energy found the register backwards (M03)
+backwards_days as (
+    select
+        mp_id,
+        data_date
+    from {{ ref('int_meter_energy_daily') }}
+    where is_register_backwards
+    {%- if bounded %}
+        and data_date between
+        {%- if boundary_days %} cast('{{ boundary_days[0] }}' as date) and cast('{{ boundary_days[-1] }}' as date)
+        {%- else %} cast(null as date) and cast(null as date)
+        {%- endif %}
+    {%- endif %}
+),
+
+span_backwards as (
+    select
+        s.delivery_date,
+        s.billing_month,
+        s.mp_id,
+        min(b.data_date) as first_backwards_date
+    from spans as s
+    inner join backwards_days as b
+        on b.mp_id = s.mp_id
+        and b.data_date > s.start_read_date
+        and b.data_date <= s.end_read_date
+    group by s.delivery_date, s.billing_month, s.mp_id
+),
+
 span_facts as (
     select
         s.*,
+        bw.first_backwards_date,
         ch.chg_id,
         ch.chg_date,
         ch.old_end_read,
@@ -297,6 +332,10 @@ span_facts as (
         and ch.billing_month = s.billing_month
         and ch.mp_id = s.mp_id
         and ch.change_order = 1
+    left join span_backwards as bw
+        on bw.delivery_date = s.delivery_date
+        and bw.billing_month = s.billing_month
+        and bw.mp_id = s.mp_id
 ),
 
 span_energy as (
@@ -304,7 +343,7 @@ span_energy as (
         span_facts.*,
         case
             when start_read_date is null or end_read_date is null or change_day_count > 1
-                or end_read_date <= start_read_date
+                or end_read_date <= start_read_date or first_backwards_date is not null
                 then null
             when chg_id is not null
                 then (old_end_read - start_pap_r) * old_t_factor
@@ -336,6 +375,9 @@ mp_measured as (
             when end_read_date <= start_read_date then '止码日期不晚于起码日期'
             when change_day_count > 1
                 then '示值间 C_METER_CHG ' || cast(change_day_count as {{ dbt.type_string() }}) || ' 个换表日, 不计算'
+            when first_backwards_date is not null
+                then '示值间 ' || {{ audit_txt('first_backwards_date') }}
+                    || ' 电能表示度下降 (M03), 示值不能计量当月电量'
             when chg_id is not null and span_kwh is null then '换表记录不完整 (CHG_ID=' || chg_id || ')'
             when chg_id is null and t_factor is null then '无电能表 C_METER'
             when span_kwh is null and contract_cap is null
