@@ -362,10 +362,6 @@ def month_measured_kwh(
             is_roll = (wb < wa) & (wa >= roll_share * full) & (wrap <= st.cap[m] * hours * H * span)
             e = np.where(wb >= wa, (wb - wa) * fac, np.where(is_roll, wrap, np.nan))
             e[fac <= 0] = np.nan
-            # a register that went backwards on a day in between does not measure the month
-            after_start = np.arange(n)[None, :] > r0[:, None]
-            up_to_end = np.arange(n)[None, :] <= r1[:, None]
-            e[(en.backwards[m] & after_start & up_to_end).any(axis=1)] = np.nan
             # meter changes between the two readings: one is the exchange formula, more are
             # not computed
             for j in np.flatnonzero(np.isin(m, list(changes))):
@@ -377,6 +373,10 @@ def month_measured_kwh(
                     e[j] = (ex["old_end"] - wa[j]) * ex["f_old"] + (wb[j] - ex["new_start"]) * ex[
                         "f_new"
                     ]
+            # a register that went backwards on a day in between does not measure the month
+            after_start = np.arange(n)[None, :] > r0[:, None]
+            up_to_end = np.arange(n)[None, :] <= r1[:, None]
+            e[(en.backwards[m] & after_start & up_to_end).any(axis=1)] = np.nan
             meas[rows] = e / H * month_days / span
     return meas
 
