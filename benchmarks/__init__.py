@@ -1,0 +1,1 @@
+"""Benchmarks of the pipeline (`gridaudit bench`) and the floors it is compared with."""
