@@ -47,6 +47,7 @@ def published_differences(before, after) -> dict[str, str]:
     a multiset (EXCEPT ALL both ways: a double differing in its last bit is a difference)."""
     differences = {}
     with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{before}' AS before (READ_ONLY)")
         con.execute(f"ATTACH '{after}' AS after (READ_ONLY)")
         columns = {"before": {}, "after": {}}
