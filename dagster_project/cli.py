@@ -6,6 +6,7 @@
   gridaudit rollback [--version FILE] [--wait]   put back a previously published file
   gridaudit prepare  parse the dbt project (the manifest Dagster loads)
   gridaudit ui       the Dagster UI on this work directory
+  gridaudit bench    --preset P [--out DIR] [--skip-generate]: benchmarks/bench.py
 
 `run` executes the same Dagster definitions as the UI and the schedule, in-process,
 as one run over the whole range of days. One run at a time per work directory: `run`,
@@ -290,6 +291,26 @@ def cmd_prepare(args) -> int:
     return 0
 
 
+def _bench_module():
+    """benchmarks/bench.py, which lives beside the package in the checkout (it is not part
+    of the installed wheel); None without a checkout."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    try:
+        from benchmarks import bench
+    except ImportError:
+        return None
+    return bench
+
+
+def cmd_bench(args) -> int:
+    bench = _bench_module()
+    if bench is None:
+        raise SystemExit(f"gridaudit bench needs the checkout's benchmarks/ ({REPO_ROOT})")
+    bench.bench_from_args(args)
+    return 0
+
+
 def cmd_ui(args) -> int:
     _use_paths(args.landing, args.workdir)
     prepare_dbt()
@@ -337,6 +358,12 @@ def main(argv: list[str] | None = None) -> int:
     rollback.set_defaults(func=cmd_rollback)
 
     sub.add_parser("prepare", help="dbt parse").set_defaults(func=cmd_prepare)
+
+    bench = sub.add_parser("bench", help="measure generation, history, daily run, re-run and "
+                                         "the floors; write docs/benchmarks.md")
+    if _bench_module():  # its options are benchmarks/bench.py's own
+        _bench_module().add_arguments(bench, tuple(PRESETS))
+    bench.set_defaults(func=cmd_bench)
 
     ui = sub.add_parser("ui", help="dagster dev on this work directory")
     ui.add_argument("--landing", type=Path)
