@@ -18,9 +18,10 @@ Phases, each in a process of its own (so that every phase's peak memory is its o
                  each --repeats times (median), checked equal to the published
                  marts.area_daily_loss of that day (and to the generator's truth)
 
-Peak RSS is the sum of the resident memory of a phase's process tree (the Dagster process
-and its dbt subprocesses), sampled every 0.25 s, and the largest single process
-(getrusage). Idleness: the load average before and after, and the CPU time that other
+Peak memory is the sum of the proportional set size (PSS: a page shared by n processes
+counts 1/n) of a phase's process tree (the Dagster process and its dbt subprocesses, the
+generator's forked workers), sampled every 0.25 s, and at least the resident size of the
+largest single process (getrusage). Idleness: the load average before and after, and the CPU time that other
 processes used during every phase (/proc/stat minus the phase's own CPU time). The table is
 printed and written into the preset's section of docs/benchmarks.md; every number is also
 in OUT/bench-<preset>.json.
@@ -159,34 +160,44 @@ def _phase_main(kind: str, params_file: str, result_file: str) -> None:
 # ------------------------------------------------------------- measuring (the parent)
 
 
-def _proc_table() -> dict[int, tuple[int, int]]:
-    """pid -> (parent pid, resident pages) of every process."""
-    table = {}
+def _parents() -> dict[int, int]:
+    """pid -> parent pid of every process."""
+    parents = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as f:
                 stat = f.read()
-            with open(f"/proc/{entry.name}/statm", "rb") as f:
-                resident = int(f.read().split()[1])
-        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         fields = stat[stat.rindex(b")") + 2:].split()  # the name may hold spaces
-        table[int(entry.name)] = (int(fields[1]), resident)
-    return table
+        parents[int(entry.name)] = int(fields[1])
+    return parents
 
 
-def tree_rss_bytes(root: int) -> int:
-    table = _proc_table()
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size: resident pages, a page shared by n processes counted 1/n (a
+    sum of RSS would count the generator's forked workers' copy-on-write pages twice)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+def tree_memory_bytes(root: int) -> int:
+    """The memory of a process and all its descendants at this moment (sum of PSS)."""
     children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in table.items():
+    for pid, ppid in _parents().items():
         children.setdefault(ppid, []).append(pid)
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        if pid in table:
-            total += table[pid][1] * PAGE_SIZE
+        total += _pss_bytes(pid)
         todo.extend(children.get(pid, []))
     return total
 
@@ -197,6 +208,13 @@ def machine_cpu_busy_seconds() -> float:
         fields = [int(x) for x in f.readline().split()[1:]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
     return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+def _own_cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_phase(kind: str, params: dict, out: Path, label: str, env: dict | None = None) -> dict:
@@ -211,6 +229,7 @@ def run_phase(kind: str, params: dict, out: Path, label: str, env: dict | None =
     print(f"gridaudit bench: {label} ... (log: {log_file})", flush=True)
     load_before = os.getloadavg()
     busy_before, began = machine_cpu_busy_seconds(), time.perf_counter()
+    sampler_before = _own_cpu_seconds()
     child_env = {**os.environ, **(env or {}),
                  "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     with open(log_file, "w") as log:
@@ -222,7 +241,7 @@ def run_phase(kind: str, params: dict, out: Path, label: str, env: dict | None =
 
         def sample():
             while not done.wait(SAMPLE_SECONDS):
-                peak[0] = max(peak[0], tree_rss_bytes(proc.pid))
+                peak[0] = max(peak[0], tree_memory_bytes(proc.pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -232,7 +251,8 @@ def run_phase(kind: str, params: dict, out: Path, label: str, env: dict | None =
         sampler.join()
     wall = time.perf_counter() - began
     busy = machine_cpu_busy_seconds() - busy_before
-    own_cpu = usage.ru_utime + usage.ru_stime
+    # the phase's CPU and this process's (the sampler): neither is another process's
+    own_cpu = usage.ru_utime + usage.ru_stime + _own_cpu_seconds() - sampler_before
     if proc.returncode != 0 or not result_file.exists():
         tail = log_file.read_text(errors="replace").splitlines()[-15:]
         raise SystemExit(f"gridaudit bench: {label} failed (exit {proc.returncode}); the end "
@@ -240,7 +260,7 @@ def run_phase(kind: str, params: dict, out: Path, label: str, env: dict | None =
     result = json.loads(result_file.read_text())
     result.update({
         "process_wall_s": wall,
-        "peak_tree_rss_bytes": peak[0],
+        "peak_tree_memory_bytes": peak[0],
         "largest_process_rss_bytes": usage.ru_maxrss * 1024,
         "own_cpu_s": own_cpu,
         "others_cpu_s": max(busy - own_cpu, 0.0),
@@ -401,8 +421,8 @@ def _gb(n: float) -> str:
 
 def _memory(phase: dict) -> str:
     # the sampler can miss the peak of a short phase; the largest process bounds it below
-    tree = max(phase["peak_tree_rss_bytes"], phase["largest_process_rss_bytes"])
-    return (f"peak RSS {_gb(tree)} (process tree; largest process "
+    tree = max(phase["peak_tree_memory_bytes"], phase["largest_process_rss_bytes"])
+    return (f"peak memory {_gb(tree)} (process tree, PSS; largest process RSS "
             f"{_gb(phase['largest_process_rss_bytes'])})")
 
 
