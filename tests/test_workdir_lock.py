@@ -301,12 +301,19 @@ def test_a_dagster_run_holds_the_work_directory_and_waits_for_it(tmp_path):
         assert any("is free: this run goes on" in m for m in messages)
 
 
-def test_every_run_of_the_daily_pipeline_job_carries_its_work_directory():
-    from dagster_project.definitions import defs
-    from dagster_project.lib.settings import paths_from_env
+def test_every_run_of_the_daily_pipeline_job_carries_its_work_directory(tmp_path):
+    """The tag is the work directory of the environment the code location is loaded in
+    (`gridaudit ui` sets it first): load the definitions in a fresh interpreter, as
+    `dagster dev` does, since this test session's environment moves between work
+    directories."""
+    import json
 
-    job = defs.resolve_job_def("daily_pipeline")
-    assert job.run_tags[RUN_QUEUE_TAG] == str(paths_from_env().workdir)
+    code = ("import json; from dagster_project.definitions import defs; "
+            "print(json.dumps(defs.resolve_job_def('daily_pipeline').run_tags))")
+    env = {**os.environ, "GRIDAUDIT_WORKDIR": str(tmp_path / "work")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1])[RUN_QUEUE_TAG] == str(tmp_path / "work")
 
 
 def test_the_run_queue_starts_one_run_per_work_directory(tmp_path, capsys):
