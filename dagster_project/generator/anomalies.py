@@ -18,13 +18,11 @@ MOBILE_FIX_PREFIX = "166"
 
 
 def _base_set(s: Sim, table: str, key: str, **vals) -> None:
-    df = s.arc.base[table]
-    for c, v in vals.items():
-        df.at[key, c] = v
+    s.arc.base_set(table, key, **vals)
 
 
 def _base_drop(s: Sim, table: str, keys) -> None:
-    s.arc.base[table] = s.arc.base[table].drop(index=list(keys))
+    s.arc.base_drop(table, keys)
 
 
 def _fix_day(s: Sim, k: int) -> int | None:
@@ -37,13 +35,10 @@ def _fix_day(s: Sim, k: int) -> int | None:
 
 def _other_area(s: Sim, a: int) -> int:
     w = s.w
-    same = [
-        b
-        for b in range(w.NA)
-        if b != a and w.area_station[b] == w.area_station[a] and not w.area_hv[b]
-    ]
-    if not same:
-        same = [b for b in range(w.NA) if b != a and not w.area_hv[b]]
+    other = np.arange(w.NA) != a
+    same = np.flatnonzero(other & (w.area_station == w.area_station[a]) & ~w.area_hv)
+    if not len(same):
+        same = np.flatnonzero(other & ~w.area_hv)
     return int(w.rng.choice(same))
 
 
@@ -406,7 +401,7 @@ def inject(s: Sim) -> np.ndarray:
             note(s, "M02", f"no consumption from {w.ds(v)} (vacant)", tg=w.cust_area[i], cons=i)
     # ------------------------------------------------------------ M03
     for k, i in enumerate(pick(s, K)):
-        x = int(rng.integers(2, n - 1))
+        x = int(rng.integers(2, max(3, n - 1)))  # a 3-day window: day 2
         s.shifts.append((i, x, int(s.inc[i, x] + rng.integers(2000, 8000))))
         note(s, "M03", f"register goes backwards on {w.ds(x)}", tg=w.cust_area[i], cons=i)
     # ------------------------------------------------------------ M04 (with ERC29; implies M07)

@@ -11,11 +11,15 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dagster_project.lib import audit_settings
 
-from .scenario import H, Sim, pick
+from .readings import HMS
+from .scenario import H, Sim, pick, used_mask
 from .world import PRICE_OF
+from .writer import hundredths_col
 
 
 def _ym(d: dt.date) -> str:
@@ -29,53 +33,219 @@ def _prev_month(d: dt.date, k: int = 1) -> dt.date:
     return dt.date(y, m, 1)
 
 
-def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Returns (receivable deliveries with file_day and seq, payments with file_day)."""
-    w, n, rng, K = s.w, s.n, s.w.rng, s.w.p.per_code
-    rec, pay = [], []
-    seq = [0]
-    pay_no = [0]
+RC_COLS = [
+    "RCVBL_ID",
+    "CONS_NO",
+    "ORG_NO",
+    "RCVBL_YM",
+    "T_PQ",
+    "READ_SRC",
+    "RCVBL_AMT",
+    "RCVED_AMT",
+    "RCVBL_PENALTY",
+    "ISSUE_DATE",
+    "DUE_DATE",
+    "SETTLE_FLAG",
+]
+PAY_COLS = [
+    "PAY_ID",
+    "CONS_NO",
+    "RCVBL_ID",
+    "PAY_AMT",
+    "PAY_MODE",
+    "CHARGE_TIME",
+    "DEPOSIT_DATE",
+    "ARRIVE_DATE",
+]
+CODES = ["01", "02", "03"]  # READ_SRC and SETTLE_FLAG values (index = code)
+PAY_MODES = ["01", "02", "03", "04"]
+EPOCH = dt.date(1970, 1, 1)
+# rows of a collection file built at a time
+CHUNK_ROWS = 500_000
 
-    def deliver(day, row):
-        seq[0] += 1
-        rec.append({**row, "file_day": day, "seq": seq[0]})
 
-    npool = 3 * w.NC * 4 + 1000
-    pool_secs = rng.integers(8 * 3600, 20 * 3600, npool)
-    pool_late = rng.random(npool) < 0.05
-    pool_dep = rng.integers(0, 2, npool)
-    pool_arr = rng.integers(0, 2, npool)
-    pool_mode = np.array(["01", "02", "03", "04"], dtype=object)[
-        rng.choice(4, npool, p=[0.2, 0.05, 0.35, 0.4])
-    ]
-    day0 = dt.datetime.combine(w.start, dt.time())
+class _Cols:
+    """Columns (numpy arrays) of equal length, appended part by part."""
 
-    def payment(day, row, amount_c, paid_c):
-        k = pay_no[0] % npool
-        pay_no[0] += 1
-        charge = day0 + dt.timedelta(days=day, seconds=int(pool_secs[k]))
-        late = 2 if pool_late[k] else 0
-        dep = charge.date() + dt.timedelta(days=int(pool_dep[k]) + late)
-        arr = dep + dt.timedelta(days=int(pool_arr[k]) + late)
-        pay.append(
+    def __init__(self, names: list[str]):
+        self.parts: dict[str, list] = {c: [] for c in names}
+
+    def add(self, **cols) -> None:
+        for c, v in cols.items():
+            self.parts[c].append(np.atleast_1d(np.asarray(v)))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            c: np.concatenate(v) if v else np.array([], dtype=np.int64)
+            for c, v in self.parts.items()
+        }
+
+
+_REC = ["i", "ym", "tpq_h", "src", "amt", "rcved", "issue", "settle", "file_day", "seq"]
+_PAY = ["no", "i", "ym", "amount", "k", "file_day"]
+
+
+class Receivables:
+    """A_RCVBL_FLOW deliveries as numbers, in delivery order (`seq`): customer `i`, billed
+    month `ym` (YYYYMM), T_PQ, READ_SRC / SETTLE_FLAG codes, amounts in 分, issue day
+    (days since 1970-01-01), the file day it is delivered in."""
+
+    def __init__(self, w, cols: dict[str, np.ndarray]):
+        self.w = w
+        order = np.argsort(cols["seq"], kind="stable")
+        self.c = {k: v[order] for k, v in cols.items()}
+
+    def __len__(self) -> int:
+        return len(self.c["seq"])
+
+    def rows_of_day(self, d: int) -> np.ndarray:
+        return np.flatnonzero(self.c["file_day"] == d)
+
+    def columns(self, pos: np.ndarray) -> dict:
+        """The A_RCVBL_FLOW columns of rows `pos`, for the writer."""
+        c, w = self.c, self.w
+        i = c["i"][pos]
+        issue = c["issue"][pos]
+        return {
+            "RCVBL_ID": rcvbl_id(c["ym"][pos], i),
+            "CONS_NO": w.cons_no.pa(i),
+            "ORG_NO": w.apa("station_no").take(pa.array(w.area_station[w.cust_area[i]])),
+            "RCVBL_YM": _ints(c["ym"][pos]),
+            "T_PQ": hundredths_col(c["tpq_h"][pos]),
+            "READ_SRC": _codes(CODES, c["src"][pos]),
+            "RCVBL_AMT": hundredths_col(c["amt"][pos]),
+            "RCVED_AMT": hundredths_col(c["rcved"][pos]),
+            "RCVBL_PENALTY": hundredths_col(np.zeros(len(pos), dtype=np.int64)),
+            "ISSUE_DATE": _date_strings(issue),
+            "DUE_DATE": _date_strings(issue + 24),
+            "SETTLE_FLAG": _codes(CODES, c["settle"][pos]),
+        }
+
+    def frame(self, pos: np.ndarray | None = None) -> pd.DataFrame:
+        """The deliveries (rows `pos`, default all) as the DataFrame the rules read: the
+        file's columns (T_PQ as float kWh) plus file_day and seq."""
+        pos = np.arange(len(self)) if pos is None else np.asarray(pos, dtype=np.int64)
+        cols = self.columns(pos)
+        df = pd.DataFrame(
             {
-                "PAY_ID": f"P{pay_no[0]:010d}",
-                "CONS_NO": row["CONS_NO"],
-                "RCVBL_ID": row["RCVBL_ID"],
-                "PAY_AMT": amount_c / 100,
-                "PAY_MODE": pool_mode[k],
-                "CHARGE_TIME": charge.strftime("%Y-%m-%d %H:%M:%S"),
-                "DEPOSIT_DATE": dep.isoformat(),
-                "ARRIVE_DATE": arr.isoformat(),
-                "file_day": day,
-            }
+                k: (v.to_numpy(zero_copy_only=False) if isinstance(v, pa.Array) else v)
+                for k, v in cols.items()
+                if k not in ("T_PQ", "RCVBL_AMT", "RCVED_AMT", "RCVBL_PENALTY")
+            },
+            dtype=object,
         )
-        total = row["RCVBL_AMT_C"]
-        row = dict(row)
-        row["RCVED_AMT_C"] = paid_c
-        row["SETTLE_FLAG"] = "03" if paid_c >= total else "02"
-        deliver(day, row)
-        return row
+        df["T_PQ"] = self.c["tpq_h"][pos] / H
+        df["RCVBL_AMT"] = self.c["amt"][pos] / 100
+        df["RCVED_AMT"] = self.c["rcved"][pos] / 100
+        df["RCVBL_PENALTY"] = 0.0
+        df["file_day"] = self.c["file_day"][pos].astype(np.int64)
+        df["seq"] = self.c["seq"][pos].astype(np.int64)
+        return df
+
+
+class Payments:
+    """A_PAY_FLOW rows as numbers, in payment order: PAY_ID number `no`, the receivable
+    (customer `i`, month `ym`), the amount in 分, `k` the payment's draw of the random pools
+    (time, delays, mode), the file day."""
+
+    def __init__(self, w, cols: dict[str, np.ndarray], pools: dict, start: dt.date):
+        self.w = w
+        order = np.argsort(cols["no"], kind="stable")
+        self.c = {k: v[order] for k, v in cols.items()}
+        self.pools = pools
+        self.start = start
+
+    def __len__(self) -> int:
+        return len(self.c["no"])
+
+    def rows_of_day(self, d: int) -> np.ndarray:
+        return np.flatnonzero(self.c["file_day"] == d)
+
+    def columns(self, pos: np.ndarray) -> dict:
+        c, w, p = self.c, self.w, self.pools
+        k = c["k"][pos]
+        late = np.where(p["late"][k], 2, 0)
+        charge_day = (self.start - EPOCH).days + c["file_day"][pos].astype(np.int64)
+        dep = charge_day + p["dep"][k] + late
+        arr = dep + p["arr"][k] + late
+        return {
+            "PAY_ID": pc.binary_join_element_wise(
+                "P", pc.utf8_slice_codeunits(_ints(10**10 + c["no"][pos]), 1), ""
+            ),
+            "CONS_NO": w.cons_no.pa(c["i"][pos]),
+            "RCVBL_ID": rcvbl_id(c["ym"][pos], c["i"][pos]),
+            "PAY_AMT": hundredths_col(c["amount"][pos]),
+            "PAY_MODE": _codes(PAY_MODES, p["mode"][k]),
+            "CHARGE_TIME": pc.binary_join_element_wise(
+                _date_strings(charge_day), HMS.take(pa.array(p["secs"][k])), " "
+            ),
+            "DEPOSIT_DATE": _date_strings(dep),
+            "ARRIVE_DATE": _date_strings(arr),
+        }
+
+
+def rcvbl_id(ym: np.ndarray, i: np.ndarray) -> pa.Array:
+    """'R' + YYYYMM + the customer number i + 1 in 8 digits."""
+    if len(i) and int(np.max(i)) + 1 >= 10**8:
+        raise ValueError("RCVBL_ID has 8 digits for the customer")
+    return pc.binary_join_element_wise(
+        "R", _ints(ym), pc.utf8_slice_codeunits(_ints(10**8 + np.asarray(i) + 1), 1), ""
+    )
+
+
+def _ints(a) -> pa.Array:
+    return pc.cast(pa.array(np.asarray(a, dtype=np.int64)), pa.string())
+
+
+def _codes(vocab: list[str], codes) -> pa.Array:
+    return pa.array(vocab, type=pa.string()).take(pa.array(np.asarray(codes, dtype=np.int64)))
+
+
+def _date_strings(days) -> pa.Array:
+    return pc.cast(pa.array(np.asarray(days, dtype=np.int32), type=pa.date32()), pa.string())
+
+
+def _pools(rng, npool: int, keep: int) -> dict[str, np.ndarray]:
+    """The random pools of the payments (charge second, late flag, deposit and arrival
+    delays, mode), drawn in full in the order they have always been (the draws after them
+    depend on it) but in slices, keeping only the first `keep` values a window can use."""
+    keep = min(npool, keep)
+    step = 1 << 22
+
+    def draw(f, dtype):
+        out = np.empty(keep, dtype=dtype)
+        for k in range(0, npool, step):
+            v = f(min(step, npool - k))
+            if k < keep:
+                out[k : min(keep, k + len(v))] = v[: keep - k]
+        return out
+
+    return {
+        "secs": draw(lambda m: rng.integers(8 * 3600, 20 * 3600, m), np.int32),
+        "late": draw(lambda m: rng.random(m) < 0.05, bool),
+        "dep": draw(lambda m: rng.integers(0, 2, m), np.int8),
+        "arr": draw(lambda m: rng.integers(0, 2, m), np.int8),
+        "mode": draw(lambda m: rng.choice(4, m, p=[0.2, 0.05, 0.35, 0.4]), np.int8),
+    }
+
+
+def _day_number(d: dt.date) -> int:
+    return (d - EPOCH).days
+
+
+def build(s: Sim) -> tuple[Receivables, Payments]:
+    """Returns (receivable deliveries with file_day and seq, payments with file_day).
+
+    Vectorised per billed month: a customer's deliveries (issue, then one after each
+    payment) and payments get consecutive numbers in customer order, as they did when the
+    customers were billed one at a time."""
+    w, n, rng, K = s.w, s.n, s.w.rng, s.w.p.per_code
+    rec, pay = _Cols(_REC), _Cols(_PAY)
+    seq = 0  # deliveries so far
+    pays = 0  # payments so far
+    months = sorted({_prev_month(w.date(d), 1) for d in range(n) if w.date(d).day == 1})
+    npool = 3 * w.NC * 4 + 1000
+    pools = _pools(rng, npool, 2 * K + 2 * w.NC * len(months) + 2)
 
     # B01: old receivables, unpaid beyond DUE_DATE + grace; some settled in the window
     b01 = pick(s, K)
@@ -83,11 +253,18 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
         m = _prev_month(w.start, 4 + k % 2)
         issue = _prev_month(w.start, 3 + k % 2)
         amt = round(w.mu_kwh[i] * 30 * PRICE_OF[w.prc[i]] * 100)
-        row = _row(w, i, _ym(m), w.mu_kwh[i] * 30 * H, "01", amt, issue)
-        row = payment(0, row, amt // 3, amt // 3)
+        tpq_h = round(w.mu_kwh[i] * 30 * H)
         fix = int(rng.integers(1, n)) if k % 2 == 0 and n > 2 else None
-        if fix:
-            payment(fix, row, amt - amt // 3, amt)
+        steps = [(0, amt // 3, amt // 3)] + ([(fix, amt - amt // 3, amt)] if fix else [])
+        for day, amount, paid in steps:
+            pays += 1
+            seq += 1
+            pay.add(no=pays, i=i, ym=int(_ym(m)), amount=amount, k=(pays - 1) % npool, file_day=day)
+            rec.add(
+                i=i, ym=int(_ym(m)), tpq_h=tpq_h, src=0, amt=amt, rcved=paid,
+                issue=_day_number(issue), settle=2 if paid >= amt else 1, file_day=day, seq=seq,
+            )  # fmt: skip
+        due = (issue + dt.timedelta(days=24)).isoformat()
         s.plan.append(
             {
                 "code": "B01",
@@ -96,7 +273,7 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "app": "",
                 "i": i,
                 "a": None,
-                "desc": f"receivable {_ym(m)} due {row['DUE_DATE']} only one third paid"
+                "desc": f"receivable {_ym(m)} due {due} only one third paid"
                 + (f"; settled {w.ds(fix)}" if fix else ""),
             }
         )
@@ -107,8 +284,7 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
     settings = audit_settings.load()
     b02 = pick(s, K)
     b02_pos = {i: k for k, i in enumerate(b02)}
-    months = sorted({_prev_month(w.date(d), 1) for d in range(n) if w.date(d).day == 1})
-    price = np.array([PRICE_OF[x] for x in w.prc])
+    price = np.array([PRICE_OF[v] for v in w.prc.vocab])[w.prc.codes]
     NC = w.NC
     ids = np.arange(NC)
     for mth in months:
@@ -117,7 +293,7 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
         days = [d for d in range(n) if w.date(d).year == mth.year and w.date(d).month == mth.month]
         n_month = (issue - mth).days
         measurable = _month_measurable(s, mth, issue, settings)
-        billed = (w.birth < day) & np.array([i not in s.no_bill for i in range(NC)])
+        billed = (w.birth < day) & ~used_mask(s.no_bill, NC)
         if days:
             tpq = (s.inc[:, days] * s.factor[:, days]).sum(axis=1)
             tpq = tpq + np.where(
@@ -125,13 +301,13 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
             ).astype(np.int64)
         else:
             tpq = np.rint(w.mu_kwh * H * 30).astype(np.int64)
-        src = np.where(s.has_edata.all(axis=1)[:NC], "01", "02").astype(object)
+        src = np.where(s.has_edata.all(axis=1)[:NC], 0, 1).astype(np.int8)
         kinds, gaps = {}, {}
         for i, k in b02_pos.items():
             if k % 2 == 0 or not measurable:
-                src[i], kinds[i] = "03", "estimated"
+                src[i], kinds[i] = 2, "estimated"
             else:
-                tpq[i], src[i], kinds[i] = int(tpq[i] * 0.5), "02", "misread"
+                tpq[i], src[i], kinds[i] = int(tpq[i] * 0.5), 1, "misread"
                 if k % 4 == 1:
                     gap = (mth.replace(day=15) - w.start).days
                     s.present[i, gap] = False
@@ -140,39 +316,54 @@ def build(s: Sim) -> tuple[pd.DataFrame, pd.DataFrame]:
         amt = np.rint(tpq * price).astype(np.int64)
         lag = np.minimum(22, rng.geometric(0.2, NC) - 1)
         partial = rng.random(NC) < 0.05
-        for i in ids[billed]:
-            row = _row(w, i, _ym(mth), int(tpq[i]), src[i], int(amt[i]), issue)
-            if amt[i] == 0:
-                row["SETTLE_FLAG"] = "03"
-            deliver(day, row)
-            if i in kinds:
-                s.plan.append(
-                    {
-                        "code": "B02",
-                        "tg": w.tg_id[w.cust_area[i]],
-                        "cons": w.cons_no[i],
-                        "app": "",
-                        "i": int(i),
-                        "a": None,
-                        "desc": f"receivable {_ym(mth)} {kinds[i]} (READ_SRC {src[i]}, "
-                        f"T_PQ {tpq[i] / H:.2f}){gaps.get(i, '')}",
-                    }
-                )
-                continue
-            if amt[i] == 0:
-                continue
-            a, lg = int(amt[i]), int(lag[i])
-            if partial[i] and day + lg + 3 < n:
-                row = payment(day + lg, row, a // 2, a // 2)
-                if day + lg + 3 < n:
-                    payment(day + lg + 3, row, a - a // 2, a)
-            elif day + lg < n:
-                payment(day + lg, row, a, a)
-    r = pd.DataFrame(rec)
-    r["T_PQ"] = r["T_PQ_H"] / H
-    r["RCVBL_AMT"] = r["RCVBL_AMT_C"] / 100
-    r["RCVED_AMT"] = r["RCVED_AMT_C"] / 100
-    return r, pd.DataFrame(pay)
+        bi = ids[billed]
+        a, lg = amt[bi], lag[bi]
+        paying = ~np.isin(bi, list(kinds)) & (a != 0)
+        two = paying & partial[bi] & (day + lg + 3 < n)
+        one = paying & ~two & (day + lg < n)
+        npay = np.where(two, 2, np.where(one, 1, 0))
+        first_seq = seq + np.cumsum(1 + npay) - npay  # the issue delivery of each customer
+        first_pay = pays + np.cumsum(npay) - npay  # payments before the customer's first
+        seq += int((1 + npay).sum())
+        pays += int(npay.sum())
+        ym = int(_ym(mth))
+        base = {"ym": ym, "issue": _day_number(issue)}
+        rec.add(
+            i=bi, tpq_h=tpq[bi], src=src[bi], amt=a, rcved=np.zeros(len(bi), np.int64),
+            settle=np.where(a == 0, 2, 0), file_day=np.full(len(bi), day), seq=first_seq,
+            **{k: np.full(len(bi), v) for k, v in base.items()},
+        )  # fmt: skip
+        # one full payment, or half and (three days later) the rest
+        for sel, k, pday, amount, paid in (
+            (one, 0, day + lg, a, a),
+            (two, 0, day + lg, a // 2, a // 2),
+            (two, 1, day + lg + 3, a - a // 2, a),
+        ):
+            j = np.flatnonzero(sel)
+            no = first_pay[j] + k + 1
+            pay.add(
+                no=no, i=bi[j], ym=np.full(len(j), ym), amount=amount[j], k=(no - 1) % npool,
+                file_day=pday[j],
+            )  # fmt: skip
+            rec.add(
+                i=bi[j], tpq_h=tpq[bi[j]], src=src[bi[j]], amt=a[j], rcved=paid[j],
+                settle=np.where(paid[j] >= a[j], 2, 1), file_day=pday[j], seq=first_seq[j] + k + 1,
+                **{c: np.full(len(j), v) for c, v in base.items()},
+            )  # fmt: skip
+        for i in bi[np.isin(bi, list(kinds))]:
+            s.plan.append(
+                {
+                    "code": "B02",
+                    "tg": w.tg_id[w.cust_area[i]],
+                    "cons": w.cons_no[i],
+                    "app": "",
+                    "i": int(i),
+                    "a": None,
+                    "desc": f"receivable {_ym(mth)} {kinds[i]} (READ_SRC {CODES[src[i]]}, "
+                    f"T_PQ {tpq[i] / H:.2f}){gaps.get(i, '')}",
+                }
+            )
+    return Receivables(w, rec.arrays()), Payments(w, pay.arrays(), pools, w.start)
 
 
 def _month_measurable(s: Sim, mth: dt.date, issue: dt.date, settings: dict) -> bool:
@@ -192,20 +383,3 @@ def _month_measurable(s: Sim, mth: dt.date, issue: dt.date, settings: dict) -> b
 
 def _next_month(d: dt.date) -> dt.date:
     return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def _row(w, i, ym, tpq_h, src, amt_c, issue: dt.date) -> dict:
-    return {
-        "RCVBL_ID": f"R{ym}{i + 1:08d}",
-        "CONS_NO": w.cons_no[i],
-        "ORG_NO": w.station_no[w.area_station[w.cust_area[i]]],
-        "RCVBL_YM": ym,
-        "T_PQ_H": round(tpq_h),
-        "READ_SRC": src,
-        "RCVBL_AMT_C": int(amt_c),
-        "RCVED_AMT_C": 0,
-        "RCVBL_PENALTY": 0.0,
-        "ISSUE_DATE": issue.isoformat(),
-        "DUE_DATE": (issue + dt.timedelta(days=24)).isoformat(),
-        "SETTLE_FLAG": "01",
-    }

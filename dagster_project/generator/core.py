@@ -158,7 +158,7 @@ def generate(
     log.info("%-20s %6.1f s", "archive rules", time.time() - t0)
     f += rules.meter_findings(s, states, day_state, en, settings)
     log.info("%-20s %6.1f s", "meter rules", time.time() - t0)
-    f += rules.billing_findings(s, states, day_state, en, rcv, settings)
+    f += rules.billing_findings(s, states, day_state, en, rcv.frame(), settings)
     log.info("%-20s %6.1f s", "billing rules", time.time() - t0)
     f += rules.loss_findings(tl, start)
     lab = _labels(s, states, day_state, rules.runs(f), tl)
@@ -223,12 +223,12 @@ def _task(task) -> tuple[list, dict]:
         for t in TABLES:
             if t.kind == "snapshot":
                 gz = t.name == "C_CONTACT" and day == w.snap_days[-1]
-                wr.write(t.system, t.name, w.date(day), tables[t.name], gz=gz)
-                counts[t.name] = counts.get(t.name, 0) + len(tables[t.name])
+                wr.write(t.system, t.name, w.date(day), tables[t.name].chunks(), gz=gz)
+                counts[t.name] = counts.get(t.name, 0) + wr.manifest[-1]["rows"]
     elif kind == "reads":
-        df = readings.day_file(s, k, late)
-        wr.write("acquisition", "E_MP_DAY_READ", w.date(k), df, gz=(k % 4 == 3))
-        counts["E_MP_DAY_READ"] = len(df)
+        chunks = readings.day_file(s, k, late)
+        wr.write("acquisition", "E_MP_DAY_READ", w.date(k), chunks, gz=(k % 4 == 3))
+        counts["E_MP_DAY_READ"] = wr.manifest[-1]["rows"]
     else:
         _write_deltas(s, wr, rcv, pay, counts)
     return wr.manifest, counts
@@ -257,7 +257,11 @@ def _apps_to_archive(s: scenario.Sim) -> None:
 
 
 def _write_deltas(
-    s: scenario.Sim, wr: LandingWriter, rcv: pd.DataFrame, pay: pd.DataFrame, counts: dict
+    s: scenario.Sim,
+    wr: LandingWriter,
+    rcv: billing.Receivables,
+    pay: billing.Payments,
+    counts: dict,
 ) -> None:
     w, n = s.w, s.n
     rng = np.random.default_rng([w.seed, 7])  # own stream: the output does not depend on task order
@@ -320,41 +324,18 @@ def _write_deltas(
             wr.write("acquisition", "E_EVENT", w.date(d), pd.DataFrame(ev_rows[d]))
             add("E_EVENT", len(ev_rows[d]))
     # collection: a file every day (header only when nothing happened)
-    rc = [
-        "RCVBL_ID",
-        "CONS_NO",
-        "ORG_NO",
-        "RCVBL_YM",
-        "T_PQ",
-        "READ_SRC",
-        "RCVBL_AMT",
-        "RCVED_AMT",
-        "RCVBL_PENALTY",
-        "ISSUE_DATE",
-        "DUE_DATE",
-        "SETTLE_FLAG",
-    ]
-    pc = [
-        "PAY_ID",
-        "CONS_NO",
-        "RCVBL_ID",
-        "PAY_AMT",
-        "PAY_MODE",
-        "CHARGE_TIME",
-        "DEPOSIT_DATE",
-        "ARRIVE_DATE",
-    ]
-    rg = dict(tuple(rcv.groupby("file_day"))) if len(rcv) else {}
-    pg = dict(tuple(pay.groupby("file_day"))) if len(pay) else {}
     for d in range(n):
-        r = rg.get(d, pd.DataFrame(columns=rc))
-        wr.write(
-            "collection", "A_RCVBL_FLOW", w.date(d), r.sort_values("seq")[rc] if len(r) else r[rc]
-        )
+        r = rcv.rows_of_day(d)
+        wr.write("collection", "A_RCVBL_FLOW", w.date(d), _slices(rcv, r))
         add("A_RCVBL_FLOW", len(r))
-        q = pg.get(d, pd.DataFrame(columns=pc))
-        wr.write("collection", "A_PAY_FLOW", w.date(d), q[pc])
+        q = pay.rows_of_day(d)
+        wr.write("collection", "A_PAY_FLOW", w.date(d), _slices(pay, q))
         add("A_PAY_FLOW", len(q))
+
+
+def _slices(table, pos: np.ndarray):
+    for k in range(0, len(pos), billing.CHUNK_ROWS):
+        yield table.columns(pos[k : k + billing.CHUNK_ROWS])
 
 
 def _labels(s, states, day_state, runs: pd.DataFrame, tl: pd.DataFrame) -> pd.DataFrame:
@@ -373,6 +354,7 @@ def _labels(s, states, day_state, runs: pd.DataFrame, tl: pd.DataFrame) -> pd.Da
     for st in states:
         ab = st.tables["APP_BIZ"]
         org_of_app.update(dict(zip(ab["APP_NO"], ab["ORG_NO"])))
+    area_of_tg = {tg: a for a, tg in enumerate(w.tg_id)}
     rows = []
     for r in runs.itertuples(index=False):
         key = (r.rule_code, r.cons_no or r.app_no or r.tg_id)
@@ -391,7 +373,7 @@ def _labels(s, states, day_state, runs: pd.DataFrame, tl: pd.DataFrame) -> pd.Da
         else:
             desc = "UNPLANNED"
         st = states[day_state[r.first_day]]
-        org = st.area_org[list(w.tg_id).index(r.tg_id)] if r.tg_id else org_of_app.get(r.app_no, "")
+        org = st.area_org[area_of_tg[r.tg_id]] if r.tg_id else org_of_app.get(r.app_no, "")
         rows.append(
             {
                 "rule_code": r.rule_code,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .columns import AddressCol, PersonNames
+
 SURNAMES = list(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
     "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -74,15 +76,12 @@ FIRMS = [
 ]
 
 
-def person_names(rng: np.random.Generator, n: int) -> np.ndarray:
+def person_names(rng: np.random.Generator, n: int) -> PersonNames:
     s = rng.integers(0, len(SURNAMES), n)
     g1 = rng.integers(0, len(GIVEN), n)
     g2 = rng.integers(0, len(GIVEN), n)
     two = rng.random(n) < 0.7
-    return np.array(
-        [SURNAMES[a] + GIVEN[b] + (GIVEN[c] if t else "") for a, b, c, t in zip(s, g1, g2, two)],
-        dtype=object,
-    )
+    return PersonNames(s, g1, g2, two, SURNAMES, GIVEN)
 
 
 def shop_names(rng: np.random.Generator, n: int, place: str = "青山") -> np.ndarray:
@@ -110,11 +109,9 @@ def firm_names(rng: np.random.Generator, n: int, place: str = "青山") -> np.nd
     )
 
 
-def addresses(rng: np.random.Generator, county_names: np.ndarray, n: int) -> np.ndarray:
+def addresses(rng: np.random.Generator, county: np.ndarray, counties, n: int) -> AddressCol:
+    """青山市 + county (index into `counties`) + town + village + house number + 号."""
     t = rng.integers(0, len(TOWNS), n)
     v = rng.integers(0, len(VILLAGES), n)
     h = rng.integers(1, 300, n)
-    return np.array(
-        [f"青山市{c}{TOWNS[a]}{VILLAGES[b]}{k}号" for c, a, b, k in zip(county_names, t, v, h)],
-        dtype=object,
-    )
+    return AddressCol(county, t, v, h, counties, TOWNS, VILLAGES)

@@ -3,12 +3,14 @@ delivery plan of E_MP_DAY_READ (on time, late back-fills, corrections, duplicate
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .scenario import H, Sim
+from .writer import hundredths_col
 
 FS = {5: 10**5 * H, 6: 10**6 * H}
 
@@ -108,72 +110,38 @@ def tariffs(s: Sim, m: np.ndarray, d: np.ndarray) -> tuple:
     return t1, t2, t3, t4
 
 
-SD = np.dtypes.StringDType()
-HMS = np.array(
-    [f"{h:02d}:{m:02d}:{x:02d}" for h in range(24) for m in range(60) for x in range(60)], dtype=SD
+HMS = pa.array(
+    [f"{h:02d}:{m:02d}:{x:02d}" for h in range(24) for m in range(60) for x in range(60)],
+    type=pa.string(),
 )
+# rows of a day file built at a time
+CHUNK_ROWS = 500_000
 
 
-def _ts(days: np.ndarray, start: dt.date, secs: np.ndarray) -> np.ndarray:
-    dates = (
-        np.array(
-            [
-                (start + dt.timedelta(days=int(k))).isoformat() + " "
-                for k in range(int(days.max()) + 1)
-            ],
-            dtype=SD,
-        )
-        if len(days)
-        else np.array([], dtype=SD)
-    )
-    return (
-        np.strings.add(dates[days], HMS[secs]).astype(object)
-        if len(days)
-        else np.array([], dtype=object)
-    )
+@dataclass
+class _Rows:
+    """The rows of one E_MP_DAY_READ file as numbers, in file order (before duplicates)."""
+
+    m: np.ndarray  # metering point
+    d: np.ndarray  # DATA_DATE (window day)
+    col_day: np.ndarray  # the day of COL_TIME
+    secs: np.ndarray  # the second of that day of COL_TIME
+    delta: np.ndarray  # a wrong first delivery: register + delta (corrected the next day)
+    mark: np.ndarray  # bool: MARK '1'
 
 
-def read_frame(
-    s: Sim,
-    m: np.ndarray,
-    d: np.ndarray,
-    file_day: int,
-    mark: str,
-    rng: np.random.Generator,
-    wrong: bool = False,
-) -> pd.DataFrame:
-    """Rows of E_MP_DAY_READ for metering points m and DATA_DATEs d, delivered in file_day.
-    COL_TIME: in the small hours after the data date (on time) or during the file day (late)."""
-    w = s.w
+def _part(s: Sim, m, d, file_day: int, mark: str, rng, wrong: bool = False) -> _Rows:
+    """Rows of metering points m and DATA_DATEs d delivered in file_day. COL_TIME: in the
+    small hours after the data date (on time) or during the file day (late)."""
     m = np.asarray(m, dtype=np.int64)
     d = np.broadcast_to(np.asarray(d, dtype=np.int64), m.shape)
-    t1, t2, t3, t4 = tariffs(s, m, d)
-    W = s.W[m, d].copy()
-    if wrong:  # a first delivery that a later one corrects (tariffs still add up)
-        delta = rng.integers(1, 900, len(m))
-        W = W + delta
-        t4 = t4 + delta
-    rw = s.RW[m, d].astype(np.float64) / H
-    rw[s.rap_null[m]] = np.nan
+    delta = rng.integers(1, 900, len(m)) if wrong else np.zeros(len(m), dtype=np.int64)
     if mark == "0":
-        ts = _ts(d + 1, w.start, rng.integers(3600, 6 * 3600, len(m)))
+        col_day, secs = d + 1, rng.integers(3600, 6 * 3600, len(m))
     else:
-        ts = _ts(np.full(len(m), file_day + 1), w.start, rng.integers(6 * 3600, 7 * 3600, len(m)))
-    dates = np.array([w.ds(x) for x in range(s.n)], dtype=object)[d]
-    return pd.DataFrame(
-        {
-            "DATA_ID": w.data_id[m],
-            "DATA_DATE": dates,
-            "COL_TIME": ts,
-            "PAP_R": W / H,
-            "PAP_R1": t1 / H,
-            "PAP_R2": t2 / H,
-            "PAP_R3": t3 / H,
-            "PAP_R4": t4 / H,
-            "RAP_R": rw,
-            "MARK": mark,
-        }
-    )
+        col_day = np.full(len(m), file_day + 1)
+        secs = rng.integers(6 * 3600, 7 * 3600, len(m))
+    return _Rows(m, d, col_day, secs, delta, np.full(len(m), mark == "1"))
 
 
 def _bad(s: Sim, d: int, on: np.ndarray) -> np.ndarray:
@@ -194,43 +162,79 @@ def _late(s: Sim):
     return late, by_file
 
 
-def day_file(s: Sim, d: int, late=None) -> pd.DataFrame:
-    """E_MP_DAY_READ of day d: the readings of DATA_DATE d on time, late back-fills (MARK 1)
-    of earlier days, corrected re-deliveries and duplicates. A pure function of d (its own
-    random stream), so days can be written in any order or in parallel."""
+def day_file(s: Sim, d: int, late=None):
+    """E_MP_DAY_READ of day d, as chunks of columns for the writer: the readings of DATA_DATE
+    d on time, late back-fills (MARK 1) of earlier days, corrected re-deliveries and
+    duplicates. A pure function of d (its own random stream), so days can be written in any
+    order or in parallel. The rows are planned as numbers first (the random draws in the
+    order they have always had), then formatted a chunk at a time."""
     late, late_by_file = late if late is not None else _late(s)
     rng = np.random.default_rng([s.w.seed, 11, d])
     on = np.flatnonzero(s.present[:, d] & ~late[:, d])
     bad = _bad(s, d, on)
     parts = [
-        read_frame(s, bad, d, d, "0", rng, wrong=True),
-        read_frame(s, np.setdiff1d(on, bad), d, d, "0", rng),
+        _part(s, bad, d, d, "0", rng, wrong=True),
+        _part(s, np.setdiff1d(on, bad), d, d, "0", rng),
     ]
     if d >= 1:
         prev_on = np.flatnonzero(s.present[:, d - 1] & ~late[:, d - 1])
         fix = _bad(s, d - 1, prev_on)
         if len(fix):
-            parts.append(read_frame(s, fix, d - 1, d, "1", rng))
+            parts.append(_part(s, fix, d - 1, d, "1", rng))
     if d in late_by_file:
         mm, dd = map(np.array, zip(*late_by_file[d]))
-        parts.append(read_frame(s, mm, dd, d, "1", rng))
-    df = pd.concat([x for x in parts if len(x)], ignore_index=True)
-    df = df.sort_values(["DATA_DATE", "DATA_ID"], kind="stable").reset_index(drop=True)
-    # duplicates within the file: identical rows, and the same key twice where the later COL_TIME wins
+        parts.append(_part(s, mm, dd, d, "1", rng))
+    rows = _Rows(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in _Rows.__dataclass_fields__)
+    )
+    # the file's order: DATA_DATE, then DATA_ID (fixed-width digits: the order of m)
+    order = np.lexsort((rows.m, rows.d))
+    rows = _Rows(*(getattr(rows, f)[order] for f in _Rows.__dataclass_fields__))
+    n = len(rows.m)
+    for k in range(0, n, CHUNK_ROWS):
+        yield _columns(s, rows, np.arange(k, min(n, k + CHUNK_ROWS)))
+    # duplicates within the file: identical rows, and the same key twice where the later
+    # COL_TIME wins (the stale row comes after the winning one, 0.5 kWh lower, at 00:MM:SS)
     if len(on) > 20:
-        k = max(1, len(df) // 3000)
-        dup = df.iloc[np.sort(rng.choice(len(df), k, replace=False))]
-        stale = df.iloc[np.sort(rng.choice(len(df), k, replace=False))].copy()
-        stale["COL_TIME"] = (
-            stale["COL_TIME"].str.slice(0, 11)
-            + "00:"
-            + pd.Series(HMS[rng.integers(0, 3600, k)].astype(object), index=stale.index).str.slice(
-                3
-            )
-        )
-        stale["PAP_R"] = stale["PAP_R"] - 0.5
-        stale["PAP_R4"] = stale["PAP_R4"] - 0.5
-        df = pd.concat(
-            [df, dup, stale], ignore_index=True
-        )  # the stale row comes after the winning one
-    return df
+        k = max(1, n // 3000)
+        dup = np.sort(rng.choice(n, k, replace=False))
+        stale = np.sort(rng.choice(n, k, replace=False))
+        yield _columns(s, rows, dup)
+        yield _columns(s, rows, stale, stale_secs=rng.integers(0, 3600, k))
+
+
+def _columns(s: Sim, rows: _Rows, pos: np.ndarray, stale_secs=None) -> dict:
+    w = s.w
+    m, d = rows.m[pos], rows.d[pos]
+    t1, t2, t3, t4 = tariffs(s, m, d)
+    delta = rows.delta[pos]
+    W = s.W[m, d] + delta
+    t4 = t4 + delta
+    secs = rows.secs[pos] if stale_secs is None else stale_secs
+    if stale_secs is not None:
+        W, t4 = W - H // 2, t4 - H // 2
+    rw = s.RW[m, d].astype(np.float64) / H
+    rw[s.rap_null[m]] = np.nan
+    dates = _dates(w, s.n)
+    return {
+        "DATA_ID": w.data_id.pa(m),
+        "DATA_DATE": dates.take(pa.array(d)),
+        "COL_TIME": pc.binary_join_element_wise(
+            dates.take(pa.array(rows.col_day[pos])), HMS.take(pa.array(secs)), " "
+        ),
+        "PAP_R": hundredths_col(W),
+        "PAP_R1": hundredths_col(t1),
+        "PAP_R2": hundredths_col(t2),
+        "PAP_R3": hundredths_col(t3),
+        "PAP_R4": hundredths_col(t4),
+        "RAP_R": rw,
+        "MARK": pa.array(np.where(rows.mark[pos], "1", "0").astype(object), type=pa.string()),
+    }
+
+
+def _dates(w, n: int) -> pa.Array:
+    """ISO dates of window days 0 .. n+1 (COL_TIME of the last day is on day n)."""
+    cache = w.__dict__.setdefault("_read_dates", {})
+    if n not in cache:
+        cache[n] = pa.array([w.ds(k) for k in range(n + 2)], type=pa.string())
+    return cache[n]

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .scenario import H, Sim
 from .truth import Energies, State
+from .world import cons_index
 
 MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 
@@ -132,9 +133,15 @@ def archive_findings(
 
 
 def meter_findings(
-    s: Sim, states: list[State], day_state: list[int], en: Energies, settings: dict
+    s: Sim,
+    states: list[State],
+    day_state: list[int],
+    en: Energies,
+    settings: dict,
+    sample: np.ndarray | None = None,
 ) -> list[tuple]:
-    """M01..M07, T01 on settlement metering points of active customers."""
+    """M01..M07, T01 on settlement metering points of active customers (`sample`: a mask of
+    areas; only customers whose findings name one of them)."""
     w, n = s.w, s.n
     NC = w.NC
     out = []
@@ -169,8 +176,10 @@ def meter_findings(
 
     for d in range(n):
         st = states[day_state[d]]
-        elig = (st.mp_usage == "01") & st.mp_active & st.cons_active
+        elig = st.settle & st.mp_active & st.cons_active
         elig[NC:] = False
+        if sample is not None:
+            elig &= (st.cons_tg >= 0) & sample[np.maximum(st.cons_tg, 0)]
         codes = {}
         # M01
         if d >= fail_days - 1:
@@ -200,8 +209,7 @@ def meter_findings(
         for code, mask in codes.items():
             idx = np.flatnonzero(mask)
             if len(idx):
-                cns = st.mp_cons[idx]
-                for cn, tg in zip(cns, _cons_tg(st, cns)):
+                for cn, tg in zip(st.cons_no_of(idx), st.tg_of(idx)):
                     out.append((code, tg, cn, "", d))
     # events: M07 and T01
     m07 = {"ERC12", "ERC27", "ERC29", "ERC30"}
@@ -214,9 +222,8 @@ def meter_findings(
         if ev["code"] in m07:
             for d in range(e0, min(n, e0 + ev_days)):
                 st = states[day_state[d]]
-                if st.mp_usage[m] == "01" and st.mp_active[m] and st.cons_active[m]:
-                    cn = st.mp_cons[m]
-                    out.append(("M07", _cons_tg(st, np.array([cn], dtype=object))[0], cn, "", d))
+                if _eligible(st, m, sample):
+                    out.append(("M07", st.tg_of(m)[0], st.cons_no_of(m)[0], "", d))
         if ev["code"] in t01:
             if e0 - th_before < 1 or e0 + th_after > n - 1:
                 continue
@@ -228,12 +235,14 @@ def meter_findings(
             if before > 0 and after < th_share * before:
                 for d in range(e0 + th_after, min(n, e0 + th_days)):
                     st = states[day_state[d]]
-                    if st.mp_usage[m] == "01" and st.mp_active[m] and st.cons_active[m]:
-                        cn = st.mp_cons[m]
-                        out.append(
-                            ("T01", _cons_tg(st, np.array([cn], dtype=object))[0], cn, "", d)
-                        )
+                    if _eligible(st, m, sample):
+                        out.append(("T01", st.tg_of(m)[0], st.cons_no_of(m)[0], "", d))
     return out
+
+
+def _eligible(st: State, m: int, sample) -> bool:
+    ok = bool(st.settle[m] and st.mp_active[m] and st.cons_active[m])
+    return ok and (sample is None or (st.cons_tg[m] >= 0 and bool(sample[st.cons_tg[m]])))
 
 
 def billing_findings(
@@ -268,7 +277,7 @@ def billing_findings(
     agg["from"] = np.maximum(agg["f0"], agg["due"] + grace + 1)
     for cn, a, b in zip(agg["cons"], agg["from"], agg["settled"]):
         for d in range(int(a), int(min(b, n))):
-            out.append(("B01", _cons_tg(states[day_state[d]], [cn])[0], cn, "", d))
+            out.append(("B01", states[day_state[d]].tg_of_cons([cn])[0], cn, "", d))
     # B02: on every delivery day
     meas = month_measured_kwh(s, states, day_state, en, dl, settings)
     tpq = dl["T_PQ"].to_numpy(dtype=float)
@@ -278,7 +287,7 @@ def billing_findings(
             ~np.isnan(meas) & (diff > share * meas) & (diff > mink)
         )
     for cn, d in zip(dl.loc[fire, "CONS_NO"], dl.loc[fire, "file_day"]):
-        out.append(("B02", _cons_tg(states[day_state[d]], [cn])[0], cn, "", int(d)))
+        out.append(("B02", states[day_state[d]].tg_of_cons([cn])[0], cn, "", int(d)))
     return out
 
 
@@ -317,11 +326,10 @@ def month_measured_kwh(
     changes: dict[int, dict[int, dict]] = {}
     for ex in s.exchanges:
         changes.setdefault(int(ex["i"]), {})[int(ex["day"])] = ex
-    mp_of = pd.Series(np.arange(w.NC), index=w.cons_no)
     meas = np.full(len(dl), np.nan)
     ym = dl["RCVBL_YM"].to_numpy()
     deliv = dl["file_day"].to_numpy()
-    mps = mp_of.reindex(dl["CONS_NO"]).to_numpy()
+    mps = cons_index(w, dl["CONS_NO"].to_numpy(dtype=object))  # the customer's settlement MP
     for m_ym in np.unique(ym):
         b0, b1 = month_bounds(m_ym, w.start)
         month_days = b1 - b0
@@ -333,9 +341,9 @@ def month_measured_kwh(
                 continue
             rows = np.flatnonzero((ym == m_ym) & (deliv == day))
             m = mps[rows]
-            known = ~pd.isna(m)
+            known = m >= 0
             rows, m = rows[known], m[known].astype(np.int64)
-            ok = (st.mp_usage[m] == "01") & st.mp_active[m] & st.edata[m]
+            ok = st.settle[m] & st.mp_active[m] & st.edata[m]
             rows, m = rows[ok], m[ok]
             last_read = min(int(day), n - 1)
 

@@ -110,10 +110,16 @@ def _cands(s: Sim, kinds=(RES,), public=True, pv=False, exclude_used=True, min_m
         ok &= ~w.pv
     ok &= w.mu_kwh >= min_mu
     ok &= w.digits == 6
-    idx = np.flatnonzero(ok)
     if exclude_used:
-        idx = np.array([i for i in idx if i not in s.used], dtype=int)
-    return idx
+        ok &= ~used_mask(s.used, w.NC)
+    return np.flatnonzero(ok)
+
+
+def used_mask(used: set, n: int) -> np.ndarray:
+    m = np.zeros(n, bool)
+    if used:
+        m[np.fromiter(used, dtype=np.int64, count=len(used))] = True
+    return m
 
 
 def pick(s: Sim, k: int, spread=True, **kw) -> list[int]:
@@ -143,15 +149,13 @@ def pick(s: Sim, k: int, spread=True, **kw) -> list[int]:
 def pick_areas(s: Sim, k: int, hv=False, min_size=0) -> list[int]:
     w = s.w
     sizes = np.bincount(w.cust_area[: w.N0], minlength=w.NA)
-    c = [
-        a
-        for a in w.rng.permutation(w.NA)
-        if bool(w.area_hv[a]) == hv and a not in s.used_areas and sizes[a] >= min_size
-    ]
-    out = [int(a) for a in c[:k]]
+    perm = w.rng.permutation(w.NA)
+    ok = (w.area_hv[perm] == hv) & ~used_mask(s.used_areas, w.NA)[perm] & (sizes[perm] >= min_size)
+    out = [int(a) for a in perm[ok][:k]]
     if len(out) < k and not hv:  # small presets: share areas rather than skip the anomaly
-        more = [int(a) for a in w.rng.permutation(w.NA) if not w.area_hv[a] and int(a) not in out]
-        out += more[: k - len(out)]
+        perm = w.rng.permutation(w.NA)
+        more = perm[~w.area_hv[perm] & ~np.isin(perm, out)]
+        out += [int(a) for a in more[: k - len(out)]]
     s.used_areas |= set(out)
     return out
 
@@ -190,24 +194,41 @@ def baseline(s: Sim, n_new: int) -> None:
     w, arc, rng, n = s.w, s.arc, s.w.rng, s.n
     mids = mid_snaps(w)
     # new customers, born on snapshot days (from completed 低压新装 applications)
-    for k, i in enumerate(range(w.N0, w.NC)):
-        b = mids[k % len(mids)] if mids else NEVER
-        w.birth[i] = b
-        s.alive[i, :b] = False
-        s.has_edata[i, :b] = False
-        s.inc[i, : b + 1] = 0
-        s.used.add(i)
+    new = np.arange(w.N0, w.NC)
+    born = np.array([mids[k % len(mids)] if mids else NEVER for k in range(len(new))], dtype=int)
+    w.birth[new] = born
+    s.used |= {int(i) for i in new}
+    for k, i in enumerate(new):
+        s.alive[i, : born[k]] = False
+        s.has_edata[i, : born[k]] = False
+        s.inc[i, : born[k] + 1] = 0
+    live = new[born < n]
+    for i in live:
+        w.inst_date[i] = w.ds(w.birth[i])
+        w.build_date[i] = w.ds(w.birth[i])
+    # the rows of every new customer at once (one table at a time), then the inserts in the
+    # order of the customers
+    rows = {
+        "C_CONS": cons_rows(w, live).to_dict("records"),
+        "C_CONTACT": contact_rows(w, live).to_dict("records"),
+        "C_MP": mp_rows(w, live).to_dict("records"),
+        "C_METER": meter_rows(w, live).to_dict("records"),
+        "E_DATA_MP": edata_rows(w, live).to_dict("records") if len(live) else [],
+        "T_TX_DYYH": gis_rows(w, live).to_dict("records"),
+    }
+    row_of = {int(i): k for k, i in enumerate(live)}
+    for k, i in enumerate(new):
+        b = int(born[k])
         if b >= n:
             continue
-        w.inst_date[i] = w.ds(b)
-        w.build_date[i] = w.ds(b)
-        arc.ins(b, "C_CONS", cons_rows(w, i).iloc[0].to_dict())
-        for r in contact_rows(w, i).to_dict("records"):
-            arc.ins(b, "C_CONTACT", r)
-        arc.ins(b, "C_MP", mp_rows(w, i).iloc[0].to_dict())
-        arc.ins(b, "C_METER", meter_rows(w, i).iloc[0].to_dict())
-        arc.ins(b, "E_DATA_MP", edata_rows(w, i).iloc[0].to_dict())
-        arc.ins(b, "T_TX_DYYH", gis_rows(w, i).iloc[0].to_dict())
+        r = row_of[int(i)]
+        arc.ins(b, "C_CONS", rows["C_CONS"][r])
+        for c in rows["C_CONTACT"][2 * r : 2 * r + 2]:
+            arc.ins(b, "C_CONTACT", c)
+        arc.ins(b, "C_MP", rows["C_MP"][r])
+        arc.ins(b, "C_METER", rows["C_METER"][r])
+        arc.ins(b, "E_DATA_MP", rows["E_DATA_MP"][r])
+        arc.ins(b, "T_TX_DYYH", rows["T_TX_DYYH"][r])
         # the application, in flight on the previous snapshot when the gap allows it
         prev = max([x for x in w.snap_days if x < b], default=0)
         app_no = f"{w.date(b):%Y%m}{5000 + k:05d}"
@@ -251,17 +272,15 @@ def baseline(s: Sim, n_new: int) -> None:
         arc.delete(d, "T_TX_DYYH", w.cons_no[i])
         s.no_bill.add(i)
     # legit moves (all systems updated together, physically moved)
+    public_of_station = _public_areas_by_station(w)
     for i in pick(s, max(1, w.N0 // 3000), spread=True):
         if not mids:
             break
         d = int(rng.choice(mids))
         a0 = w.cust_area[i]
-        same = [
-            a
-            for a in range(w.NA)
-            if a != a0 and w.area_station[a] == w.area_station[a0] and not w.area_hv[a]
-        ]
-        if not same:
+        same = public_of_station[w.area_station[a0]]
+        same = same[same != a0]
+        if not len(same):
             continue
         a1 = int(rng.choice(same))
         _move_all(s, i, a1, d)
@@ -345,6 +364,17 @@ def baseline(s: Sim, n_new: int) -> None:
             u = w.snap_days[2]
             versions.append((u, _app_row(w, no, bt, "01", st, -r, cons=cons, upto=u)))
         s.apps.append(versions)
+
+
+def _public_areas_by_station(w: World) -> dict[int, np.ndarray]:
+    """The public (公变) areas of every station, ascending."""
+    pub = np.flatnonzero(~w.area_hv)
+    st = w.area_station[pub]
+    order = np.argsort(st, kind="stable")
+    keys, start = np.unique(st[order], return_index=True)
+    groups = np.split(pub[order], start[1:])
+    out = {int(k): g for k, g in zip(keys, groups)}
+    return {k: out.get(k, np.array([], dtype=int)) for k in range(len(w.station_no))}
 
 
 def _app_row(

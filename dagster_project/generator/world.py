@@ -4,17 +4,25 @@ customers, metering points, meters, contacts, prices, contracts, terminals.
 Everything is held as numpy arrays indexed by a global customer index `i` (settlement
 metering point i) and area index `a` (check metering point NC + a). Customers created
 during the window (from completed applications) are allocated up front with a birth day.
+Per-customer text (ids, names, addresses, mobiles, dates, codes) is held as numbers and
+formatted on demand (columns.py); the per-customer archive tables are `LazyBase`s built
+from these arrays chunk by chunk (archive.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import names
+from .archive import LazyBase
+from .columns import CodeCol, DateCol, IdCol, MobileCol, Overlay, strings
 from .presets import Preset
 
 RES, COM, AGR, HV = 0, 1, 2, 3
@@ -73,6 +81,23 @@ class World:
     def ds(self, d: int) -> str:
         return self.date(d).isoformat()
 
+    def apa(self, name: str) -> pa.Array:
+        """An area-level (or other small) object array of str as a pyarrow array, cached."""
+        cache = self.__dict__.setdefault("_apa", {})
+        if name not in cache:
+            cache[name] = strings(getattr(self, name))
+        return cache[name]
+
+
+COUNTY_NAMES = ["东湖区", "西山县", "南溪县", "北岭市", "清河县", "柳塘县"]
+
+
+def county_names(k: int) -> list[str]:
+    """The six named counties, then generated names (province-sized presets)."""
+    first, second = "安宁平和永丰长兴广德天台仙居临海黄岩", "山江河溪湖源田阳林川"
+    more = [f"{a}{b}县" for b in second for a in first]
+    return (COUNTY_NAMES + [x for x in more if x not in COUNTY_NAMES])[:k]
+
 
 def snapshot_days(n: int) -> list[int]:
     """Roughly weekly plus a few extra days; day 0 always."""
@@ -87,7 +112,7 @@ def build(w: World, n_new: int) -> None:
     # ---------------------------------------------------------------- orgs
     city = "33401"
     county_no = [f"{city}{k + 1:02d}" for k in range(p.n_counties)]
-    county_nm = ["东湖区", "西山县", "南溪县", "北岭市", "清河县", "柳塘县"][: p.n_counties]
+    county_nm = county_names(p.n_counties)
     stations, st_county = [], []
     st_names = ["城关", "东关", "西关", "南门", "北门", "桥头", "新塘", "石门"]
     for c, cno in enumerate(county_no):
@@ -123,9 +148,8 @@ def build(w: World, n_new: int) -> None:
     w.feeder_county = np.arange(n_feeders) % p.n_counties
     w.feeder_id = np.array([f"XL{10000000 + f:08d}" for f in range(n_feeders)], dtype=object)
     # each area on a feeder of its county
-    w.area_feeder = np.array(
-        [rng.choice(np.flatnonzero(w.feeder_county == c)) for c in w.area_county]
-    )
+    by_county = [np.flatnonzero(w.feeder_county == c) for c in range(p.n_counties)]
+    w.area_feeder = np.array([rng.choice(by_county[c]) for c in w.area_county])
     w.byq_id = np.array([f"BYQ{80000000 + a:08d}" for a in range(NA)], dtype=object)
     w.byq_code = np.array([f"0{5400000 + a:08d}" for a in range(NA)], dtype=object)
     w.area_tl = np.where(hv_area, rng.uniform(0.01, 0.025, NA), rng.uniform(0.02, 0.06, NA))
@@ -165,18 +189,18 @@ def build(w: World, n_new: int) -> None:
     w.check_factor = np.array([CHECK_FACTOR.get(int(c), 0) for c in w.area_cap])
     w.check_factor[hv_area] = rng.choice([200, 300, 500], hv_area.sum())
     w.cust_urban = w.area_urban[area_of]
-    et = np.where(w.cust_urban, "201", "202").astype(object)
+    et = CodeCol.where(w.cust_urban, "201", "202")
     et[kind == COM] = "301"
     et[kind == AGR] = "401"
     hv302 = rng.random(len(hv_idx)) < 0.6
     et[hv_idx] = np.where(hv302, "302", "301")
     w.elec_type = et
-    prc = np.where(w.cust_urban, "0101", "0102").astype(object)
+    prc = CodeCol.where(w.cust_urban, "0101", "0102")
     prc[kind == COM] = "0201"
     prc[kind == AGR] = np.where(rng.random((kind == AGR).sum()) < 0.5, "0401", "0402")
     prc[hv_idx] = np.where(hv302, "0301", "0202")
     w.prc = prc
-    w.volt = np.where(kind == RES, "01", "02").astype(object)
+    w.volt = CodeCol.where(kind == RES, "01", "02")
     w.volt[hv_idx] = "03"
     factor = np.ones(NC, int)
     big_com = (kind == COM) & (cap >= 50)
@@ -195,41 +219,39 @@ def build(w: World, n_new: int) -> None:
     # PV: some rural/urban residential customers with GEN_FLAG 1
     w.pv = (kind == RES) & (rng.random(NC) < 0.04)
     w.pv[N0:] = False
-    w.gen_flag = np.where(w.pv, "1", "0").astype(object)
+    w.gen_flag = CodeCol.where(w.pv, "1", "0")
     w.pv_kwh = np.where(w.pv, rng.uniform(5, 20, NC), 0.0)
-    w.cons_no = np.array([f"0{600000000 + i + 1:09d}" for i in range(NC)], dtype=object)
-    w.mp_id = np.array(
-        [f"{5000000000 + i + 1}" for i in range(NC)] + [f"{5100000000 + a + 1}" for a in range(NA)],
-        dtype=object,
-    )
-    w.data_id = np.array([f"{7000000000 + i + 1}" for i in range(NC + NA)], dtype=object)
+    # ids: functions of the index (customer i, metering point m = i or NC + a, meter j)
+    w.cons_no = IdCol(NC, lambda i: 600000001 + i, prefix="0")
+    w.mp_id = IdCol(NC + NA, lambda m: np.where(m < NC, 5000000001 + m, 5100000001 + m - NC))
+    w.data_id = IdCol(NC + NA, lambda m: 7000000001 + m)
     w.tmnl_asset = np.array([f"3331{a + 1:012d}" for a in range(NA)], dtype=object)
     w.terminal_id = np.array([f"{9000000 + a + 1}" for a in range(NA)], dtype=object)
     w.next_meter = NC + NA
-    w.meter_id = np.array([f"{8000000000 + j + 1}" for j in range(NC + NA)], dtype=object)
-    w.asset_no = np.array([_asset(j) for j in range(NC + NA)], dtype=object)
-    county_names = w.county_nm[w.area_county[area_of]]
-    w.cons_name = names.person_names(rng, NC)
-    w.cons_name[kind == COM] = names.shop_names(rng, (kind == COM).sum())
-    w.cons_name[kind == HV] = names.firm_names(rng, (kind == HV).sum())
-    w.addr = names.addresses(rng, county_names, NC)
+    w.meter_id = IdCol(NC + NA, lambda j: 8000000001 + j)
+    w.asset_no = IdCol(NC + NA, lambda j: 10**14 + j + 1, prefix="33300010", drop=1)
+    w.cust_county = w.area_county[area_of]
+    person = names.person_names(rng, NC)
+    com, hv = np.flatnonzero(kind == COM), np.flatnonzero(kind == HV)
+    shops = names.shop_names(rng, len(com))
+    firms = names.firm_names(rng, len(hv))
+    w.cons_name = Overlay(person, np.concatenate([com, hv]), np.concatenate([shops, firms]))
+    w.addr = names.addresses(rng, w.cust_county, w.county_nm, NC)
     # contacts: residential one person for both modes; others two persons
     nums = rng.choice(10**8, 2 * NC, replace=False)
-    pref = np.array(MOBILE_PREFIXES, dtype=object)[rng.integers(0, len(MOBILE_PREFIXES), 2 * NC)]
-    mob = np.array([f"{a}{b:08d}" for a, b in zip(pref, nums)], dtype=object)
-    w.mobile1 = mob[:NC]
-    w.mobile2 = np.where(kind == RES, mob[:NC], mob[NC:])
-    w.contact1 = w.cons_name.copy()
-    w.contact1[kind != RES] = names.person_names(rng, (kind != RES).sum())
-    w.contact2 = np.where(kind == RES, w.contact1, names.person_names(rng, NC))
-    w.sms = np.where(rng.random(NC) < np.where(w.cust_urban, 0.75, 0.5), "1", "0").astype(object)
-    w.build_date = np.array(
-        [
-            (dt.date(2005, 1, 1) + dt.timedelta(days=int(x))).isoformat()
-            for x in rng.integers(0, 7300, NC)
-        ],
-        dtype=object,
+    pref = rng.integers(0, len(MOBILE_PREFIXES), 2 * NC)
+    res = kind == RES
+    w.mobile1 = MobileCol(pref[:NC], nums[:NC], MOBILE_PREFIXES)
+    w.mobile2 = MobileCol(
+        np.where(res, pref[:NC], pref[NC:]), np.where(res, nums[:NC], nums[NC:]), MOBILE_PREFIXES
     )
+    del nums, pref
+    nonres = np.flatnonzero(~res)
+    w.contact1 = person.replaced(nonres, names.person_names(rng, len(nonres)))
+    resi = np.flatnonzero(res)
+    w.contact2 = names.person_names(rng, NC).replaced(resi, w.contact1.take(resi))
+    w.sms = CodeCol.where(rng.random(NC) < np.where(w.cust_urban, 0.75, 0.5), "1", "0")
+    w.build_date = DateCol.from_offsets(dt.date(2005, 1, 1), rng.integers(0, 7300, NC))
     w.inst_date = w.build_date.copy()
 
 
@@ -243,8 +265,10 @@ def new_meter(w: World) -> tuple[str, str]:
     return f"{8000000000 + j + 1}", _asset(j)
 
 
-def base_tables(w: World) -> dict[str, pd.DataFrame]:
-    """The archive as of day 0 (customers born later are excluded)."""
+def base_tables(w: World) -> dict[str, pd.DataFrame | LazyBase]:
+    """The archive as of day 0 (customers born later are excluded). The per-customer tables
+    are built from the world's arrays when read: these arrays do not change afterwards
+    (every later archive change is an operation of the Archive)."""
     NC, NA, N0 = w.NC, w.NA, w.N0
     alive = np.arange(NC) < N0
     i = np.flatnonzero(alive)
@@ -265,10 +289,11 @@ def base_tables(w: World) -> dict[str, pd.DataFrame]:
             "RUN_STATUS_CODE": "01",
         }
     )
-    t["C_CONS"] = cons_rows(w, i)
-    t["C_CONTACT"] = contact_rows(w, i)
-    t["C_MP"] = pd.concat([mp_rows(w, i), check_mp_rows(w)])
-    t["C_METER"] = pd.concat([meter_rows(w, i), check_meter_rows(w)])
+    areas = np.arange(NA)
+    t["C_CONS"] = LazyBase([(partial(cons_cols, w), i)])
+    t["C_CONTACT"] = LazyBase([(partial(contact_cols, w), i)], rows_per_index=2)
+    t["C_MP"] = LazyBase([(partial(mp_cols, w), i), (partial(check_mp_cols, w), areas)])
+    t["C_METER"] = LazyBase([(partial(meter_cols, w), i), (partial(check_meter_cols, w), areas)])
     t["K_PRC"] = pd.DataFrame(
         PRICES, columns=["PRC_CODE", "PRC_NAME", "ELEC_TYPE_CODE", "UNIT_PRICE"]
     )
@@ -326,7 +351,7 @@ def base_tables(w: World) -> dict[str, pd.DataFrame]:
         }
     )
     t["ST_TQ_BYQ"] = pd.DataFrame({"PMS_BYQ_BS": w.byq_id, "YX_TQ_BS": w.tg_id})
-    t["T_TX_DYYH"] = gis_rows(w, i)
+    t["T_TX_DYYH"] = LazyBase([(partial(gis_cols, w), i[w.kind[i] != HV])])
     t["R_TMNL_RUN"] = pd.DataFrame(
         {
             "TERMINAL_ID": w.terminal_id,
@@ -336,142 +361,270 @@ def base_tables(w: World) -> dict[str, pd.DataFrame]:
             "PROTOCOL_CODE": np.where(np.arange(NA) % 3 == 0, "698.45", "376.1"),
         }
     )
-    t["E_DATA_MP"] = pd.concat([edata_rows(w, i), edata_rows(w, NC + np.arange(NA))])
+    t["E_DATA_MP"] = LazyBase([(partial(edata_cols, w), i), (partial(edata_check_cols, w), areas)])
     return t
 
 
-def cons_rows(w: World, i) -> pd.DataFrame:
-    i = np.atleast_1d(i)
-    a = w.cust_area[i]
+# ----------------------------------------------------------------------------- row builders
+# Each builds {column: pyarrow string array} for world indices `i` (only `cols` when given);
+# the *_rows functions give the same as a DataFrame of str (the rows of single inserts).
+TRADE = pa.array(["9910", "6500", "0100", "3400"], type=pa.string())
+
+
+def _const(value: str, n: int) -> pa.Array:
+    return pa.array(np.full(n, value, dtype=object), type=pa.string())
+
+
+def _ints(a) -> pa.Array:
+    return pc.cast(pa.array(np.asarray(a, dtype=np.int64)), pa.string())
+
+
+def _build(fns: dict, cols) -> dict[str, pa.Array]:
+    return {c: fns[c]() for c in (cols or fns)}
+
+
+def frame_of(cols: dict[str, pa.Array]) -> pd.DataFrame:
     return pd.DataFrame(
+        {c: v.to_numpy(zero_copy_only=False) for c, v in cols.items()}, dtype=object
+    )
+
+
+def _area(w: World, name: str, a) -> pa.Array:
+    return w.apa(name).take(pa.array(np.asarray(a, dtype=np.int64)))
+
+
+def cons_cols(w: World, i, cols=None) -> dict[str, pa.Array]:
+    a = w.cust_area[i]
+    return _build(
         {
-            "CONS_NO": w.cons_no[i],
-            "CONS_NAME": w.cons_name[i],
-            "ORG_NO": w.station_no[w.area_station[a]],
-            "TG_ID": w.tg_id[a],
-            "ELEC_ADDR": w.addr[i],
-            "ELEC_TYPE_CODE": w.elec_type[i],
-            "TRADE_CODE": np.array(["9910", "6500", "0100", "3400"], dtype=object)[w.kind[i]],
-            "VOLT_CODE": w.volt[i],
-            "CONTRACT_CAP": w.cap[i].astype(str),
-            "PRC_CODE": w.prc[i],
-            "URBAN_RURAL_FLAG": np.where(w.cust_urban[i], "1", "2"),
-            "GEN_FLAG": w.gen_flag[i],
-            "STATUS_CODE": "1",
-            "BUILD_DATE": w.build_date[i],
-            "CANCEL_DATE": "",
-        }
+            "CONS_NO": lambda: w.cons_no.pa(i),
+            "CONS_NAME": lambda: w.cons_name.pa(i),
+            "ORG_NO": lambda: _area(w, "station_no", w.area_station[a]),
+            "TG_ID": lambda: _area(w, "tg_id", a),
+            "ELEC_ADDR": lambda: w.addr.pa(i),
+            "ELEC_TYPE_CODE": lambda: w.elec_type.pa(i),
+            "TRADE_CODE": lambda: TRADE.take(pa.array(w.kind[i])),
+            "VOLT_CODE": lambda: w.volt.pa(i),
+            "CONTRACT_CAP": lambda: _ints(w.cap[i]),
+            "PRC_CODE": lambda: w.prc.pa(i),
+            "URBAN_RURAL_FLAG": lambda: pa.array(["1", "2"]).take(
+                pa.array(np.where(w.cust_urban[i], 0, 1))
+            ),
+            "GEN_FLAG": lambda: w.gen_flag.pa(i),
+            "STATUS_CODE": lambda: _const("1", len(i)),
+            "BUILD_DATE": lambda: w.build_date.pa(i),
+            "CANCEL_DATE": lambda: _const("", len(i)),
+        },
+        cols,
+    )
+
+
+def cons_rows(w: World, i) -> pd.DataFrame:
+    return frame_of(cons_cols(w, np.atleast_1d(i)))
+
+
+def contact_cols(w: World, i, cols=None) -> dict[str, pa.Array]:
+    """Two rows per customer (CONTACT_MODE 01, 02), in the order of CONS_NO (ascending i)."""
+    i = np.asarray(i, dtype=np.int64)
+    if len(i) > 1 and (np.diff(i) <= 0).any():
+        raise ValueError("contact rows need ascending customer indices")
+    n = len(i)
+    inter = np.empty(2 * n, dtype=np.int64)
+    inter[0::2], inter[1::2] = np.arange(n), np.arange(n) + n
+    ii = np.repeat(i, 2)
+
+    def both(a, b):
+        return lambda: pa.concat_arrays([a.pa(i), b.pa(i)]).take(pa.array(inter))
+
+    return _build(
+        {
+            "CONS_NO": lambda: w.cons_no.pa(ii),
+            "CONTACT_MODE": lambda: pa.array(np.tile(np.array(["01", "02"], dtype=object), n)),
+            "CONTACT_NAME": both(w.contact1, w.contact2),
+            "MOBILE": both(w.mobile1, w.mobile2),
+            "SMS_FLAG": lambda: w.sms.pa(ii),
+        },
+        cols,
     )
 
 
 def contact_rows(w: World, i) -> pd.DataFrame:
-    i = np.atleast_1d(i)
-    a = pd.DataFrame(
+    return frame_of(contact_cols(w, np.atleast_1d(i)))
+
+
+def mp_cols(w: World, i, cols=None) -> dict[str, pa.Array]:
+    return _build(
         {
-            "CONS_NO": w.cons_no[i],
-            "CONTACT_MODE": "01",
-            "CONTACT_NAME": w.contact1[i],
-            "MOBILE": w.mobile1[i],
-            "SMS_FLAG": w.sms[i],
-        }
+            "MP_ID": lambda: w.mp_id.pa(i),
+            "CONS_NO": lambda: w.cons_no.pa(i),
+            "TG_ID": lambda: _area(w, "tg_id", w.cust_area[i]),
+            "USAGE_TYPE_CODE": lambda: _const("01", len(i)),
+            "STATUS_CODE": lambda: _const("1", len(i)),
+        },
+        cols,
     )
-    b = pd.DataFrame(
-        {
-            "CONS_NO": w.cons_no[i],
-            "CONTACT_MODE": "02",
-            "CONTACT_NAME": w.contact2[i],
-            "MOBILE": w.mobile2[i],
-            "SMS_FLAG": w.sms[i],
-        }
-    )
-    return pd.concat([a, b]).sort_values(["CONS_NO", "CONTACT_MODE"], kind="stable")
 
 
 def mp_rows(w: World, i) -> pd.DataFrame:
-    i = np.atleast_1d(i)
-    return pd.DataFrame(
+    return frame_of(mp_cols(w, np.atleast_1d(i)))
+
+
+def _virtual_cons(w: World, a) -> pa.Array:
+    """The check meter's virtual account 'T' || TG_NO."""
+    return pc.binary_join_element_wise("T", _area(w, "tg_no", a), "")
+
+
+def check_mp_cols(w: World, a, cols=None) -> dict[str, pa.Array]:
+    return _build(
         {
-            "MP_ID": w.mp_id[i],
-            "CONS_NO": w.cons_no[i],
-            "TG_ID": w.tg_id[w.cust_area[i]],
-            "USAGE_TYPE_CODE": "01",
-            "STATUS_CODE": "1",
-        }
+            "MP_ID": lambda: w.mp_id.pa(w.NC + a),
+            "CONS_NO": lambda: _virtual_cons(w, a),
+            "TG_ID": lambda: _area(w, "tg_id", a),
+            "USAGE_TYPE_CODE": lambda: _const("02", len(a)),
+            "STATUS_CODE": lambda: _const("1", len(a)),
+        },
+        cols,
     )
 
 
 def check_mp_rows(w: World) -> pd.DataFrame:
-    a = np.arange(w.NA)
-    return pd.DataFrame(
+    return frame_of(check_mp_cols(w, np.arange(w.NA)))
+
+
+def meter_cols(w: World, i, cols=None) -> dict[str, pa.Array]:
+    return _build(
         {
-            "MP_ID": w.mp_id[w.NC + a],
-            "CONS_NO": ["T" + x for x in w.tg_no],
-            "TG_ID": w.tg_id,
-            "USAGE_TYPE_CODE": "02",
-            "STATUS_CODE": "1",
-        }
+            "METER_ID": lambda: w.meter_id.pa(i),
+            "ASSET_NO": lambda: w.asset_no.pa(i),
+            "MP_ID": lambda: w.mp_id.pa(i),
+            "T_FACTOR": lambda: _ints(w.factor0[i]),
+            "DIGITS": lambda: _ints(w.digits[i]),
+            "INST_DATE": lambda: w.inst_date.pa(i),
+        },
+        cols,
     )
 
 
 def meter_rows(w: World, i) -> pd.DataFrame:
-    i = np.atleast_1d(i)
-    return pd.DataFrame(
+    return frame_of(meter_cols(w, np.atleast_1d(i)))
+
+
+def check_meter_cols(w: World, a, cols=None) -> dict[str, pa.Array]:
+    m = w.NC + a
+    return _build(
         {
-            "METER_ID": w.meter_id[i],
-            "ASSET_NO": w.asset_no[i],
-            "MP_ID": w.mp_id[i],
-            "T_FACTOR": w.factor0[i].astype(str),
-            "DIGITS": w.digits[i].astype(str),
-            "INST_DATE": w.inst_date[i],
-        }
+            "METER_ID": lambda: w.meter_id.pa(m),
+            "ASSET_NO": lambda: w.asset_no.pa(m),
+            "MP_ID": lambda: w.mp_id.pa(m),
+            "T_FACTOR": lambda: _ints(w.check_factor[a]),
+            "DIGITS": lambda: _const("6", len(a)),
+            "INST_DATE": lambda: _const("2019-06-01", len(a)),
+        },
+        cols,
     )
 
 
 def check_meter_rows(w: World) -> pd.DataFrame:
-    m = w.NC + np.arange(w.NA)
-    return pd.DataFrame(
+    return frame_of(check_meter_cols(w, np.arange(w.NA)))
+
+
+def gis_cols(w: World, i, cols=None) -> dict[str, pa.Array]:
+    """GIS rows of customers `i` (the caller leaves out 10 kV customers)."""
+    return _build(
         {
-            "METER_ID": w.meter_id[m],
-            "ASSET_NO": w.asset_no[m],
-            "MP_ID": w.mp_id[m],
-            "T_FACTOR": w.check_factor.astype(str),
-            "DIGITS": "6",
-            "INST_DATE": "2019-06-01",
-        }
+            "YHBH": lambda: w.cons_no.pa(i),
+            "SSBYQ": lambda: _area(w, "byq_id", w.cust_area[i]),
+            "JRD": lambda: pc.binary_join_element_wise(
+                "JRD", pc.utf8_slice_codeunits(_ints(10**9 + i + 1), 1), ""
+            ),
+        },
+        cols,
     )
 
 
 def gis_rows(w: World, i) -> pd.DataFrame:
     i = np.atleast_1d(i)
-    i = i[w.kind[i] != HV]
-    return pd.DataFrame(
+    return frame_of(gis_cols(w, i[w.kind[i] != HV]))
+
+
+def edata_cols(w: World, i, cols=None) -> dict[str, pa.Array]:
+    """E_DATA_MP rows of customer metering points i (< NC)."""
+    a = w.cust_area[i]
+    return _build(
         {
-            "YHBH": w.cons_no[i],
-            "SSBYQ": w.byq_id[w.cust_area[i]],
-            "JRD": [f"JRD{x + 1:09d}" for x in i],
-        }
+            "DATA_ID": lambda: w.data_id.pa(i),
+            "MP_ID": lambda: w.mp_id.pa(i),
+            "ASSET_NO": lambda: w.asset_no.pa(i),
+            "TMNL_ASSET_NO": lambda: _area(w, "tmnl_asset", a),
+            "CONS_NO": lambda: w.cons_no.pa(i),
+            "TG_ID": lambda: _area(w, "tg_id", a),
+            "T_FACTOR": lambda: _ints(w.factor0[i]),
+        },
+        cols,
+    )
+
+
+def edata_check_cols(w: World, a, cols=None) -> dict[str, pa.Array]:
+    """E_DATA_MP rows of the check meters of areas a (metering points NC + a)."""
+    m = w.NC + a
+    return _build(
+        {
+            "DATA_ID": lambda: w.data_id.pa(m),
+            "MP_ID": lambda: w.mp_id.pa(m),
+            "ASSET_NO": lambda: w.asset_no.pa(m),
+            "TMNL_ASSET_NO": lambda: _area(w, "tmnl_asset", a),
+            "CONS_NO": lambda: _virtual_cons(w, a),
+            "TG_ID": lambda: _area(w, "tg_id", a),
+            "T_FACTOR": lambda: _ints(w.check_factor[a]),
+        },
+        cols,
     )
 
 
 def edata_rows(w: World, m) -> pd.DataFrame:
     """E_DATA_MP rows for metering point indices m (customers < NC, check meters >= NC)."""
     m = np.atleast_1d(m)
-    is_chk = m >= w.NC
-    a = np.where(is_chk, m - w.NC, w.cust_area[np.minimum(m, w.NC - 1)])
-    cons = np.where(
-        is_chk,
-        np.array(["T" + x for x in w.tg_no[a]], dtype=object),
-        w.cons_no[np.minimum(m, w.NC - 1)],
+    parts = []
+    if (m < w.NC).any():
+        parts.append(frame_of(edata_cols(w, m[m < w.NC])))
+    if (m >= w.NC).any():
+        parts.append(frame_of(edata_check_cols(w, m[m >= w.NC] - w.NC)))
+    return pd.concat(parts) if len(parts) > 1 else parts[0]
+
+
+# ----------------------------------------------------------------------------- id lookups
+def cons_index(w: World, cons_no) -> np.ndarray:
+    """Customer index of CONS_NO values (-1 for anything else, e.g. a virtual 'T...')."""
+    v = (
+        pa.array(np.asarray(cons_no, dtype=object), type=pa.string())
+        if not isinstance(cons_no, (pa.Array, pa.ChunkedArray))
+        else cons_no
     )
-    fac = np.where(is_chk, w.check_factor[a], w.factor0[np.minimum(m, w.NC - 1)])
-    return pd.DataFrame(
-        {
-            "DATA_ID": w.data_id[m],
-            "MP_ID": w.mp_id[m],
-            "ASSET_NO": w.asset_no[m],
-            "TMNL_ASSET_NO": w.tmnl_asset[a],
-            "CONS_NO": cons,
-            "TG_ID": w.tg_id[a],
-            "T_FACTOR": fac.astype(str),
-        }
+    return _parse(v, 600000001, w.NC, width=10, lead="0")
+
+
+def mp_index(w: World, mp_id) -> np.ndarray:
+    """Metering point index m of MP_ID values (-1 for unknown ones)."""
+    v = (
+        mp_id
+        if isinstance(mp_id, (pa.Array, pa.ChunkedArray))
+        else pa.array(np.asarray(mp_id, dtype=object), type=pa.string())
     )
+    cust = _parse(v, 5000000001, w.NC, width=10)
+    chk = _parse(v, 5100000001, w.NA, width=10)
+    return np.where(cust >= 0, cust, np.where(chk >= 0, w.NC + chk, -1))
+
+
+def _parse(v: pa.Array, first: int, count: int, width: int, lead: str = "") -> np.ndarray:
+    """x - first for the strings that are `lead` + the digits of x (first <= x < first+count)."""
+    ok = pc.equal(pc.utf8_length(v), width)
+    if lead:
+        ok = pc.and_(ok, pc.starts_with(v, lead))
+    ok = pc.and_(ok, pc.match_substring_regex(v, r"^[0-9]+$"))
+    ok = pc.fill_null(ok, False).to_numpy(zero_copy_only=False)
+    out = np.full(len(v), -1, dtype=np.int64)
+    if ok.any():
+        num = pc.cast(pc.filter(v, pa.array(ok)), pa.int64()).to_numpy() - first
+        num[(num < 0) | (num >= count)] = -1
+        out[ok] = num
+    return out
