@@ -371,6 +371,9 @@ def bench(preset: str, out: Path | None = None, skip_generate: bool = False,
         result = run_phase("run", {"start": start, "end": end, "landing": str(landing),
                                    "workdir": str(workdir)}, out, label, run_env)
         if not result["ok"]:
+            report[label] = result  # what was measured so far stays readable
+            (out / f"bench-{preset}.json").write_text(json.dumps(report, default=str,
+                                                                 indent=2))
             raise SystemExit(f"gridaudit bench: the {label} run failed; see "
                              f"{out / 'bench' / (label + '.log')}")
         return result
