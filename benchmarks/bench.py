@@ -424,7 +424,7 @@ def _gb(n: float) -> str:
 
 def _memory(phase: dict) -> str:
     # the sampler can miss the peak of a short phase; the largest process bounds it below
-    tree = max(phase["peak_tree_memory_bytes"], phase["largest_process_rss_bytes"])
+    tree = max(phase.get("peak_tree_memory_bytes", 0), phase["largest_process_rss_bytes"])
     return (f"peak memory {_gb(tree)} (process tree, PSS; largest process RSS "
             f"{_gb(phase['largest_process_rss_bytes'])})")
 
@@ -464,8 +464,10 @@ def render(report: dict) -> str:
     if gen.get("seconds") is not None:
         size = (f"{gen.get('areas', '?')} areas, {gen.get('customers', '?')} customers, "
                 f"{gen.get('days', '?')} days")
-        detail = ([f"earlier (the tree was reused); {size}"] if gen["reused"]
-                  else [size, _memory(gen), _others(gen)])
+        detail = [size, _memory(gen), _others(gen)]
+        if gen["reused"]:
+            detail.insert(0, "measured when this landing tree was generated (by an earlier "
+                             "bench run; the tree was reused)")
         rows.append(("generation", f"{gen['seconds']:.1f} s", "; ".join(detail)))
     else:
         rows.append(("generation", "—",
