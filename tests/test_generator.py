@@ -3,11 +3,15 @@
 Runs the small `mini` preset (1,000 customers, 26 days: long enough for every rule) and
 checks determinism, the landing contract, the labels and the truth, which is recomputed
 for a few area-days from the landing files by a small independent pandas implementation.
+A scaled-down `city` (same code path: labels of a sample of areas) is compared with the
+same tree labelled in full.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import filecmp
 import gzip
 import io
 import json
@@ -95,6 +99,12 @@ def test_presets():
         and PRESETS["demo"].n_customers == 100_000
         and PRESETS["demo"].days == 62
     )
+    city, province = PRESETS["city"], PRESETS["province"]
+    assert (city.n_areas, city.n_customers, city.days) == (20_000, 2_000_000, 23)
+    assert (province.n_areas, province.n_customers, province.days) == (250_000, 25_000_000, 3)
+    assert city.start.day == 1 and province.start.day == 1
+    assert city.label_sample_areas and province.label_sample_areas
+    assert not any(PRESETS[p].label_sample_areas for p in ("tiny", "mini", "demo"))
 
 
 def test_deterministic(out, tmp_path):
@@ -172,8 +182,8 @@ def test_b02_compares_the_first_month_and_a_month_with_a_missing_day(tmp_path):
     assert min(reads["DATA_DATE"]) == "2026-08-01"
 
 
-def test_truth_consistent(out):
-    t = pd.read_csv(out / "truth" / "area_daily_loss.csv", dtype={"tg_id": str, "org_no": str})
+def _check_loss_truth(t: pd.DataFrame) -> None:
+    """Loss, rate and status of area_daily_loss.csv agree with supply and sales."""
     s = audit_settings.load()
     lo, hi = float(s["loss_rate_negative_below"]), float(s["loss_rate_high_above"])
     c = t[t["loss_status"] != "uncomputable"]
@@ -186,6 +196,11 @@ def test_truth_consistent(out):
     assert (exp == c["loss_status"]).all()
     u = t[t["loss_status"] == "uncomputable"]
     assert u["loss_rate"].isna().all() and (u["uncomputable_reason"].fillna("") != "").all()
+
+
+def test_truth_consistent(out):
+    t = pd.read_csv(out / "truth" / "area_daily_loss.csv", dtype={"tg_id": str, "org_no": str})
+    _check_loss_truth(t)
     assert (
         t["loss_status"] == "qualified"
     ).mean() > 0.3  # mini is dense with anomalies; tiny/demo are mostly qualified
@@ -292,3 +307,68 @@ def test_truth_recomputed_from_landing(out):
             assert abs(row["supply_kwh"] - supply) < 1e-6 and abs(row["sales_kwh"] - sales) < 1e-6
             checked += 1
     assert checked > 20
+
+
+# a city-like preset at 1/100 of the city: the sampled-labels code path in seconds
+CITY_LIKE = {"n_areas": 200, "n_customers": 20_000, "per_code": 6, "label_sample_areas": 15}
+
+
+def test_sampled_labels_are_the_full_labels_of_the_sampled_areas(tmp_path, monkeypatch):
+    """The city preset labels a sample of areas (every area an injection touches plus random
+    ones). Scaled down, the sampled tree equals the tree labelled in full (same landing files,
+    same area_daily_loss.csv for every area-day), and its labels are exactly the full labels
+    of the sampled areas: none UNPLANNED, every catalogue code, none outside the sample."""
+    city = dataclasses.replace(PRESETS["city"], name="city_like", **CITY_LIKE)
+    monkeypatch.setitem(PRESETS, "city_like", city)
+    monkeypatch.setitem(
+        PRESETS, "city_like_full", dataclasses.replace(city, name="full", label_sample_areas=0)
+    )
+    from dagster_project.generator import core
+
+    read = []  # customers the archive rules read per snapshot (sampled code path only)
+
+    def spy(w, t, sample):
+        tables = sampled_tables(w, t, sample)
+        read.append((len(tables["C_CONS"]), len(t["C_CONS"])))
+        return tables
+
+    sampled_tables = core.sampled_tables
+    monkeypatch.setattr(core, "sampled_tables", spy)
+    a, b = tmp_path / "sampled", tmp_path / "full"
+    generate("city_like", a, seed=11)
+    assert read and all(0 < k < n for k, n in read), read
+    generate("city_like_full", b, seed=11)
+    files = sorted(str(p.relative_to(a)) for p in (a / "landing").rglob("*") if p.is_file())
+    assert files == sorted(str(p.relative_to(b)) for p in (b / "landing").rglob("*") if p.is_file())
+    assert all(filecmp.cmp(a / f, b / f, shallow=False) for f in files)
+    loss = a / "truth" / "area_daily_loss.csv"
+    assert filecmp.cmp(loss, b / "truth" / "area_daily_loss.csv", shallow=False)
+    t = pd.read_csv(loss, dtype={"tg_id": str, "org_no": str})
+    _check_loss_truth(t)
+    assert len(t) == city.n_areas * (city.days - 1)  # every area-day (no area leaves service)
+
+    summ = json.loads((a / "truth" / "summary.json").read_text(encoding="utf-8"))
+    sample = set(summ["label_sample"]["tg_ids"])
+    assert summ["label_sample"]["random_areas"] == CITY_LIKE["label_sample_areas"]
+    assert len(sample) == summ["label_sample"]["areas"] < city.n_areas
+    assert "label_sample" not in json.loads((b / "truth" / "summary.json").read_text())
+    assert "sample of areas" in (a / "truth" / "README.md").read_text(encoding="utf-8")
+
+    lab = pd.read_csv(a / "truth" / "anomalies.csv", dtype=str, keep_default_na=False)
+    full = pd.read_csv(b / "truth" / "anomalies.csv", dtype=str, keep_default_na=False)
+    no_customer_e01 = (full["rule_code"] == "E01") & (full["tg_id"] == "")
+    of_sample = full[full["tg_id"].isin(sample) | no_customer_e01].reset_index(drop=True)
+    pd.testing.assert_frame_equal(lab, of_sample)
+    assert set(CODES) <= set(lab["rule_code"])
+    assert not (lab["description"] == "UNPLANNED").any()
+
+
+def test_three_day_window(tmp_path):
+    """The province preset's window (3 days): every injection that fits is labelled."""
+    generate("tiny", tmp_path, seed=5, days=3)
+    lab = pd.read_csv(tmp_path / "truth" / "anomalies.csv", dtype=str, keep_default_na=False)
+    assert not (lab["description"] == "UNPLANNED").any()
+    assert {"A01", "L03", "M03", "M04"} <= set(lab["rule_code"])
+    _check_loss_truth(
+        pd.read_csv(tmp_path / "truth" / "area_daily_loss.csv", dtype={"tg_id": str, "org_no": str})
+    )

@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 
 from .scenario import H, Sim, event, mid_snaps, note, pick, pick_areas
-from .world import AGR, COM, HV, RES, edata_rows
+from .world import AGR, COM, HV, RES, edata_rows, years_later
 
 MOBILE_FIX_PREFIX = "166"
 
@@ -360,9 +360,9 @@ def inject(s: Sim) -> np.ndarray:
                         "CONS_NO": w.cons_no[i],
                         "SIGN_DATE": w.ds(fix - 1),
                         "VALID_DATE": w.ds(fix - 1),
-                        "INVALID_DATE": w.date(fix - 1)
-                        .replace(year=w.date(fix).year + 5)
-                        .isoformat(),
+                        "INVALID_DATE": years_later(
+                            w.date(fix - 1), w.date(fix).year + 5 - w.date(fix - 1).year
+                        ).isoformat(),
                     },
                 )
             note(

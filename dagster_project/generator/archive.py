@@ -34,22 +34,31 @@ def key_of(table: str, row: dict) -> str:
 
 
 class LazyBase:
-    """Rows built on demand: `segments` are (build, idx) pairs, `build(idx, cols)` returning
-    {column: pyarrow string array} for the rows of world indices `idx` (every column when
-    `cols` is None). `rows_per_index`: rows one index yields (2 for C_CONTACT)."""
+    """Rows built on demand: `segments` are (build, idx, space) triples, `build(idx, cols)`
+    returning {column: pyarrow string array} for the rows of world indices `idx` (every
+    column when `cols` is None), `space` naming what idx indexes ('cust': customers,
+    'area': areas). `rows_per_index`: rows one index yields (2 for C_CONTACT)."""
 
-    def __init__(self, segments: list[tuple[Callable, np.ndarray]], rows_per_index: int = 1):
-        self.segments = [(b, np.asarray(i, dtype=np.int64)) for b, i in segments]
+    def __init__(self, segments: list[tuple], rows_per_index: int = 1):
+        self.segments = [(b, np.asarray(i, dtype=np.int64), sp) for b, i, sp in segments]
         self.rows_per_index = rows_per_index
 
     def __len__(self) -> int:
-        return sum(len(i) for _, i in self.segments) * self.rows_per_index
+        return sum(len(i) for _, i, _ in self.segments) * self.rows_per_index
 
     def chunks(self, cols=None, size: int = CHUNK_ROWS) -> Iterator[dict]:
         step = max(1, size // self.rows_per_index)
-        for build, idx in self.segments:
+        for build, idx, _ in self.segments:
             for k in range(0, len(idx), step):
                 yield build(idx[k : k + step], cols)
+
+    def subset(self, masks: dict[str, np.ndarray]) -> LazyBase:
+        """Only the rows whose index is True in masks[space] (no rows of other spaces)."""
+        segs = []
+        for b, i, sp in self.segments:
+            m = masks.get(sp)
+            segs.append((b, i[m[i]] if m is not None else i[:0], sp))
+        return LazyBase(segs, self.rows_per_index)
 
 
 def _keys(table: str, cols: dict) -> pa.Array:
@@ -62,9 +71,12 @@ def _keys(table: str, cols: dict) -> pa.Array:
 class TableState:
     """One table as of a snapshot day (see the module docstring)."""
 
-    def __init__(self, name: str, base, upd: dict, deleted: set, inserted: dict):
+    def __init__(
+        self, name: str, base, upd: dict, deleted: set, inserted: dict, partial: bool = False
+    ):
         self.name = name
         self.base = base
+        self.partial = partial  # a subset of the base rows: not every change finds its row
         self.upd = upd  # key -> {column: value} for base rows
         self.deleted = deleted  # base keys
         self.inserted = inserted  # key -> row dict, in insertion order (updates applied)
@@ -74,6 +86,14 @@ class TableState:
     @property
     def lazy(self) -> bool:
         return isinstance(self.base, LazyBase)
+
+    def subset(self, masks: dict[str, np.ndarray]) -> TableState:
+        """The table with only the base rows of the world indices in `masks` (see
+        LazyBase.subset) plus every inserted row: a superset of the rows a filter needs,
+        built without building the others."""
+        return TableState(
+            self.name, self.base.subset(masks), self.upd, self.deleted, self.inserted, True
+        )
 
     def __len__(self) -> int:
         return len(self.base) - len(self.deleted) + len(self.inserted)
@@ -164,7 +184,7 @@ class TableState:
                     found_del += n_gone
                     ch = {c: pc.filter(v, pc.invert(gone)) for c, v in ch.items()}
             yield {c: ch[c] for c in names}
-        if found_upd != len(self.upd) or found_del != len(self.deleted):
+        if not self.partial and (found_upd != len(self.upd) or found_del != len(self.deleted)):
             raise KeyError(f"{self.name}: an update or delete of a key that is not in the table")
         if self.inserted:
             rows = list(self.inserted.values())

@@ -65,24 +65,47 @@ CHUNK_ROWS = 500_000
 
 
 class _Cols:
-    """Columns (numpy arrays) of equal length, appended part by part."""
+    """Columns (numpy arrays of the given dtypes) of equal length, appended part by part."""
 
-    def __init__(self, names: list[str]):
-        self.parts: dict[str, list] = {c: [] for c in names}
+    def __init__(self, dtypes: dict[str, type]):
+        self.dtypes = dtypes
+        self.parts: dict[str, list] = {c: [] for c in dtypes}
 
     def add(self, **cols) -> None:
         for c, v in cols.items():
-            self.parts[c].append(np.atleast_1d(np.asarray(v)))
+            a = np.atleast_1d(np.asarray(v))
+            if a.dtype.kind in "iu" and len(a) and np.iinfo(self.dtypes[c]).max < a.max():
+                raise OverflowError(f"{c} does not fit {self.dtypes[c]}")
+            self.parts[c].append(a.astype(self.dtypes[c], copy=False))
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {
-            c: np.concatenate(v) if v else np.array([], dtype=np.int64)
+            c: np.concatenate(v) if v else np.array([], dtype=self.dtypes[c])
             for c, v in self.parts.items()
         }
 
 
-_REC = ["i", "ym", "tpq_h", "src", "amt", "rcved", "issue", "settle", "file_day", "seq"]
-_PAY = ["no", "i", "ym", "amount", "k", "file_day"]
+# compact dtypes: a province's month is ~40 million deliveries
+_REC = {
+    "i": np.int32,
+    "ym": np.int32,
+    "tpq_h": np.int64,
+    "src": np.int8,
+    "amt": np.int64,
+    "rcved": np.int64,
+    "issue": np.int32,
+    "settle": np.int8,
+    "file_day": np.int16,
+    "seq": np.int64,
+}
+_PAY = {
+    "no": np.int64,
+    "i": np.int32,
+    "ym": np.int32,
+    "amount": np.int64,
+    "k": np.int64,
+    "file_day": np.int16,
+}
 
 
 class Receivables:

@@ -9,16 +9,19 @@ import multiprocessing
 import os
 import shutil
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dagster_project.lib import audit_settings
-from dagster_project.lib.landing_contract import TABLES
+from dagster_project.lib.landing_contract import TABLES, TABLES_BY_NAME
 
 from . import anomalies, billing, readings, rules, scenario, truth, world
-from .archive import Archive
+from .archive import Archive, TableState
 from .presets import PRESETS
 from .writer import LandingWriter
 
@@ -74,6 +77,21 @@ Rule conventions used for the labels (where audit-rules.md is silent):
 """
 
 
+SAMPLE_README = """
+## Labels of a sample of areas
+
+This preset is too large to evaluate the rule catalogue on every customer: `anomalies.csv`
+holds the findings of {areas} areas only, every area an injection touches ({planned}) plus
+areas drawn at random, listed in `summary.json` (`label_sample.tg_ids`). Within them the
+labels are complete: every finding whose tg_id is a sampled area (a customer finding names
+C_CONS.TG_ID as of D), and every E01 of an application that names no customer. The archive
+rules read the sampled areas' rows (customers, their contacts and the contacts that share a
+mobile with them, metering points, meters, acquisition records, GIS rows); the meter,
+billing and loss rules are evaluated as everywhere and kept for the sampled areas.
+`area_daily_loss.csv` is not sampled: it holds every in-service area and day.
+"""
+
+
 def _day_state(snap_days: list[int], n: int) -> list[int]:
     out, k = [], 0
     for d in range(n):
@@ -88,10 +106,12 @@ def generate(
 ) -> dict:
     """Generate the landing tree and truth of a preset into `out`; returns the summary.
 
-    Files are written by min(2, CPUs) forked processes (GRIDAUDIT_GENERATOR_WORKERS overrides);
-    the output does not depend on the number of processes."""
-    workers = int(os.environ.get("GRIDAUDIT_GENERATOR_WORKERS", "0")) or None
+    Files are written by min(2, CPUs) forked processes (GRIDAUDIT_GENERATOR_WORKERS overrides)
+    while this process computes the truth; the output does not depend on the number of
+    processes."""
+    workers = int(os.environ.get("GRIDAUDIT_GENERATOR_WORKERS", "0")) or min(2, os.cpu_count() or 1)
     t0 = time.time()
+    clock = _Clock(t0)
     p = PRESETS[preset]
     start = start or p.start
     n = int(days or p.days)
@@ -106,7 +126,7 @@ def generate(
     w.snap_days = world.snapshot_days(n)
     n_new = max(2, p.n_customers // 400)
     world.build(w, n_new)
-    log.info("%-20s %6.1f s", "world", time.time() - t0)
+    clock.lap("world")
     # roll-over meters: old 5-digit single-rate meters close to full scale
     pool = np.flatnonzero(
         (w.kind == world.RES) & ~w.pv & ~w.area_hv[w.cust_area] & (np.arange(w.NC) < w.N0)
@@ -119,54 +139,46 @@ def generate(
     s = scenario.init(w, arc)
     s.used |= {int(i) for i in roll}
     scenario.baseline(s, n_new)
+    clock.lap("scenario")
     theft = anomalies.inject(s)
     anomalies.inject_apps(s)
-    log.info("%-20s %6.1f s", "scenario+anomalies", time.time() - t0)
+    clock.lap("anomalies")
     _apps_to_archive(s)
     readings.registers(s, theft)
-    log.info("%-20s %6.1f s", "registers", time.time() - t0)
+    del theft
+    clock.lap("registers")
     rcv, pay = billing.build(s)
-    log.info("%-20s %6.1f s", "billing", time.time() - t0)
+    clock.lap("billing")
+    _release_model(s)
     t_model = time.time()
 
     snapshots = list(arc.states())
-    states = [truth.build_state(s, day, tables) for day, tables in snapshots]
     day_state = _day_state(w.snap_days, n)
     late = readings._late(s)
+    sample = _label_sample(s, p)
     tasks = (
-        [("snap", k) for k in range(len(snapshots))]
-        + [("reads", d) for d in range(n)]
-        + [("deltas", 0)]
+        [("snap", k, t.name) for k in range(len(snapshots)) for t in TABLES if t.kind == "snapshot"]
+        + [("reads", d, "") for d in range(n)]
+        + [("events", 0, "")]
+        + [("collection", d, "") for d in range(n)]
     )
     global _CTX
     _CTX = (s, out / "landing", snapshots, rcv, pay, late)
-    results = _run_tasks(tasks, workers)
+    tdir = out / "truth"
+    tdir.mkdir(parents=True, exist_ok=True)
+    # the truth is computed here while the workers write the landing files
+    with _Tasks(tasks, workers, _task_size(s, snapshots, rcv, pay)) as running:
+        tl, lab = _truth(s, snapshots, day_state, rcv, sample, tdir, clock)
+        t_truth = time.time()
+        results = running.results()
+        t_write = time.time()
     _CTX = None
     manifest, counts = [], {}
     for man, cnt in results:
         manifest += man
         for k, v in cnt.items():
             counts[k] = counts.get(k, 0) + v
-    t_write = time.time()
-    log.info("%-20s %6.1f s", "landing written", time.time() - t0)
-    settings = audit_settings.load()
-    en = truth.energies(s, states, day_state, settings)
-    log.info("%-20s %6.1f s", "energies", time.time() - t0)
-    tl = truth.area_daily_loss(s, states, day_state, en, settings)
-    log.info("%-20s %6.1f s", "area loss", time.time() - t0)
-    f = rules.archive_findings(s, states, day_state, settings)
-    log.info("%-20s %6.1f s", "archive rules", time.time() - t0)
-    f += rules.meter_findings(s, states, day_state, en, settings)
-    log.info("%-20s %6.1f s", "meter rules", time.time() - t0)
-    f += rules.billing_findings(s, states, day_state, en, rcv.frame(), settings)
-    log.info("%-20s %6.1f s", "billing rules", time.time() - t0)
-    f += rules.loss_findings(tl, start)
-    lab = _labels(s, states, day_state, rules.runs(f), tl)
-    tdir = out / "truth"
-    tdir.mkdir(parents=True, exist_ok=True)
-    tl.to_csv(tdir / "area_daily_loss.csv", index=False, lineterminator="\n", float_format="%.15g")
-    lab.to_csv(tdir / "anomalies.csv", index=False, lineterminator="\n")
-    (tdir / "README.md").write_text(TRUTH_README, encoding="utf-8")
+    log.info("%-20s %6.1f s", "landing written", t_write - t0)
     size = sum(x.stat().st_size for x in (out / "landing").rglob("*") if x.is_file())
     summary = {
         "preset": preset,
@@ -195,17 +207,149 @@ def generate(
         "files": len(manifest),
         "settings_fingerprint": audit_settings.fingerprint(),
     }
+    if sample is not None:
+        summary["label_sample"] = _sample_summary(s, sample)
     (tdir / "summary.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     summary["seconds"] = {
         "model": round(t_model - t0, 1),
-        "landing": round(t_write - t_model, 1),
-        "truth": round(time.time() - t_write, 1),
+        "landing": round(t_write - t_model, 1),  # the writers, in parallel with the truth
+        "truth": round(t_truth - t_model, 1),
         "total": round(time.time() - t0, 1),
+        "stages": clock.laps,
+        "stages_cpu": clock.cpu_laps,  # this process only (the writers are others)
     }
     summary["manifest"] = manifest
     return summary
+
+
+class _Clock:
+    """Seconds per stage, logged as the generator goes."""
+
+    def __init__(self, t0: float):
+        self.t0 = self.last = t0
+        self.cpu = time.process_time()
+        self.laps: dict[str, float] = {}
+        self.cpu_laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now, cpu = time.time(), time.process_time()
+        self.laps[name] = round(now - self.last, 1)
+        self.cpu_laps[name] = round(cpu - self.cpu, 1)
+        self.last, self.cpu = now, cpu
+        log.info(
+            "%-20s %6.1f s (%.1f s, CPU %.1f s)",
+            name,
+            now - self.t0,
+            self.laps[name],
+            self.cpu_laps[name],
+        )
+
+
+def _truth(s, snapshots, day_state, rcv, sample, tdir: Path, clock: _Clock):
+    """area_daily_loss.csv, anomalies.csv and README.md of `tdir`; returns (loss, labels)."""
+    w = s.w
+    settings = audit_settings.load()
+    clock.last, clock.cpu = time.time(), time.process_time()
+    states = [
+        truth.build_state(s, day, tables, rule_tables=_RuleTables(s, tables, sample))
+        for day, tables in snapshots
+    ]
+    clock.lap("truth: states")
+    en = truth.energies(s, states, day_state, settings)
+    clock.lap("truth: energies")
+    tl = truth.area_daily_loss(s, states, day_state, en, settings)
+    clock.lap("truth: area loss")
+    tg_sample = None if sample is None else set(w.tg_id[sample])
+    f = rules.archive_findings(s, states, day_state, settings, sampled=sample is not None)
+    clock.lap("rules: archive")
+    f += rules.meter_findings(s, states, day_state, en, settings, sample=sample)
+    clock.lap("rules: meter")
+    deliveries = rcv.frame(_rcv_rows(rcv, states, sample))
+    f += rules.billing_findings(s, states, day_state, en, deliveries, settings)
+    del en, deliveries
+    clock.lap("rules: billing")
+    f += rules.loss_findings(tl, w.start)
+    if tg_sample is not None:
+        # the findings of the sampled areas (and the applications that name no customer)
+        f = [x for x in f if x[1] in tg_sample or (x[0] == "E01" and x[1] == "")]
+    lab = _labels(s, states, day_state, rules.runs(f), tl)
+    truth.write_csv(tl, tdir / "area_daily_loss.csv")
+    lab.to_csv(tdir / "anomalies.csv", index=False, lineterminator="\n")
+    readme = TRUTH_README
+    if sample is not None:
+        readme += SAMPLE_README.format(
+            areas=int(sample.sum()), planned=int(_planned_areas(s).sum())
+        )
+    (tdir / "README.md").write_text(readme, encoding="utf-8")
+    clock.lap("truth: labels")
+    return tl, lab
+
+
+def _rcv_rows(rcv, states, sample) -> np.ndarray | None:
+    """The deliveries the billing rules read: all, or those of customers whose C_CONS.TG_ID
+    is a sampled area in some snapshot (the findings of other areas are dropped later)."""
+    if sample is None:
+        return None
+    w = states[0].w
+    mine = np.zeros(w.NC, bool)
+    for st in states:
+        mine |= (st.cust_tg >= 0) & sample[np.maximum(st.cust_tg, 0)]
+    return np.flatnonzero(mine[rcv.c["i"]])
+
+
+def _label_sample(s, p) -> np.ndarray | None:
+    """The areas whose labels are computed (None: every area): every area an injection
+    touches plus `p.label_sample_areas` others drawn at random (own random stream)."""
+    w = s.w
+    if not p.label_sample_areas:
+        return None
+    mask = _planned_areas(s)
+    rest = np.flatnonzero(~mask)
+    rng = np.random.default_rng([w.seed, 13])
+    mask[rng.choice(rest, min(len(rest), p.label_sample_areas), replace=False)] = True
+    return mask
+
+
+def _planned_areas(s) -> np.ndarray:
+    """Every area an injection names (its area, its customer's area)."""
+    w = s.w
+    mask = np.zeros(w.NA, bool)
+    area_of_tg = {tg: a for a, tg in enumerate(w.tg_id)}
+    for pl in s.plan:
+        if pl["tg"]:
+            mask[area_of_tg[pl["tg"]]] = True
+        if pl.get("a") is not None:
+            mask[int(pl["a"])] = True
+        if pl.get("i") is not None:
+            mask[w.cust_area[int(pl["i"])]] = True
+    return mask
+
+
+def _sample_summary(s, sample: np.ndarray) -> dict:
+    planned = _planned_areas(s)
+    return {
+        "areas": int(sample.sum()),
+        "planned_areas": int(planned.sum()),
+        "random_areas": int(sample.sum() - planned.sum()),
+        "note": "anomalies.csv holds the findings of these areas only (and E01 of applications "
+        "without a customer); area_daily_loss.csv holds every area-day",
+        "tg_ids": [str(x) for x in s.w.tg_id[sample]],
+    }
+
+
+def _release_model(s) -> None:
+    """Drop the simulation arrays nothing reads after billing (most of the model's memory):
+    the files and the truth read the registers, presence and archive only."""
+    for ev in s.events:  # the area of an event, read by E_EVENT's TMNL_ASSET_NO
+        m = ev.get("mp")
+        ev["area"] = ev["area"] if m is None else int(s.phys_area[m, ev["day"]])
+    for name in (
+        "inc", "phys", "phys_area", "factor", "rap_inc", "alive", "has_edata", "fail",
+        "flying", "load", "export", "extra_load",
+    ):  # fmt: skip
+        setattr(s, name, None)
 
 
 _CTX = None
@@ -217,30 +361,173 @@ def _task(task) -> tuple[list, dict]:
     w = s.w
     wr = LandingWriter(root)
     counts: dict[str, int] = {}
-    kind, k = task
+    kind, k, name = task
     if kind == "snap":
         day, tables = snapshots[k]
-        for t in TABLES:
-            if t.kind == "snapshot":
-                gz = t.name == "C_CONTACT" and day == w.snap_days[-1]
-                wr.write(t.system, t.name, w.date(day), tables[t.name].chunks(), gz=gz)
-                counts[t.name] = counts.get(t.name, 0) + wr.manifest[-1]["rows"]
+        t = TABLES_BY_NAME[name]
+        gz = t.name == "C_CONTACT" and day == w.snap_days[-1]
+        wr.write(t.system, t.name, w.date(day), tables[t.name].chunks(), gz=gz)
+        counts[t.name] = wr.manifest[-1]["rows"]
     elif kind == "reads":
         chunks = readings.day_file(s, k, late)
         wr.write("acquisition", "E_MP_DAY_READ", w.date(k), chunks, gz=(k % 4 == 3))
         counts["E_MP_DAY_READ"] = wr.manifest[-1]["rows"]
+    elif kind == "events":
+        _write_events(s, wr, counts)
     else:
-        _write_deltas(s, wr, rcv, pay, counts)
+        _write_collection(s, wr, rcv, pay, counts, k)
     return wr.manifest, counts
 
 
-def _run_tasks(tasks: list, workers: int | None) -> list:
-    workers = workers or min(2, os.cpu_count() or 1)
-    if workers <= 1:
-        return [_task(t) for t in tasks]
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        return pool.map(_task, tasks, chunksize=1)
+def _task_size(s, snapshots, rcv, pay):
+    """A task's rough amount of text (rows x columns), to start the largest first."""
+
+    def size(task) -> float:
+        kind, k, name = task
+        if kind == "snap":
+            return len(snapshots[k][1][name]) * len(TABLES_BY_NAME[name].columns)
+        if kind == "reads":
+            return (s.w.NC + s.w.NA) * 10 * (1.6 if k % 4 == 3 else 1.0)  # gzip costs extra
+        if kind == "collection":
+            return len(rcv.rows_of_day(k)) * 12 + len(pay.rows_of_day(k)) * 8
+        return len(s.events) * 7
+
+    return size
+
+
+class _Tasks:
+    """Runs the landing tasks in forked workers (largest first) while the caller computes
+    the truth; with one worker, in this process when the results are asked for. Results come
+    back in the order of `tasks` (the manifest's order does not depend on the workers)."""
+
+    def __init__(self, tasks: list, workers: int, size):
+        self.tasks, self.workers = tasks, workers
+        self.order = sorted(range(len(tasks)), key=lambda j: -size(tasks[j]))
+        self.pool = None
+
+    def __enter__(self):
+        if self.workers > 1:
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+            self.async_result = self.pool.map_async(
+                _task, [self.tasks[j] for j in self.order], chunksize=1
+            )
+        return self
+
+    def results(self) -> list:
+        if self.pool is None:
+            return [_task(t) for t in self.tasks]
+        got = self.async_result.get()
+        out = [None] * len(self.tasks)
+        for j, r in zip(self.order, got):
+            out[j] = r
+        return out
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.terminate() if exc[0] else self.pool.close()
+            self.pool.join()
+        return False
+
+
+class _RuleTables(Mapping):
+    """The tables the archive rules read for one snapshot, built when first read and
+    dropped by `release()`: every table in full, or, when labels are sampled, the rows of
+    the sampled areas' customers and metering points (rules.py, archive_findings)."""
+
+    BIG = ("C_CONS", "C_CONTACT", "C_MP", "C_METER", "E_DATA_MP", "T_TX_DYYH")
+
+    def __init__(self, s, tables: dict, sample: np.ndarray | None):
+        self.s, self.t, self.sample = s, tables, sample
+        self.cache: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.cache:
+            if self.sample is not None and name in self.BIG:
+                self.cache.update(sampled_tables(self.s.w, self.t, self.sample))
+            elif self.sample is not None and name == "G_TG":  # A02/A03 of the sampled areas
+                g = self.t[name].frame()
+                self.cache[name] = g[g["TG_ID"].isin(set(self.s.w.tg_id[self.sample]))]
+            else:
+                self.cache[name] = self.t[name].frame()
+        return self.cache[name]
+
+    def __iter__(self):
+        return iter(self.t)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def release(self) -> None:
+        self.cache.clear()
+
+
+def sampled_tables(w, t: dict, sample: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The per-customer tables of a snapshot restricted to what the archive rules need for
+    the sampled areas: customers whose C_CONS.TG_ID is sampled, their contacts (and the
+    contacts sharing a mobile with them, with those customers, so that A07 counts a mobile's
+    customers over the whole table), their metering points and the sampled areas' check
+    metering points, the meters, acquisition records and GIS rows of those points."""
+    tgs = pa.array(list(w.tg_id[sample]), type=pa.string())
+
+    def rows(name: str, cust=None, area=None) -> TableState:
+        masks = world.key_rows(w, name, t[name].upd)
+        if cust is not None:
+            masks["cust"] |= cust
+        if area is not None:
+            masks["area"] |= area
+        return t[name].subset(masks)
+
+    sets: dict[int, tuple] = {}
+
+    def isin(v, values) -> pa.Array:
+        if id(values) not in sets:  # the value set once, not per chunk
+            sets[id(values)] = (values, pa.array(list(values), type=pa.string()))
+        return pc.is_in(v, value_set=sets[id(values)][1])
+
+    def customers(cons_no) -> np.ndarray:
+        m = np.zeros(w.NC, bool)
+        ci = world.cons_index(w, list(cons_no))
+        m[ci[ci >= 0]] = True
+        return m
+
+    cons = rows("C_CONS", cust=sample[w.cust_area]).frame(lambda ch: pc.is_in(ch["TG_ID"], tgs))
+    mine = set(cons["CONS_NO"])
+    ct = rows("C_CONTACT", cust=customers(mine)).frame(lambda ch: isin(ch["CONS_NO"], mine))
+    mobiles = set(ct["MOBILE"]) - {""}
+    extra = set()
+    for ch in t["C_CONTACT"].chunks(["CONS_NO", "MOBILE"]):
+        hit = pc.and_(isin(ch["MOBILE"], mobiles), pc.invert(isin(ch["CONS_NO"], mine)))
+        if pc.any(hit).as_py():
+            extra |= set(pc.filter(ch["CONS_NO"], hit).to_pylist())
+    if extra:
+        more = customers(extra)
+        cons = rows("C_CONS", cust=sample[w.cust_area] | more).frame(
+            lambda ch: pc.or_(pc.is_in(ch["TG_ID"], tgs), isin(ch["CONS_NO"], extra))
+        )
+        both = mine | extra
+        ct = rows("C_CONTACT", cust=customers(mine) | more).frame(
+            lambda ch: isin(ch["CONS_NO"], both)
+        )
+    cust = customers(mine)
+    mp = rows("C_MP", cust=cust, area=sample).frame(
+        lambda ch: pc.or_(
+            isin(ch["CONS_NO"], mine),
+            pc.and_(pc.equal(ch["USAGE_TYPE_CODE"], "02"), pc.is_in(ch["TG_ID"], tgs)),
+        )
+    )
+    mps = set(mp["MP_ID"])
+    m = world.mp_index(w, list(mps))
+    mp_cust, mp_area = np.zeros(w.NC, bool), np.zeros(w.NA, bool)
+    mp_cust[m[(m >= 0) & (m < w.NC)]] = True
+    mp_area[m[m >= w.NC] - w.NC] = True
+    return {
+        "C_CONS": cons,
+        "C_CONTACT": ct,
+        "C_MP": mp,
+        "C_METER": rows("C_METER", mp_cust, mp_area).frame(lambda ch: isin(ch["MP_ID"], mps)),
+        "E_DATA_MP": rows("E_DATA_MP", mp_cust, mp_area).frame(lambda ch: isin(ch["MP_ID"], mps)),
+        "T_TX_DYYH": rows("T_TX_DYYH", cust=cust).frame(lambda ch: isin(ch["YHBH"], mine)),
+    }
 
 
 def _apps_to_archive(s: scenario.Sim) -> None:
@@ -256,13 +543,8 @@ def _apps_to_archive(s: scenario.Sim) -> None:
     arc.set_base("APP_BIZ", pd.DataFrame(base))
 
 
-def _write_deltas(
-    s: scenario.Sim,
-    wr: LandingWriter,
-    rcv: billing.Receivables,
-    pay: billing.Payments,
-    counts: dict,
-) -> None:
+def _write_events(s: scenario.Sim, wr: LandingWriter, counts: dict) -> None:
+    """C_METER_CHG and E_EVENT (small delta tables, one task)."""
     w, n = s.w, s.n
     rng = np.random.default_rng([w.seed, 7])  # own stream: the output does not depend on task order
 
@@ -293,7 +575,7 @@ def _write_deltas(
     ev_rows: dict[int, list] = {}
     for k, ev in enumerate(s.events):
         m = ev.get("mp")
-        area = ev["area"] if m is None else int(s.phys_area[m, ev["day"]])
+        area = ev["area"]
         st = dt.datetime.combine(w.date(ev["day"]), dt.time()) + dt.timedelta(
             seconds=int(rng.integers(0, 20 * 3600))
         )
@@ -323,14 +605,24 @@ def _write_deltas(
         if ev_rows.get(d):
             wr.write("acquisition", "E_EVENT", w.date(d), pd.DataFrame(ev_rows[d]))
             add("E_EVENT", len(ev_rows[d]))
-    # collection: a file every day (header only when nothing happened)
-    for d in range(n):
-        r = rcv.rows_of_day(d)
-        wr.write("collection", "A_RCVBL_FLOW", w.date(d), _slices(rcv, r))
-        add("A_RCVBL_FLOW", len(r))
-        q = pay.rows_of_day(d)
-        wr.write("collection", "A_PAY_FLOW", w.date(d), _slices(pay, q))
-        add("A_PAY_FLOW", len(q))
+
+
+def _write_collection(
+    s: scenario.Sim,
+    wr: LandingWriter,
+    rcv: billing.Receivables,
+    pay: billing.Payments,
+    counts: dict,
+    d: int,
+) -> None:
+    """Collection files of day d (a file every day, header only when nothing happened)."""
+    w = s.w
+    r = rcv.rows_of_day(d)
+    wr.write("collection", "A_RCVBL_FLOW", w.date(d), _slices(rcv, r))
+    counts["A_RCVBL_FLOW"] = counts.get("A_RCVBL_FLOW", 0) + len(r)
+    q = pay.rows_of_day(d)
+    wr.write("collection", "A_PAY_FLOW", w.date(d), _slices(pay, q))
+    counts["A_PAY_FLOW"] = counts.get("A_PAY_FLOW", 0) + len(q)
 
 
 def _slices(table, pos: np.ndarray):

@@ -19,9 +19,16 @@ def registers(s: Sim, theft_extra: np.ndarray) -> None:
     """Compute the written register values W [NC+NA, n] and their presence."""
     w, n, rng = s.w, s.n, s.w.rng
     NC, NA = w.NC, w.NA
-    # physical energy per customer (the meter's true energy, minus a runaway meter's excess, plus theft)
-    s.phys = (s.inc - s.flying) * s.factor + theft_extra
-    s.phys[~s.alive] = 0
+    # physical energy per customer: what its meter measures (minus a runaway meter's excess)
+    # plus theft; on a multiplier change day the part after the change counts at the new
+    # multiplier (the meter reads a*f_old + b*f_new, the exchange formula's energy)
+    phys = s.inc - s.flying
+    phys *= s.factor
+    phys += theft_extra
+    for ex in s.exchanges:
+        if ex["kind"] == "factor":
+            phys[ex["i"], ex["day"]] += ex["b_new"] * (ex["f_new"] - ex["f_old"])
+    phys[~s.alive] = 0
     # initial registers
     r0 = np.where(w.kind == 3, rng.uniform(100, 3000, NC), rng.uniform(1000, 40000, NC)) * H
     r0 = np.rint(r0 / np.maximum(1, w.factor0 / 10)).astype(np.int64)
@@ -29,7 +36,8 @@ def registers(s: Sim, theft_extra: np.ndarray) -> None:
     mean_inc = s.inc[:, : max(1, n // 2)].mean(axis=1)
     k = rng.integers(2, max(3, n - 3), NC)
     r0[roll] = (FS[5] - (k[roll] + 0.5) * mean_inc[roll]).astype(np.int64)
-    R = r0[:, None] + np.cumsum(s.inc, axis=1)
+    R = np.cumsum(s.inc, axis=1)
+    R += r0[:, None]
     for ex in s.exchanges:
         i, d = ex["i"], ex["day"]
         prev = R[i, d - 1]
@@ -43,17 +51,23 @@ def registers(s: Sim, theft_extra: np.ndarray) -> None:
     for i, x, delta in s.shifts:
         R[i, x:] -= delta
     digits = w.digits
-    W = np.where(roll[:, None], R % FS[5], R % FS[6])
+    # the written registers (customers, then check meters), filled in place: at 25 million
+    # customers every [customers x days] array is 600 MB
+    s.W = np.empty((NC + NA, n), dtype=np.int64)
+    np.remainder(R, FS[6], out=s.W[:NC])
+    s.W[:NC][roll] = R[roll] % FS[5]
+    del R
     # check meters: load through the transformer
     area = s.phys_area
     load = np.zeros((NA, n))
     export = np.zeros((NA, n))
-    exp_e = s.rap_inc * s.factor
     for d in range(n):
-        load[:, d] = np.bincount(area[:, d], weights=s.phys[:, d], minlength=NA)
+        load[:, d] = np.bincount(area[:, d], weights=phys[:, d], minlength=NA)
+        exp_e = s.rap_inc[:, d] * s.factor[:, d]
         export[:, d] = np.bincount(
-            area[:, d], weights=np.where(s.alive[:, d], exp_e[:, d], 0), minlength=NA
+            area[:, d], weights=np.where(s.alive[:, d], exp_e, 0), minlength=NA
         )
+    del phys
     load += s.extra_load
     tl = w.area_tl[:, None] + rng.normal(0, 0.004, (NA, n))
     rev = np.where(s.pv_heavy[:, None], 0.3 * export, 0.0)
@@ -62,16 +76,17 @@ def registers(s: Sim, theft_extra: np.ndarray) -> None:
     c_inc = np.maximum(1, np.rint(fwd / fc)).astype(np.int64)
     c_rev = np.rint(rev / fc).astype(np.int64)
     c_r0 = (rng.uniform(2000, 20000, NA) * H).astype(np.int64)
-    CW = c_r0[:, None] + np.cumsum(c_inc, axis=1)
-    s.W = np.vstack([W, CW])
+    s.W[NC:] = c_r0[:, None] + np.cumsum(c_inc, axis=1)
     s.digits_all = np.concatenate([digits, np.full(NA, 6)])
     # reverse registers: PV (and unrecorded PV) customers, check meters; null for some others
     rap0 = (rng.uniform(0, 3000, NC) * H).astype(np.int64)
-    RW = rap0[:, None] + np.cumsum(s.rap_inc, axis=1)
+    s.RW = np.empty((NC + NA, n), dtype=np.int64)
+    np.cumsum(s.rap_inc, axis=1, out=s.RW[:NC])
+    s.RW[:NC] += rap0[:, None]
     has_rev = s.rap_inc.sum(axis=1) > 0
-    RW[~has_rev] = 0
+    s.RW[:NC][~has_rev] = 0
     crw = (rng.uniform(0, 500, NA) * H).astype(np.int64)[:, None] + np.cumsum(c_rev, axis=1)
-    s.RW = np.vstack([RW, crw])
+    s.RW[NC:] = crw
     s.rap_null = np.concatenate(
         [(~has_rev) & (w.kind == 0) & (rng.random(NC) < 0.3), np.zeros(NA, bool)]
     )
@@ -172,10 +187,9 @@ def day_file(s: Sim, d: int, late=None):
     rng = np.random.default_rng([s.w.seed, 11, d])
     on = np.flatnonzero(s.present[:, d] & ~late[:, d])
     bad = _bad(s, d, on)
-    parts = [
-        _part(s, bad, d, d, "0", rng, wrong=True),
-        _part(s, np.setdiff1d(on, bad), d, d, "0", rng),
-    ]
+    rest = np.ones(len(on), bool)
+    rest[np.searchsorted(on, bad)] = False  # on minus bad (both sorted)
+    parts = [_part(s, bad, d, d, "0", rng, wrong=True), _part(s, on[rest], d, d, "0", rng)]
     if d >= 1:
         prev_on = np.flatnonzero(s.present[:, d - 1] & ~late[:, d - 1])
         fix = _bad(s, d - 1, prev_on)

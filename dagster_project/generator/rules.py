@@ -31,9 +31,11 @@ def _cons_tg(st: State, cons: np.ndarray) -> np.ndarray:
 
 
 def archive_findings(
-    s: Sim, states: list[State], day_state: list[int], settings: dict
+    s: Sim, states: list[State], day_state: list[int], settings: dict, sampled: bool = False
 ) -> list[tuple]:
-    """(code, tg_id, cons_no, app_no, day) for A01..A09 and E01."""
+    """(code, tg_id, cons_no, app_no, day) for A01..A09 and E01. `sampled`: the states'
+    tables hold the sampled areas' rows only (an application of a customer not among them
+    is left out; the caller keeps the findings of the sampled areas)."""
     w, n = s.w, s.n
     out = []
     lim_lv = int(float(settings["expansion_limit_days_low_voltage"]))
@@ -124,11 +126,14 @@ def archive_findings(
         ctg = cons.set_index("CONS_NO")["TG_ID"]
         for app, bt, ap, cn in zip(ab["APP_NO"], ab["BUSI_TYPE"], ab["APPLY_DATE"], ab["CONS_NO"]):
             lim = lim_lv if bt == "102" else lim_hv
+            if sampled and cn and cn not in ctg.index:
+                continue
             tg = ctg.get(cn, "") if cn else ""
             a0 = dt.date.fromisoformat(ap)
             for d in days:
                 if (w.date(d) - a0).days > lim:
                     out.append(("E01", tg, "", app, d))
+        st.release()  # one snapshot's tables in memory at a time
     return out
 
 
@@ -170,8 +175,12 @@ def meter_findings(
         int(float(settings["theft_after_days"])),
         float(settings["theft_drop_share"]),
     )
-    E = np.where(en.ok, en.fwd, 0).astype(np.float64)
     OK = en.ok
+
+    def energy(rows, days) -> np.ndarray:
+        """Daily energies where computable, else 0 (whole hundredths: exact float sums)."""
+        return np.where(OK[rows, days], en.fwd[rows, days], 0).astype(np.float64)
+
     from .readings import tariffs
 
     for d in range(n):
@@ -180,34 +189,34 @@ def meter_findings(
         elig[NC:] = False
         if sample is not None:
             elig &= (st.cons_tg >= 0) & sample[np.maximum(st.cons_tg, 0)]
+        ix = np.flatnonzero(elig)  # the codes are evaluated on these rows only
         codes = {}
         # M01
         if d >= fail_days - 1:
-            codes["M01"] = elig & ~s.present[:, d - fail_days + 1 : d + 1].any(axis=1)
+            codes["M01"] = ~s.present[ix, d - fail_days + 1 : d + 1].any(axis=1)
         if d >= 1:
-            codes["M03"] = elig & en.backwards[:, d]
-            codes["M04"] = elig & OK[:, d] & (en.fwd[:, d] > st.cap * hours * H)
+            codes["M03"] = en.backwards[ix, d]
+            codes["M04"] = OK[ix, d] & (en.fwd[ix, d] > st.cap[ix] * hours * H)
         if d - zero_days + 1 >= 1:
             win = slice(d - zero_days + 1, d + 1)
-            codes["M02"] = elig & OK[:, win].all(axis=1) & (en.fwd[:, win] == 0).all(axis=1)
+            codes["M02"] = OK[ix, win].all(axis=1) & (en.fwd[ix, win] == 0).all(axis=1)
         if d - jb >= 1:
             bw, rw = slice(d - jb, d), slice(d - jr + 1, d + 1)
-            bn, rn = OK[:, bw].sum(axis=1), OK[:, rw].sum(axis=1)
+            bn, rn = OK[ix, bw].sum(axis=1), OK[ix, rw].sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
-                bm = E[:, bw].sum(axis=1) / bn / H
-                rm = E[:, rw].sum(axis=1) / rn / H
-            codes["M06"] = (
-                elig & (bn > 0) & (rn > 0) & (bm >= jmin) & ((rm < jlo * bm) | (rm > jhi * bm))
-            )
+                bm = energy(ix, bw).sum(axis=1) / bn / H
+                rm = energy(ix, rw).sum(axis=1) / rn / H
+            codes["M06"] = (bn > 0) & (rn > 0) & (bm >= jmin) & ((rm < jlo * bm) | (rm > jhi * bm))
         # M05
-        m5 = np.zeros(len(elig), bool)
-        pm = np.flatnonzero(elig & s.present[:, d])
+        here = s.present[ix, d]
+        pm = ix[here]
         t1, t2, t3, t4 = tariffs(s, pm, np.full(len(pm), d))
         Wv = s.W[pm, d]
-        m5[pm] = np.abs(Wv - (t1 + t2 + t3 + t4)) > np.maximum(bmin * H, bshare * Wv)
+        m5 = np.zeros(len(ix), bool)
+        m5[here] = np.abs(Wv - (t1 + t2 + t3 + t4)) > np.maximum(bmin * H, bshare * Wv)
         codes["M05"] = m5
         for code, mask in codes.items():
-            idx = np.flatnonzero(mask)
+            idx = ix[mask]
             if len(idx):
                 for cn, tg in zip(st.cons_no_of(idx), st.tg_of(idx)):
                     out.append((code, tg, cn, "", d))
@@ -230,8 +239,8 @@ def meter_findings(
             bw, aw = slice(e0 - th_before, e0), slice(e0 + 1, e0 + th_after + 1)
             if OK[m, bw].sum() == 0 or OK[m, aw].sum() == 0:
                 continue
-            before = E[m, bw].sum() / OK[m, bw].sum()
-            after = E[m, aw].sum() / OK[m, aw].sum()
+            before = energy(m, bw).sum() / OK[m, bw].sum()
+            after = energy(m, aw).sum() / OK[m, aw].sum()
             if before > 0 and after < th_share * before:
                 for d in range(e0 + th_after, min(n, e0 + th_days)):
                     st = states[day_state[d]]

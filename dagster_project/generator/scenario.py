@@ -72,8 +72,10 @@ def mid_snaps(w: World) -> list[int]:
 def init(w: World, arc: Archive) -> Sim:
     n, NC, NA, rng = w.n, w.NC, w.NA, w.rng
     s = Sim(w, arc, n)
-    s.phys_area = np.repeat(w.cust_area[:, None], n, axis=1)
-    s.factor = np.repeat(w.factor0[:, None], n, axis=1).astype(np.int64)
+    # area and multiplier per customer and day: int32 (their values are small), the model's
+    # [customers x days] arrays dominate the memory at a province's size
+    s.phys_area = np.broadcast_to(w.cust_area[:, None], (NC, n)).astype(np.int32)
+    s.factor = np.broadcast_to(w.factor0[:, None], (NC, n)).astype(np.int32)
     s.alive = np.ones((NC, n), bool)
     s.has_edata = np.ones((NC + NA, n), bool)
     s.fail = np.zeros((NC + NA, n), bool)
@@ -85,12 +87,30 @@ def init(w: World, arc: Archive) -> Sim:
     pat = np.ones((4, n))
     pat[RES, dow >= 5] = 1.08
     pat[COM, dow == 6] = 0.85
-    noise = np.exp(np.clip(rng.normal(0, 0.12, (NC, n)), -0.3, 0.3))
-    e = w.mu_kwh[:, None] * H * pat[w.kind] * noise
-    s.inc = np.maximum(1, np.rint(e / s.factor)).astype(np.int64)
+    # in place, in the order of the expression mu * H * pat * noise (the same floats)
+    noise = rng.normal(0, 0.12, (NC, n))
+    np.clip(noise, -0.3, 0.3, out=noise)
+    np.exp(noise, out=noise)
+    e = pat[w.kind]
+    e *= (w.mu_kwh * H)[:, None]
+    e *= noise
+    del noise
+    e /= s.factor
+    np.rint(e, out=e)
+    np.maximum(e, 1, out=e)
+    s.inc = e.astype(np.int64)
+    del e
     weather = rng.uniform(0.25, 1.0, n)
-    pv_e = w.pv_kwh[:, None] * H * weather[None, :] * np.exp(rng.normal(0, 0.1, (NC, n)))
-    s.rap_inc = np.where(w.pv[:, None], np.maximum(1, np.rint(pv_e)), 0).astype(np.int64)
+    pv_e = rng.normal(0, 0.1, (NC, n))
+    np.exp(pv_e, out=pv_e)
+    x = (w.pv_kwh * H)[:, None] * weather[None, :]
+    x *= pv_e
+    del pv_e
+    np.rint(x, out=x)
+    np.maximum(x, 1, out=x)
+    x[~w.pv] = 0
+    s.rap_inc = x.astype(np.int64)
+    del x
     s.used_areas |= set()
     return s
 

@@ -255,6 +255,14 @@ def build(w: World, n_new: int) -> None:
     w.inst_date = w.build_date.copy()
 
 
+def years_later(d: dt.date, k: int) -> dt.date:
+    """The same day k years later (29 February -> 28 February in a common year)."""
+    try:
+        return d.replace(year=d.year + k)
+    except ValueError:
+        return d.replace(year=d.year + k, day=28)
+
+
 def _asset(j: int) -> str:
     return f"33300010{j + 1:014d}"
 
@@ -290,10 +298,14 @@ def base_tables(w: World) -> dict[str, pd.DataFrame | LazyBase]:
         }
     )
     areas = np.arange(NA)
-    t["C_CONS"] = LazyBase([(partial(cons_cols, w), i)])
-    t["C_CONTACT"] = LazyBase([(partial(contact_cols, w), i)], rows_per_index=2)
-    t["C_MP"] = LazyBase([(partial(mp_cols, w), i), (partial(check_mp_cols, w), areas)])
-    t["C_METER"] = LazyBase([(partial(meter_cols, w), i), (partial(check_meter_cols, w), areas)])
+    t["C_CONS"] = LazyBase([(partial(cons_cols, w), i, "cust")])
+    t["C_CONTACT"] = LazyBase([(partial(contact_cols, w), i, "cust")], rows_per_index=2)
+    t["C_MP"] = LazyBase(
+        [(partial(mp_cols, w), i, "cust"), (partial(check_mp_cols, w), areas, "area")]
+    )
+    t["C_METER"] = LazyBase(
+        [(partial(meter_cols, w), i, "cust"), (partial(check_meter_cols, w), areas, "area")]
+    )
     t["K_PRC"] = pd.DataFrame(
         PRICES, columns=["PRC_CODE", "PRC_NAME", "ELEC_TYPE_CODE", "UNIT_PRICE"]
     )
@@ -307,11 +319,11 @@ def base_tables(w: World) -> dict[str, pd.DataFrame | LazyBase]:
                 w.cons_no[c],
                 sign.isoformat(),
                 sign.isoformat(),
-                (sign.replace(year=sign.year + 5)).isoformat(),
+                years_later(sign, 5).isoformat(),
             )
         )
         if k % 3 == 0:
-            old = sign.replace(year=sign.year - 5)
+            old = years_later(sign, -5)
             rows.append(
                 (
                     f"HT{c + 1:08d}01",
@@ -351,7 +363,7 @@ def base_tables(w: World) -> dict[str, pd.DataFrame | LazyBase]:
         }
     )
     t["ST_TQ_BYQ"] = pd.DataFrame({"PMS_BYQ_BS": w.byq_id, "YX_TQ_BS": w.tg_id})
-    t["T_TX_DYYH"] = LazyBase([(partial(gis_cols, w), i[w.kind[i] != HV])])
+    t["T_TX_DYYH"] = LazyBase([(partial(gis_cols, w), i[w.kind[i] != HV], "cust")])
     t["R_TMNL_RUN"] = pd.DataFrame(
         {
             "TERMINAL_ID": w.terminal_id,
@@ -361,7 +373,9 @@ def base_tables(w: World) -> dict[str, pd.DataFrame | LazyBase]:
             "PROTOCOL_CODE": np.where(np.arange(NA) % 3 == 0, "698.45", "376.1"),
         }
     )
-    t["E_DATA_MP"] = LazyBase([(partial(edata_cols, w), i), (partial(edata_check_cols, w), areas)])
+    t["E_DATA_MP"] = LazyBase(
+        [(partial(edata_cols, w), i, "cust"), (partial(edata_check_cols, w), areas, "area")]
+    )
     return t
 
 
@@ -372,7 +386,7 @@ TRADE = pa.array(["9910", "6500", "0100", "3400"], type=pa.string())
 
 
 def _const(value: str, n: int) -> pa.Array:
-    return pa.array(np.full(n, value, dtype=object), type=pa.string())
+    return pa.array([value], type=pa.string()).take(pa.array(np.zeros(n, dtype=np.int32)))
 
 
 def _ints(a) -> pa.Array:
@@ -615,12 +629,34 @@ def mp_index(w: World, mp_id) -> np.ndarray:
     return np.where(cust >= 0, cust, np.where(chk >= 0, w.NC + chk, -1))
 
 
+def key_rows(w: World, table: str, keys) -> dict[str, np.ndarray]:
+    """Masks {'cust': [NC], 'area': [NA]} of the base rows (LazyBase segments) that archive
+    keys of `table` name (keys of rows inserted later name none)."""
+    keys = list(keys)
+    cust, area = np.zeros(w.NC, bool), np.zeros(w.NA, bool)
+    if not keys:
+        return {"cust": cust, "area": area}
+    if table == "C_CONTACT":
+        keys = [k.split("|")[0] for k in keys]
+    v = pa.array(keys, type=pa.string())
+    if table in ("C_CONS", "C_CONTACT", "T_TX_DYYH"):
+        m = cons_index(w, v)
+    elif table == "C_MP":
+        m = mp_index(w, v)
+    else:  # C_METER: METER_ID, E_DATA_MP: DATA_ID (both numbered by metering point)
+        first = {"C_METER": 8000000001, "E_DATA_MP": 7000000001}[table]
+        m = _parse(v, first, w.NC + w.NA, width=10)
+    cust[m[(m >= 0) & (m < w.NC)]] = True
+    area[m[m >= w.NC] - w.NC] = True
+    return {"cust": cust, "area": area}
+
+
 def _parse(v: pa.Array, first: int, count: int, width: int, lead: str = "") -> np.ndarray:
     """x - first for the strings that are `lead` + the digits of x (first <= x < first+count)."""
     ok = pc.equal(pc.utf8_length(v), width)
     if lead:
         ok = pc.and_(ok, pc.starts_with(v, lead))
-    ok = pc.and_(ok, pc.match_substring_regex(v, r"^[0-9]+$"))
+    ok = pc.and_(ok, pc.ascii_is_decimal(v))
     ok = pc.fill_null(ok, False).to_numpy(zero_copy_only=False)
     out = np.full(len(v), -1, dtype=np.int64)
     if ok.any():
