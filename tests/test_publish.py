@@ -544,7 +544,9 @@ READ_EVERYTHING = textwrap.dedent("""
     import duckdb
     out = {"duckdb": duckdb.__version__, "files": {}}
     for path in sys.argv[1:]:
+        # no progress bar: on a slow machine it would be printed into the JSON on stdout
         con = duckdb.connect(path, read_only=True)
+        con.execute("set enable_progress_bar = false")
         tables = {}
         for schema, table in con.execute(
                 "select schema_name, table_name from duckdb_tables() "
