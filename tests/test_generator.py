@@ -330,6 +330,8 @@ def test_sampled_labels_are_the_full_labels_of_the_sampled_areas(tmp_path, monke
     def spy(w, t, sample):
         tables = sampled_tables(w, t, sample)
         read.append((len(tables["C_CONS"]), len(t["C_CONS"])))
+        if len(read) == 1:
+            _check_mobile_closure(w, t, sampled_tables)
         return tables
 
     sampled_tables = core.sampled_tables
@@ -372,3 +374,20 @@ def test_three_day_window(tmp_path):
     _check_loss_truth(
         pd.read_csv(tmp_path / "truth" / "area_daily_loss.csv", dtype={"tg_id": str, "org_no": str})
     )
+
+
+def _check_mobile_closure(w, t, sampled_tables) -> None:
+    """A sample of one area holding one of the customers that share a mobile (the A07
+    injection): the sampled contacts and customers are the area's plus every customer sharing
+    a mobile with them (A07 counts a mobile's customers over the whole table)."""
+    cons, ct = t["C_CONS"].frame(), t["C_CONTACT"].frame()
+    per_mobile = ct[ct["MOBILE"] != ""].groupby("MOBILE")["CONS_NO"].nunique()
+    group = set(ct.loc[ct["MOBILE"] == per_mobile.idxmax(), "CONS_NO"])
+    tg = cons.set_index("CONS_NO").at[min(group), "TG_ID"]
+    in_area = set(cons.loc[cons["TG_ID"] == tg, "CONS_NO"])
+    assert group - in_area  # the mobile is shared beyond the area
+    mobiles = set(ct.loc[ct["CONS_NO"].isin(in_area), "MOBILE"]) - {""}
+    expect = in_area | set(ct.loc[ct["MOBILE"].isin(mobiles), "CONS_NO"])
+    got = sampled_tables(w, t, np.asarray(w.tg_id == tg, dtype=bool))
+    assert set(got["C_CONTACT"]["CONS_NO"]) == expect
+    assert set(got["C_CONS"]["CONS_NO"]) == expect

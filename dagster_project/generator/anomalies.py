@@ -11,7 +11,7 @@ import datetime as dt
 
 import numpy as np
 
-from .scenario import H, Sim, event, mid_snaps, note, pick, pick_areas
+from .scenario import H, RowPatch, Sim, event, mid_snaps, note, pick, pick_areas
 from .world import AGR, COM, HV, RES, edata_rows, years_later
 
 MOBILE_FIX_PREFIX = "166"
@@ -44,13 +44,13 @@ def _other_area(s: Sim, a: int) -> int:
 
 def _area_load(s: Sim, a: int) -> float:
     w = s.w
-    return float(w.mu_kwh[(w.cust_area == a) & (np.arange(w.NC) < w.N0)].sum()) * H
+    return float(w.mu_kwh[: w.N0][w.cust_area[: w.N0] == a].sum()) * H
 
 
-def inject(s: Sim) -> np.ndarray:
+def inject(s: Sim) -> RowPatch:
     """Inject everything; returns the stolen energy per customer and day (theft)."""
     w, n, rng, K = s.w, s.n, s.w.rng, s.w.p.per_code
-    theft_extra = np.zeros_like(s.inc)
+    theft_extra = RowPatch(n)
     kl = max(3, K)
     # ------------------------------------------------------------ L01 unmetered load
     for k, a in enumerate(pick_areas(s, kl, min_size=60)):
@@ -405,7 +405,7 @@ def inject(s: Sim) -> np.ndarray:
         s.shifts.append((i, x, int(s.inc[i, x] + rng.integers(2000, 8000))))
         note(s, "M03", f"register goes backwards on {w.ds(x)}", tg=w.cust_area[i], cons=i)
     # ------------------------------------------------------------ M04 (with ERC29; implies M07)
-    flying = np.zeros_like(s.inc)
+    flying = RowPatch(n)
     for k, i in enumerate(pick(s, K)):
         x = int(rng.integers(2, n - 2)) if n > 4 else 1
         if x == 1:
@@ -420,7 +420,7 @@ def inject(s: Sim) -> np.ndarray:
             tg=w.cust_area[i],
             cons=i,
         )
-    s.inc += flying
+    flying.add_to(s.inc)
     # ------------------------------------------------------------ M05
     for k, i in enumerate(pick(s, K)):
         x = int(rng.integers(1, n - 1))

@@ -78,32 +78,48 @@ class _Cols:
                 raise OverflowError(f"{c} does not fit {self.dtypes[c]}")
             self.parts[c].append(a.astype(self.dtypes[c], copy=False))
 
+    def add_part(self, cols: dict[str, np.ndarray]) -> None:
+        """A part whose columns already have the dtypes."""
+        for c, v in cols.items():
+            self.parts[c].append(v)
+
     def arrays(self) -> dict[str, np.ndarray]:
-        return {
-            c: np.concatenate(v) if v else np.array([], dtype=self.dtypes[c])
-            for c, v in self.parts.items()
-        }
+        """The columns, dropping the parts column by column (twice one column in memory)."""
+        out = {}
+        for c in list(self.parts):
+            v = self.parts.pop(c)
+            out[c] = np.concatenate(v) if v else np.array([], dtype=self.dtypes[c])
+            del v
+        return out
 
 
 # compact dtypes: a province's month is ~40 million deliveries
+def _fits(a, dtype) -> np.ndarray:
+    """`a`, after checking that it fits the integer dtype (no silent wrap-around)."""
+    a = np.asarray(a)
+    if len(a) and (a.max() > np.iinfo(dtype).max or a.min() < np.iinfo(dtype).min):
+        raise OverflowError(f"values do not fit {np.dtype(dtype)}")
+    return a
+
+
 _REC = {
     "i": np.int32,
     "ym": np.int32,
-    "tpq_h": np.int64,
+    "tpq_h": np.int32,  # a month of a 10 kV customer: < 10^8 hundredths (checked)
     "src": np.int8,
-    "amt": np.int64,
-    "rcved": np.int64,
+    "amt": np.int32,  # 分 (checked)
+    "rcved": np.int32,
     "issue": np.int32,
     "settle": np.int8,
     "file_day": np.int16,
-    "seq": np.int64,
+    "seq": np.int32,
 }
 _PAY = {
-    "no": np.int64,
+    "no": np.int32,
     "i": np.int32,
     "ym": np.int32,
-    "amount": np.int64,
-    "k": np.int64,
+    "amount": np.int32,
+    "k": np.int32,
     "file_day": np.int16,
 }
 
@@ -115,8 +131,9 @@ class Receivables:
 
     def __init__(self, w, cols: dict[str, np.ndarray]):
         self.w = w
-        order = np.argsort(cols["seq"], kind="stable")
-        self.c = {k: v[order] for k, v in cols.items()}
+        if len(cols["seq"]) > 1 and (np.diff(cols["seq"]) <= 0).any():
+            raise ValueError("receivable deliveries out of order")
+        self.c = cols
 
     def __len__(self) -> int:
         return len(self.c["seq"])
@@ -173,8 +190,9 @@ class Payments:
 
     def __init__(self, w, cols: dict[str, np.ndarray], pools: dict, start: dt.date):
         self.w = w
-        order = np.argsort(cols["no"], kind="stable")
-        self.c = {k: v[order] for k, v in cols.items()}
+        if len(cols["no"]) > 1 and (np.diff(cols["no"]) <= 0).any():
+            raise ValueError("payments out of order")
+        self.c = cols
         self.pools = pools
         self.start = start
 
@@ -193,7 +211,7 @@ class Payments:
         arr = dep + p["arr"][k] + late
         return {
             "PAY_ID": pc.binary_join_element_wise(
-                "P", pc.utf8_slice_codeunits(_ints(10**10 + c["no"][pos]), 1), ""
+                "P", pc.utf8_slice_codeunits(_ints(10**10 + c["no"][pos].astype(np.int64)), 1), ""
             ),
             "CONS_NO": w.cons_no.pa(c["i"][pos]),
             "RCVBL_ID": rcvbl_id(c["ym"][pos], c["i"][pos]),
@@ -212,7 +230,10 @@ def rcvbl_id(ym: np.ndarray, i: np.ndarray) -> pa.Array:
     if len(i) and int(np.max(i)) + 1 >= 10**8:
         raise ValueError("RCVBL_ID has 8 digits for the customer")
     return pc.binary_join_element_wise(
-        "R", _ints(ym), pc.utf8_slice_codeunits(_ints(10**8 + np.asarray(i) + 1), 1), ""
+        "R",
+        _ints(ym),
+        pc.utf8_slice_codeunits(_ints(10**8 + np.asarray(i, dtype=np.int64) + 1), 1),
+        "",
     )
 
 
@@ -340,40 +361,54 @@ def build(s: Sim) -> tuple[Receivables, Payments]:
         lag = np.minimum(22, rng.geometric(0.2, NC) - 1)
         partial = rng.random(NC) < 0.05
         bi = ids[billed]
-        a, lg = amt[bi], lag[bi]
-        paying = ~np.isin(bi, list(kinds)) & (a != 0)
-        two = paying & partial[bi] & (day + lg + 3 < n)
+        a, lg, part, tq, sr = amt[bi], lag[bi], partial[bi], tpq[bi], src[bi]
+        del lag, partial, amt
+        _fits(a, _REC["amt"])
+        _fits(tq, _REC["tpq_h"])
+        b02_rows = np.isin(bi, list(kinds))
+        paying = ~b02_rows & (a != 0)
+        two = paying & part & (day + lg + 3 < n)
         one = paying & ~two & (day + lg < n)
         npay = np.where(two, 2, np.where(one, 1, 0))
-        first_seq = seq + np.cumsum(1 + npay) - npay  # the issue delivery of each customer
-        first_pay = pays + np.cumsum(npay) - npay  # payments before the customer's first
-        seq += int((1 + npay).sum())
-        pays += int(npay.sum())
         ym = int(_ym(mth))
-        base = {"ym": ym, "issue": _day_number(issue)}
-        rec.add(
-            i=bi, tpq_h=tpq[bi], src=src[bi], amt=a, rcved=np.zeros(len(bi), np.int64),
-            settle=np.where(a == 0, 2, 0), file_day=np.full(len(bi), day), seq=first_seq,
-            **{k: np.full(len(bi), v) for k, v in base.items()},
-        )  # fmt: skip
-        # one full payment, or half and (three days later) the rest
-        for sel, k, pday, amount, paid in (
+        # one full payment, or half and (three days later) the rest: (rows, k-th payment,
+        # file day, amount paid now, received in total)
+        steps = (
             (one, 0, day + lg, a, a),
             (two, 0, day + lg, a // 2, a // 2),
             (two, 1, day + lg + 3, a - a // 2, a),
-        ):
+        )
+        # the month's deliveries in delivery order: a customer's issue delivery at `off`, the
+        # deliveries after its payments right after it (written in place, not sorted later)
+        nrow = 1 + npay
+        off = np.cumsum(nrow) - nrow
+        r = {c: np.empty(int(nrow.sum()), dtype=t) for c, t in _REC.items()}
+        r["ym"][:], r["issue"][:] = ym, _day_number(issue)
+        r["seq"][:] = _fits(seq + 1 + np.arange(len(r["seq"])), _REC["seq"])
+        r["i"][off], r["tpq_h"][off], r["src"][off], r["amt"][off] = bi, tq, sr, a
+        r["rcved"][off], r["settle"][off], r["file_day"][off] = 0, np.where(a == 0, 2, 0), day
+        for sel, k, pday, _, paid in steps:
             j = np.flatnonzero(sel)
-            no = first_pay[j] + k + 1
-            pay.add(
-                no=no, i=bi[j], ym=np.full(len(j), ym), amount=amount[j], k=(no - 1) % npool,
-                file_day=pday[j],
-            )  # fmt: skip
-            rec.add(
-                i=bi[j], tpq_h=tpq[bi[j]], src=src[bi[j]], amt=a[j], rcved=paid[j],
-                settle=np.where(paid[j] >= a[j], 2, 1), file_day=pday[j], seq=first_seq[j] + k + 1,
-                **{c: np.full(len(j), v) for c, v in base.items()},
-            )  # fmt: skip
-        for i in bi[np.isin(bi, list(kinds))]:
+            q = off[j] + k + 1
+            r["i"][q], r["tpq_h"][q], r["src"][q], r["amt"][q] = bi[j], tq[j], sr[j], a[j]
+            r["rcved"][q], r["settle"][q] = paid[j], np.where(paid[j] >= a[j], 2, 1)
+            r["file_day"][q] = pday[j]
+        rec.add_part(r)
+        seq += len(r["seq"])
+        # the month's payments in payment order (PAY_ID numbers, the pools' draws)
+        poff = np.cumsum(npay) - npay
+        q_all = {c: np.empty(int(npay.sum()), dtype=t) for c, t in _PAY.items()}
+        q_all["no"][:] = _fits(pays + 1 + np.arange(len(q_all["no"])), _PAY["no"])
+        q_all["k"][:] = (q_all["no"].astype(np.int64) - 1) % npool
+        q_all["ym"][:] = ym
+        for sel, k, pday, amount, _ in steps:
+            j = np.flatnonzero(sel)
+            q = poff[j] + k
+            q_all["i"][q], q_all["amount"][q], q_all["file_day"][q] = bi[j], amount[j], pday[j]
+        pay.add_part(q_all)
+        pays += len(q_all["no"])
+        del r, q_all, off, poff, a, lg, part, tq, one, two, paying, npay
+        for i in bi[b02_rows]:
             s.plan.append(
                 {
                     "code": "B02",

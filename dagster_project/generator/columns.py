@@ -223,6 +223,10 @@ class MobileCol(Col):
         self.prefixes = pa.array(prefixes, type=pa.string())
         self.n = len(self.prefix)
 
+    def codes(self) -> np.ndarray:
+        """Every value as one number: prefix index * 10**8 + number."""
+        return self.prefix.astype(np.int64) * 10**8 + self.number
+
     def pa(self, idx):
         digits = pc.utf8_slice_codeunits(
             pc.cast(pa.array(self.number[idx].astype(np.int64) + 10**8), pa.string()), 1

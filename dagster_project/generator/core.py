@@ -494,11 +494,13 @@ def sampled_tables(w, t: dict, sample: np.ndarray) -> dict[str, pd.DataFrame]:
     mine = set(cons["CONS_NO"])
     ct = rows("C_CONTACT", cust=customers(mine)).frame(lambda ch: isin(ch["CONS_NO"], mine))
     mobiles = set(ct["MOBILE"]) - {""}
-    extra = set()
-    for ch in t["C_CONTACT"].chunks(["CONS_NO", "MOBILE"]):
-        hit = pc.and_(isin(ch["MOBILE"], mobiles), pc.invert(isin(ch["CONS_NO"], mine)))
-        if pc.any(hit).as_py():
-            extra |= set(pc.filter(ch["CONS_NO"], hit).to_pylist())
+    # the contacts sharing those mobiles: a base row's mobile is the world's number unless a
+    # change replaced it (those rows, and inserted rows, are candidates anyway), so the
+    # candidates are found by number, and the rows then by their exact value
+    codes = world.mobile_codes(mobiles)
+    sharing = np.isin(w.mobile1.codes(), codes) | np.isin(w.mobile2.codes(), codes)
+    hits = rows("C_CONTACT", cust=sharing).frame(lambda ch: isin(ch["MOBILE"], mobiles))
+    extra = set(hits["CONS_NO"]) - mine
     if extra:
         more = customers(extra)
         cons = rows("C_CONS", cust=sample[w.cust_area] | more).frame(

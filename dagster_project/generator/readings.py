@@ -9,22 +9,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .scenario import H, Sim
+from .scenario import H, RowPatch, Sim
 from .writer import hundredths_col
 
 FS = {5: 10**5 * H, 6: 10**6 * H}
 
 
-def registers(s: Sim, theft_extra: np.ndarray) -> None:
+def registers(s: Sim, theft_extra: RowPatch) -> None:
     """Compute the written register values W [NC+NA, n] and their presence."""
     w, n, rng = s.w, s.n, s.w.rng
     NC, NA = w.NC, w.NA
     # physical energy per customer: what its meter measures (minus a runaway meter's excess)
     # plus theft; on a multiplier change day the part after the change counts at the new
     # multiplier (the meter reads a*f_old + b*f_new, the exchange formula's energy)
-    phys = s.inc - s.flying
+    phys = s.inc.copy()
+    s.flying.add_to(phys, -1)
     phys *= s.factor
-    phys += theft_extra
+    theft_extra.add_to(phys)
     for ex in s.exchanges:
         if ex["kind"] == "factor":
             phys[ex["i"], ex["day"]] += ex["b_new"] * (ex["f_new"] - ex["f_old"])
@@ -63,7 +64,7 @@ def registers(s: Sim, theft_extra: np.ndarray) -> None:
     export = np.zeros((NA, n))
     for d in range(n):
         load[:, d] = np.bincount(area[:, d], weights=phys[:, d], minlength=NA)
-        exp_e = s.rap_inc[:, d] * s.factor[:, d]
+        exp_e = s.rap_inc[:, d].astype(np.int64) * s.factor[:, d]
         export[:, d] = np.bincount(
             area[:, d], weights=np.where(s.alive[:, d], exp_e, 0), minlength=NA
         )
@@ -81,7 +82,7 @@ def registers(s: Sim, theft_extra: np.ndarray) -> None:
     # reverse registers: PV (and unrecorded PV) customers, check meters; null for some others
     rap0 = (rng.uniform(0, 3000, NC) * H).astype(np.int64)
     s.RW = np.empty((NC + NA, n), dtype=np.int64)
-    np.cumsum(s.rap_inc, axis=1, out=s.RW[:NC])
+    np.cumsum(s.rap_inc, axis=1, dtype=np.int64, out=s.RW[:NC])
     s.RW[:NC] += rap0[:, None]
     has_rev = s.rap_inc.sum(axis=1) > 0
     s.RW[:NC][~has_rev] = 0
@@ -129,34 +130,33 @@ HMS = pa.array(
     [f"{h:02d}:{m:02d}:{x:02d}" for h in range(24) for m in range(60) for x in range(60)],
     type=pa.string(),
 )
+MARKS = pa.array(["0", "1"], type=pa.string())
 # rows of a day file built at a time
 CHUNK_ROWS = 500_000
 
 
 @dataclass
 class _Rows:
-    """The rows of one E_MP_DAY_READ file as numbers, in file order (before duplicates)."""
+    """The rows of one E_MP_DAY_READ file as numbers, in file order (before duplicates);
+    COL_TIME is on the day after the file day for every row (on time: in the small hours
+    after the data date; a late or corrected row: during the file day)."""
 
-    m: np.ndarray  # metering point
-    d: np.ndarray  # DATA_DATE (window day)
-    col_day: np.ndarray  # the day of COL_TIME
-    secs: np.ndarray  # the second of that day of COL_TIME
+    m: np.ndarray  # metering point (int32)
+    d: np.ndarray  # DATA_DATE (window day, int16)
+    secs: np.ndarray  # the second of the day of COL_TIME (int32)
     delta: np.ndarray  # a wrong first delivery: register + delta (corrected the next day)
     mark: np.ndarray  # bool: MARK '1'
+    day: int = 0  # the file day
 
 
-def _part(s: Sim, m, d, file_day: int, mark: str, rng, wrong: bool = False) -> _Rows:
-    """Rows of metering points m and DATA_DATEs d delivered in file_day. COL_TIME: in the
-    small hours after the data date (on time) or during the file day (late)."""
-    m = np.asarray(m, dtype=np.int64)
-    d = np.broadcast_to(np.asarray(d, dtype=np.int64), m.shape)
-    delta = rng.integers(1, 900, len(m)) if wrong else np.zeros(len(m), dtype=np.int64)
+def _draws(rng, n: int, mark: str, wrong: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(delta, COL_TIME second) of n rows, drawn in the order they always were."""
+    delta = rng.integers(1, 900, n) if wrong else None
     if mark == "0":
-        col_day, secs = d + 1, rng.integers(3600, 6 * 3600, len(m))
+        secs = rng.integers(3600, 6 * 3600, n)
     else:
-        col_day = np.full(len(m), file_day + 1)
-        secs = rng.integers(6 * 3600, 7 * 3600, len(m))
-    return _Rows(m, d, col_day, secs, delta, np.full(len(m), mark == "1"))
+        secs = rng.integers(6 * 3600, 7 * 3600, n)
+    return delta, secs
 
 
 def _bad(s: Sim, d: int, on: np.ndarray) -> np.ndarray:
@@ -185,31 +185,52 @@ def day_file(s: Sim, d: int, late=None):
     order they have always had), then formatted a chunk at a time."""
     late, late_by_file = late if late is not None else _late(s)
     rng = np.random.default_rng([s.w.seed, 11, d])
-    on = np.flatnonzero(s.present[:, d] & ~late[:, d])
+    on = np.flatnonzero(s.present[:, d] & ~late[:, d]).astype(np.int32)
+    n_on = len(on)
     bad = _bad(s, d, on)
+    at_bad = np.searchsorted(on, bad)  # bad is a sorted subset of on
     rest = np.ones(len(on), bool)
-    rest[np.searchsorted(on, bad)] = False  # on minus bad (both sorted)
-    parts = [_part(s, bad, d, d, "0", rng, wrong=True), _part(s, on[rest], d, d, "0", rng)]
+    rest[at_bad] = False
+    delta_b, secs_b = _draws(rng, len(bad), "0", wrong=True)
+    _, secs_r = _draws(rng, int(rest.sum()), "0")
+    # earlier data dates (corrections of yesterday's wrong rows, late back-fills): few rows
+    em, ed, es = [], [], []
     if d >= 1:
         prev_on = np.flatnonzero(s.present[:, d - 1] & ~late[:, d - 1])
         fix = _bad(s, d - 1, prev_on)
         if len(fix):
-            parts.append(_part(s, fix, d - 1, d, "1", rng))
+            em.append(fix)
+            ed.append(np.full(len(fix), d - 1))
+            es.append(_draws(rng, len(fix), "1")[1])
     if d in late_by_file:
         mm, dd = map(np.array, zip(*late_by_file[d]))
-        parts.append(_part(s, mm, dd, d, "1", rng))
+        em.append(mm)
+        ed.append(dd)
+        es.append(_draws(rng, len(mm), "1")[1])
+    em, ed, es = (np.concatenate(x) if x else np.array([], dtype=np.int64) for x in (em, ed, es))
+    # the file's order: DATA_DATE, then DATA_ID (fixed-width digits: the order of m). The
+    # earlier dates come first (sorted, few); the day's own rows are `on`, already in order
+    order = np.lexsort((em, ed))
+    secs_on = np.empty(len(on), dtype=np.int32)
+    secs_on[rest], secs_on[at_bad] = secs_r, secs_b
+    delta_on = np.zeros(len(on), dtype=np.int16)
+    delta_on[at_bad] = delta_b
+    del rest, secs_r
     rows = _Rows(
-        *(np.concatenate([getattr(p, f) for p in parts]) for f in _Rows.__dataclass_fields__)
+        np.concatenate([em[order].astype(np.int32), on]),
+        np.concatenate([ed[order], np.full(len(on), d)]).astype(np.int16),
+        np.concatenate([es[order].astype(np.int32), secs_on]),
+        np.concatenate([np.zeros(len(em), dtype=np.int16), delta_on]),
+        np.concatenate([np.ones(len(em), bool), np.zeros(len(on), bool)]),
+        d,
     )
-    # the file's order: DATA_DATE, then DATA_ID (fixed-width digits: the order of m)
-    order = np.lexsort((rows.m, rows.d))
-    rows = _Rows(*(getattr(rows, f)[order] for f in _Rows.__dataclass_fields__))
+    del on, secs_on, delta_on
     n = len(rows.m)
     for k in range(0, n, CHUNK_ROWS):
-        yield _columns(s, rows, np.arange(k, min(n, k + CHUNK_ROWS)))
+        yield _columns(s, rows, slice(k, min(n, k + CHUNK_ROWS)))
     # duplicates within the file: identical rows, and the same key twice where the later
     # COL_TIME wins (the stale row comes after the winning one, 0.5 kWh lower, at 00:MM:SS)
-    if len(on) > 20:
+    if n_on > 20:
         k = max(1, n // 3000)
         dup = np.sort(rng.choice(n, k, replace=False))
         stale = np.sort(rng.choice(n, k, replace=False))
@@ -217,7 +238,7 @@ def day_file(s: Sim, d: int, late=None):
         yield _columns(s, rows, stale, stale_secs=rng.integers(0, 3600, k))
 
 
-def _columns(s: Sim, rows: _Rows, pos: np.ndarray, stale_secs=None) -> dict:
+def _columns(s: Sim, rows: _Rows, pos, stale_secs=None) -> dict:
     w = s.w
     m, d = rows.m[pos], rows.d[pos]
     t1, t2, t3, t4 = tariffs(s, m, d)
@@ -233,16 +254,14 @@ def _columns(s: Sim, rows: _Rows, pos: np.ndarray, stale_secs=None) -> dict:
     return {
         "DATA_ID": w.data_id.pa(m),
         "DATA_DATE": dates.take(pa.array(d)),
-        "COL_TIME": pc.binary_join_element_wise(
-            dates.take(pa.array(rows.col_day[pos])), HMS.take(pa.array(secs)), " "
-        ),
+        "COL_TIME": pc.binary_join_element_wise(dates[rows.day + 1], HMS.take(pa.array(secs)), " "),
         "PAP_R": hundredths_col(W),
         "PAP_R1": hundredths_col(t1),
         "PAP_R2": hundredths_col(t2),
         "PAP_R3": hundredths_col(t3),
         "PAP_R4": hundredths_col(t4),
         "RAP_R": rw,
-        "MARK": pa.array(np.where(rows.mark[pos], "1", "0").astype(object), type=pa.string()),
+        "MARK": MARKS.take(pa.array(rows.mark[pos].astype(np.int8))),
     }
 
 

@@ -174,8 +174,8 @@ def build(w: World, n_new: int) -> None:
     kind[np.flatnonzero(hv_area[area_of])] = HV
     kind[N0:] = RES
     w.kind = kind
-    w.birth = np.full(NC, -1)
-    w.death = np.full(NC, NEVER)
+    w.birth = np.full(NC, -1, dtype=np.int32)
+    w.death = np.full(NC, NEVER, dtype=np.int32)
     # contract capacity, price, factor
     cap = np.zeros(NC, int)
     cap[kind == RES] = rng.choice([4, 6, 8, 10], (kind == RES).sum(), p=[0.2, 0.4, 0.3, 0.1])
@@ -230,13 +230,12 @@ def build(w: World, n_new: int) -> None:
     w.next_meter = NC + NA
     w.meter_id = IdCol(NC + NA, lambda j: 8000000001 + j)
     w.asset_no = IdCol(NC + NA, lambda j: 10**14 + j + 1, prefix="33300010", drop=1)
-    w.cust_county = w.area_county[area_of]
     person = names.person_names(rng, NC)
     com, hv = np.flatnonzero(kind == COM), np.flatnonzero(kind == HV)
     shops = names.shop_names(rng, len(com))
     firms = names.firm_names(rng, len(hv))
     w.cons_name = Overlay(person, np.concatenate([com, hv]), np.concatenate([shops, firms]))
-    w.addr = names.addresses(rng, w.cust_county, w.county_nm, NC)
+    w.addr = names.addresses(rng, w.area_county[area_of], w.county_nm, NC)
     # contacts: residential one person for both modes; others two persons
     nums = rng.choice(10**8, 2 * NC, replace=False)
     pref = rng.integers(0, len(MOBILE_PREFIXES), 2 * NC)
@@ -253,6 +252,9 @@ def build(w: World, n_new: int) -> None:
     w.sms = CodeCol.where(rng.random(NC) < np.where(w.cust_urban, 0.75, 0.5), "1", "0")
     w.build_date = DateCol.from_offsets(dt.date(2005, 1, 1), rng.integers(0, 7300, NC))
     w.inst_date = w.build_date.copy()
+    # small codes as int8 (a province has 25 million customers)
+    w.kind = w.kind.astype(np.int8)
+    w.digits = w.digits.astype(np.int8)
 
 
 def years_later(d: dt.date, k: int) -> dt.date:
@@ -624,9 +626,21 @@ def mp_index(w: World, mp_id) -> np.ndarray:
         if isinstance(mp_id, (pa.Array, pa.ChunkedArray))
         else pa.array(np.asarray(mp_id, dtype=object), type=pa.string())
     )
-    cust = _parse(v, 5000000001, w.NC, width=10)
-    chk = _parse(v, 5100000001, w.NA, width=10)
+    x = _parse(v, 0, 10**10, width=10)  # the number itself (-1: not 10 digits)
+    cust = np.where((x >= 5000000001) & (x < 5000000001 + w.NC), x - 5000000001, -1)
+    chk = np.where((x >= 5100000001) & (x < 5100000001 + w.NA), x - 5100000001, -1)
     return np.where(cust >= 0, cust, np.where(chk >= 0, w.NC + chk, -1))
+
+
+def mobile_codes(mobiles) -> np.ndarray:
+    """MobileCol.codes() of the values that a MobileCol can hold (others are left out)."""
+    pos = {p: k for k, p in enumerate(MOBILE_PREFIXES)}
+    out = [
+        pos[m[:3]] * 10**8 + int(m[3:])
+        for m in mobiles
+        if len(m) == 11 and m[:3] in pos and m[3:].isascii() and m[3:].isdigit()
+    ]
+    return np.array(out, dtype=np.int64)
 
 
 def key_rows(w: World, table: str, keys) -> dict[str, np.ndarray]:
