@@ -2,7 +2,7 @@
 against DuckDB's own CSV reader, at several file sizes.
 
     .venv/bin/python benchmarks/extract_speed.py [--rows 1000000 4000000] [--cons-rows 500000]
-        [--out DIR] [--old-rev 8a458c8] [--loaders old new duckdb]
+        [--data-points 1000000] [--out DIR] [--old-rev 8a458c8] [--loaders duckdb new old]
 
 Generates (once, into OUT) a synthetic UTF-8 `E_MP_DAY_READ` day with the contract's columns
 (and an `E_DATA_MP` snapshot that knows its DATA_IDs, since readings are checked against it)
@@ -52,12 +52,13 @@ def _copy_csv(con, sql: str, path: Path) -> None:
     con.execute(f"COPY ({sql}) TO '{path}' (HEADER, DELIMITER ',')")
 
 
-def generate_reads(out: Path, rows: int) -> Path:
-    """landing/acquisition/E_MP_DAY_READ/<day>.csv with `rows` rows, plus the E_DATA_MP
-    snapshot of its DATA_IDs in refs/."""
+def generate_reads(out: Path, rows: int, points: int) -> Path:
+    """landing/acquisition/E_MP_DAY_READ/<day>.csv with `rows` rows over `points` data
+    points, and the E_DATA_MP snapshot of those points (the same for every file size, so
+    that only the file's size changes between runs)."""
     import duckdb
 
-    landing = out / f"reads_{rows}" / "landing"
+    landing = out / f"reads_{rows}_{points}" / "landing"
     path = landing / "acquisition" / "E_MP_DAY_READ" / f"{DAY}.csv"
     if path.exists():
         return landing
@@ -67,8 +68,8 @@ def generate_reads(out: Path, rows: int) -> Path:
     with duckdb.connect() as con:
         register = "hash(i) % 9000000 / 100.0"
         _copy_csv(con, f"""
-            SELECT CASE WHEN i % 20011 = 7 THEN '79' ELSE '70' END || lpad(i::VARCHAR, 8, '0')
-                       AS DATA_ID,
+            SELECT CASE WHEN i % 20011 = 7 THEN '79' ELSE '70' END
+                       || lpad((i % {points})::VARCHAR, 8, '0') AS DATA_ID,
                    CASE WHEN i % 10007 = 3 THEN '2026-02-30' ELSE '{DAY}' END AS DATA_DATE,
                    '{DAY + dt.timedelta(days=1)} 0' || (i % 10) || ':'
                        || lpad((i * 7 % 60)::VARCHAR, 2, '0') || ':'
@@ -87,7 +88,7 @@ def generate_reads(out: Path, rows: int) -> Path:
                    'A' || i AS ASSET_NO, 'TM' || (i // 300) AS TMNL_ASSET_NO,
                    '06' || lpad(i::VARCHAR, 8, '0') AS CONS_NO, 'T' || (i // 300) AS TG_ID,
                    '1' AS T_FACTOR
-            FROM range({rows}) t(i)""", refs)
+            FROM range({points}) t(i)""", refs)
     return landing
 
 
@@ -244,6 +245,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 4_000_000])
     parser.add_argument("--cons-rows", type=int, nargs="*", default=[500_000])
+    parser.add_argument("--data-points", type=int, default=1_000_000,
+                        help="size of the E_DATA_MP snapshot the readings are checked against")
     parser.add_argument("--out", type=Path, default=Path("/tmp/gridaudit-extract-speed"))
     parser.add_argument("--old-rev", default="8a458c8",
                         help="git revision whose lib/extract.py is the old loader")
@@ -255,7 +258,8 @@ def main() -> None:
     (args.out / "old_extract.py").write_text(old)
 
     print(f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.2f} at start")
-    cases = [("E_MP_DAY_READ", n, generate_reads(args.out, n)) for n in args.rows]
+    cases = [("E_MP_DAY_READ", n, generate_reads(args.out, n, args.data_points))
+             for n in args.rows]
     cases += [("C_CONS", n, generate_cons(args.out, n)) for n in args.cons_rows]
     print(f"{'loader':7} {'table':14} {'rows':>9} {'MB':>6} {'s':>7} {'cpu s':>7} {'rows/s':>9} "
           f"{'peak RSS':>9} {'growth':>7} {'load':>9}")

@@ -187,24 +187,47 @@ class LandingStream:
             return True, None
 
     def blocks(self) -> Iterator[Block]:
-        """The lines after the header, in blocks; the last one has `final` set (it may have no
-        line at all)."""
+        """The lines after the header, in blocks of at most `block_bytes` (or one line, if a
+        line is longer); the last one has `final` set (it may have no line at all)."""
+        for data, final in self._raw_blocks():
+            yield self._block(data, final)
+
+    def lines(self, wanted: list[int]) -> dict[int, str]:
+        """The text of the lines `wanted` (after `header()`): a second pass that decodes only
+        the blocks holding one of them (lib/extract.py: keys that point nowhere)."""
+        wanted, found, i = sorted(wanted), {}, 0
+        for data, final in self._raw_blocks():
+            if i == len(wanted):
+                break
+            last = self._next_line + data.count(b"\n") - 1
+            if wanted[i] > last:
+                self._next_line = last + 1
+                continue
+            block = self._block(data, final)
+            while i < len(wanted) and wanted[i] <= last:
+                found[wanted[i]] = block.undecodable.get(wanted[i]) or block.line(wanted[i])
+                i += 1
+        return found
+
+    def _raw_blocks(self) -> Iterator[tuple[bytes, bool]]:
         while True:
-            chunk = self._read() if not self._eof else b""
-            data = self._pending + chunk
-            if not self._eof:
-                cut = data.rfind(b"\n")
-                if cut < 0 or (len(data) < self.block_bytes and chunk):
-                    self._pending = data  # a line longer than a block, or too little yet
+            while not self._eof and len(self._pending) < self.block_bytes:
+                self._pending += self._read()
+            data = self._pending
+            cut = data.rfind(b"\n", 0, self.block_bytes)
+            if cut < 0:
+                cut = data.find(b"\n")  # a line longer than a block
+                if cut < 0 and not self._eof:
+                    self._pending += self._read()
                     continue
-                data, self._pending = data[:cut + 1], data[cut + 1:]
-            else:
+            if self._eof and (cut < 0 or len(data) <= self.block_bytes):
                 self._pending = b""
                 if data and not data.endswith(b"\n"):
                     data += b"\n"  # the last line has no line break (a cut-off export)
-            yield self._block(data, final=self._eof)
-            if self._eof:
+                yield data, True
                 return
+            self._pending = data[cut + 1:]
+            yield data[:cut + 1], False
 
     def _block(self, data: bytes, final: bool) -> Block:
         data = data.replace(b"\r\n", b"\n")
