@@ -51,10 +51,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--preset", default="demo", choices=("tiny", "demo"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/gridaudit-bench"))
-    parser.add_argument("--history-days", type=int, default=None,
-                        help="days of history before the measured day (default: all)")
-    parser.add_argument("--label", default="",
-                        help="suffix of the work directory (to compare two code versions)")
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        default=None,
+        help="days of history before the measured day (default: all)",
+    )
+    parser.add_argument(
+        "--label", default="", help="suffix of the work directory (to compare two code versions)"
+    )
     args = parser.parse_args()
 
     report: dict[str, object] = {"preset": args.preset}
@@ -71,11 +76,15 @@ def main() -> None:
         # start on a snapshot delivery day (the archives are weekly snapshots), so the
         # history run's gate sees every archive from its first day on
         wanted = last - dt.timedelta(days=args.history_days)
-        snapshot_days = sorted(dt.date.fromisoformat(p.name.split(".")[0])
-                               for p in landing.glob("marketing/C_MP/*.csv*"))
+        snapshot_days = sorted(
+            dt.date.fromisoformat(p.name.split(".")[0])
+            for p in landing.glob("marketing/C_MP/*.csv*")
+        )
         first = max([d for d in snapshot_days if d <= wanted] or [first])
     history_end = last - dt.timedelta(days=1)
-    workdir = args.out / f"work-{(history_end - first).days + 1}d{'-' + args.label if args.label else ''}"
+    workdir = (
+        args.out / f"work-{(history_end - first).days + 1}d{'-' + args.label if args.label else ''}"
+    )
     if workdir.exists():  # a fresh warehouse: the history run is a first build
         shutil.rmtree(workdir)
     report["code"] = str(ROOT)

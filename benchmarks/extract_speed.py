@@ -67,7 +67,9 @@ def generate_reads(out: Path, rows: int, points: int) -> Path:
     refs.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect() as con:
         register = "hash(i) % 9000000 / 100.0"
-        _copy_csv(con, f"""
+        _copy_csv(
+            con,
+            f"""
             SELECT CASE WHEN i % 20011 = 7 THEN '79' ELSE '70' END
                        || lpad((i % {points})::VARCHAR, 8, '0') AS DATA_ID,
                    CASE WHEN i % 10007 = 3 THEN '2026-02-30' ELSE '{DAY}' END AS DATA_DATE,
@@ -82,13 +84,19 @@ def generate_reads(out: Path, rows: int, points: int) -> Path:
                    CASE WHEN i % 37 = 0 THEN printf('%.2f', i % 5000 / 10.0) ELSE '0.00' END
                        AS RAP_R,
                    CASE WHEN i % 50 = 0 THEN '1' ELSE '0' END AS MARK
-            FROM range({rows}) t(i)""", path)
-        _copy_csv(con, f"""
+            FROM range({rows}) t(i)""",
+            path,
+        )
+        _copy_csv(
+            con,
+            f"""
             SELECT '70' || lpad(i::VARCHAR, 8, '0') AS DATA_ID, 'M' || i AS MP_ID,
                    'A' || i AS ASSET_NO, 'TM' || (i // 300) AS TMNL_ASSET_NO,
                    '06' || lpad(i::VARCHAR, 8, '0') AS CONS_NO, 'T' || (i // 300) AS TG_ID,
                    '1' AS T_FACTOR
-            FROM range({points}) t(i)""", refs)
+            FROM range({points}) t(i)""",
+            refs,
+        )
     return landing
 
 
@@ -105,7 +113,9 @@ def generate_cons(out: Path, rows: int) -> Path:
     areas.parent.mkdir(parents=True, exist_ok=True)
     utf8 = path.with_suffix(".utf8")
     with duckdb.connect() as con:
-        _copy_csv(con, f"""
+        _copy_csv(
+            con,
+            f"""
             SELECT CASE WHEN i % 10009 = 5 THEN '2199999999' ELSE 'T' || (i // 100) END AS TG_ID,
                    '06' || lpad(i::VARCHAR, 8, '0') AS CONS_NO, '01' AS VOLT_CODE,
                    '0101' AS PRC_CODE, '334010101' AS ORG_NO, '9910' AS TRADE_CODE,
@@ -118,12 +128,18 @@ def generate_cons(out: Path, rows: int) -> Path:
                    '青山市东湖区西溪镇桃园社区' || (i % 300) || '号' AS ELEC_ADDR,
                    CASE WHEN i % 10007 = 3 THEN '2026-02-30' ELSE '2015-06-01' END AS BUILD_DATE,
                    '201' AS ELEC_TYPE_CODE, '' AS CANCEL_DATE
-            FROM range({rows}) t(i)""", utf8)
-        _copy_csv(con, f"""
+            FROM range({rows}) t(i)""",
+            utf8,
+        )
+        _copy_csv(
+            con,
+            f"""
             SELECT 'T' || i AS TG_ID, lpad(i::VARCHAR, 4, '0') AS TG_NO, '台区' || i AS TG_NAME,
                    '334010101' AS ORG_NO, '400' AS TG_CAP, '01' AS PUB_PRIV_FLAG,
                    'L1' AS LINE_ID, '01' AS RUN_STATUS_CODE
-            FROM range({rows // 100 + 1}) t(i)""", areas)
+            FROM range({rows // 100 + 1}) t(i)""",
+            areas,
+        )
     for plain in (utf8, areas):  # GBK, as SG186 exports are; CRLF line ends
         target = path if plain == utf8 else areas
         data = plain.read_text(encoding="utf-8").replace("\n", "\r\n").encode("gbk")
@@ -169,6 +185,7 @@ def child(args) -> None:
         # warm up: imports and first-use costs are not the loader's per-row cost
         con.execute("SELECT 1").fetchall()
         import pyarrow as pa
+
         con.register("_warm", pa.table({"a": [1]}))
         con.sql("SELECT * FROM _warm").to_arrow_table()
         con.unregister("_warm")
@@ -183,9 +200,20 @@ def child(args) -> None:
             rows, rejected = result.rows_loaded, result.rows_rejected
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": wall, "cpu_seconds": cpu, "rows_loaded": rows,
-                      "rows_rejected": rejected, "peak_rss_mb": peak, "rss_before_mb": before,
-                      "load_before": load1, "load_after": os.getloadavg()[0]}))
+    print(
+        json.dumps(
+            {
+                "seconds": wall,
+                "cpu_seconds": cpu,
+                "rows_loaded": rows,
+                "rows_rejected": rejected,
+                "peak_rss_mb": peak,
+                "rss_before_mb": before,
+                "load_before": load1,
+                "load_after": os.getloadavg()[0],
+            }
+        )
+    )
 
 
 def _duckdb_own(con, landing: Path, table) -> int:
@@ -195,12 +223,16 @@ def _duckdb_own(con, landing: Path, table) -> int:
     path = landing / table.system / table.name / f"{DAY}.csv"
     header = path.read_bytes()[:4096].split(b"\n")[0].decode().strip().split(",")
     columns = ", ".join(f"'{h}': '{DUCKDB_TYPES[table.column(h).type]}'" for h in header)
-    options = (f"columns={{{columns}}}, header=true, auto_detect=false, "
-               "dateformat='%Y-%m-%d', timestampformat='%Y-%m-%d %H:%M:%S', ignore_errors=true")
+    options = (
+        f"columns={{{columns}}}, header=true, auto_detect=false, "
+        "dateformat='%Y-%m-%d', timestampformat='%Y-%m-%d %H:%M:%S', ignore_errors=true"
+    )
     names = ", ".join(f'"{c}"' for c in table.column_names)
     con.execute("BEGIN")
-    con.execute(f'INSERT INTO {table.schema}."{table.name}" SELECT {names}, DATE \'{DAY}\', '
-                f"'{path.name}', NULL FROM read_csv('{path}', {options})")
+    con.execute(
+        f"INSERT INTO {table.schema}.\"{table.name}\" SELECT {names}, DATE '{DAY}', "
+        f"'{path.name}', NULL FROM read_csv('{path}', {options})"
+    )
     count = con.execute(f'SELECT count(*) FROM {table.schema}."{table.name}"').fetchall()[0][0]
     con.execute("COMMIT")
     return count
@@ -231,9 +263,21 @@ def measure(args, loader: str, table: str, rows: int, landing: Path) -> dict:
     prepared = prepared_warehouse(args.out, landing, table)
     warehouse = args.out / "run.duckdb"
     shutil.copyfile(prepared, warehouse)
-    cmd = [sys.executable, __file__, "_child", "--loader", loader, "--table", table,
-           "--landing", str(landing), "--warehouse", str(warehouse),
-           "--old-module", str(args.out / "old_extract.py")]
+    cmd = [
+        sys.executable,
+        __file__,
+        "_child",
+        "--loader",
+        loader,
+        "--table",
+        table,
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(warehouse),
+        "--old-module",
+        str(args.out / "old_extract.py"),
+    ]
     done = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT)
     warehouse.unlink(missing_ok=True)
     if done.returncode:
@@ -245,41 +289,57 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 4_000_000])
     parser.add_argument("--cons-rows", type=int, nargs="*", default=[500_000])
-    parser.add_argument("--data-points", type=int, default=1_000_000,
-                        help="size of the E_DATA_MP snapshot the readings are checked against")
+    parser.add_argument(
+        "--data-points",
+        type=int,
+        default=1_000_000,
+        help="size of the E_DATA_MP snapshot the readings are checked against",
+    )
     parser.add_argument("--out", type=Path, default=Path("/tmp/gridaudit-extract-speed"))
-    parser.add_argument("--old-rev", default="8a458c8",
-                        help="git revision whose lib/extract.py is the old loader")
+    parser.add_argument(
+        "--old-rev", default="8a458c8", help="git revision whose lib/extract.py is the old loader"
+    )
     parser.add_argument("--loaders", nargs="+", default=["duckdb", "new", "old"])
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    old = subprocess.run(["git", "show", f"{args.old_rev}:dagster_project/lib/extract.py"],
-                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    old = subprocess.run(
+        ["git", "show", f"{args.old_rev}:dagster_project/lib/extract.py"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     (args.out / "old_extract.py").write_text(old)
 
     print(f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.2f} at start")
-    cases = [("E_MP_DAY_READ", n, generate_reads(args.out, n, args.data_points))
-             for n in args.rows]
+    cases = [("E_MP_DAY_READ", n, generate_reads(args.out, n, args.data_points)) for n in args.rows]
     cases += [("C_CONS", n, generate_cons(args.out, n)) for n in args.cons_rows]
-    print(f"{'loader':7} {'table':14} {'rows':>9} {'MB':>6} {'s':>7} {'cpu s':>7} {'rows/s':>9} "
-          f"{'peak RSS':>9} {'growth':>7} {'load':>9}")
+    print(
+        f"{'loader':7} {'table':14} {'rows':>9} {'MB':>6} {'s':>7} {'cpu s':>7} {'rows/s':>9} "
+        f"{'peak RSS':>9} {'growth':>7} {'load':>9}"
+    )
     for table, rows, landing in cases:
         system = "acquisition" if table.startswith("E_") else "marketing"
         size = (landing / system / table / f"{DAY}.csv").stat().st_size
         for loader in args.loaders:
             if loader == "duckdb" and table == "C_CONS":
                 # read_csv reads GBK only with the `encodings` extension (downloaded on use)
-                print(f"{loader:7} {table:14} {rows:9,} {size / 2**20:6.0f} n/a: GBK needs "
-                      "DuckDB's encodings extension")
+                print(
+                    f"{loader:7} {table:14} {rows:9,} {size / 2**20:6.0f} n/a: GBK needs "
+                    "DuckDB's encodings extension"
+                )
                 continue
             r = measure(args, loader, table, rows, landing)
             if "error" in r:
                 print(f"{loader:7} {table:14} {rows:9,} {size / 2**20:6.0f} error: {r['error']}")
                 continue
-            print(f"{loader:7} {table:14} {rows:9,} {size / 2**20:6.0f} {r['seconds']:7.2f} "
-                  f"{r['cpu_seconds']:7.2f} {rows / r['seconds']:9,.0f} "
-                  f"{r['peak_rss_mb']:7.0f}MB {r['peak_rss_mb'] - r['rss_before_mb']:5.0f}MB "
-                  f"{r['load_before']:4.1f}/{r['load_after']:4.1f}", flush=True)
+            print(
+                f"{loader:7} {table:14} {rows:9,} {size / 2**20:6.0f} {r['seconds']:7.2f} "
+                f"{r['cpu_seconds']:7.2f} {rows / r['seconds']:9,.0f} "
+                f"{r['peak_rss_mb']:7.0f}MB {r['peak_rss_mb'] - r['rss_before_mb']:5.0f}MB "
+                f"{r['load_before']:4.1f}/{r['load_after']:4.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -36,12 +36,21 @@ from dagster_project.lib.settings import encoding_for
 
 SNAPSHOT_TABLES = ("G_TG", "C_MP", "C_METER", "C_CONS", "E_DATA_MP")
 
-MART_COLUMNS = ["tg_id", "data_date", "org_no", "supply_kwh", "sales_kwh", "loss_kwh",
-                "loss_rate", "loss_status", "meter_count", "meter_read_count",
-                "uncomputable_reason"]
+MART_COLUMNS = [
+    "tg_id",
+    "data_date",
+    "org_no",
+    "supply_kwh",
+    "sales_kwh",
+    "loss_kwh",
+    "loss_rate",
+    "loss_status",
+    "meter_count",
+    "meter_read_count",
+    "uncomputable_reason",
+]
 KWH_COLUMNS = ["supply_kwh", "sales_kwh", "loss_kwh"]
-EXACT_COLUMNS = ["org_no", "loss_status", "meter_count", "meter_read_count",
-                 "uncomputable_reason"]
+EXACT_COLUMNS = ["org_no", "loss_status", "meter_count", "meter_read_count", "uncomputable_reason"]
 RATE_TOLERANCE = 1e-9
 
 
@@ -78,8 +87,7 @@ class DayFiles:
         snaps = ", ".join(f"{t} {f.export_date}" for t, f in self.snapshots.items())
         reads = ", ".join(str(f.export_date) for f in self.reads)
         changes = ", ".join(str(f.export_date) for f in self.changes) or "none"
-        return (f"snapshots: {snaps}; E_MP_DAY_READ exported {reads}; "
-                f"C_METER_CHG exported {changes}")
+        return f"snapshots: {snaps}; E_MP_DAY_READ exported {reads}; C_METER_CHG exported {changes}"
 
 
 def table_files(landing: Path, table: str) -> dict[dt.date, LandingFile]:
@@ -102,26 +110,35 @@ def day_files(landing: Path, day: dt.date, through: dt.date | None = None) -> Da
         raise FloorError(f"through {through} is before the day {day}")
     reads_by_day = table_files(landing, "E_MP_DAY_READ")
     if not reads_by_day or day - dt.timedelta(days=1) < min(reads_by_day):
-        raise FloorError(f"{day}: the line loss starts the day after the first loaded day "
-                         f"({min(reads_by_day) if reads_by_day else 'no E_MP_DAY_READ'})")
+        raise FloorError(
+            f"{day}: the line loss starts the day after the first loaded day "
+            f"({min(reads_by_day) if reads_by_day else 'no E_MP_DAY_READ'})"
+        )
     snapshots = {}
     for table in SNAPSHOT_TABLES:
         delivered = [d for d in table_files(landing, table) if d <= day]
         if not delivered:
             raise FloorError(f"{table}: no snapshot on or before {day}")
         snapshots[table] = table_files(landing, table)[max(delivered)]
-    reads = [f for d, f in sorted(reads_by_day.items())
-             if day - dt.timedelta(days=1) <= d <= through]
-    changes = [f for d, f in sorted(table_files(landing, "C_METER_CHG").items())
-               if day <= d <= through]
+    reads = [
+        f for d, f in sorted(reads_by_day.items()) if day - dt.timedelta(days=1) <= d <= through
+    ]
+    changes = [
+        f for d, f in sorted(table_files(landing, "C_METER_CHG").items()) if day <= d <= through
+    ]
     return DayFiles(day, through, snapshots, reads, changes)
 
 
 def loss_settings() -> dict[str, str]:
     """The thresholds the line loss uses, as the text of dbt/seeds/audit_settings.csv."""
     settings = audit_settings.load()
-    names = ("completeness_min_share", "loss_rate_high_above", "loss_rate_negative_below",
-             "rollover_min_previous_share", "plausible_hours_per_day")
+    names = (
+        "completeness_min_share",
+        "loss_rate_high_above",
+        "loss_rate_negative_below",
+        "rollover_min_previous_share",
+        "plausible_hours_per_day",
+    )
     return {name: settings[name] for name in names}
 
 
@@ -130,29 +147,45 @@ def loss_settings() -> dict[str, str]:
 
 def published_rows_sql(published: Path, day: dt.date) -> str:
     """The pipeline's rows of `day` (the published file, attached read-only as `pub`)."""
-    return (f"select {', '.join(MART_COLUMNS)} from pub.marts.area_daily_loss "
-            f"where data_date = date '{day}'")
+    return (
+        f"select {', '.join(MART_COLUMNS)} from pub.marts.area_daily_loss "
+        f"where data_date = date '{day}'"
+    )
 
 
-def compare(con: duckdb.DuckDBPyConnection, floor_relation: str, reference_sql: str,
-            exact_kwh: bool = True, kwh_tolerance: float = 0.0) -> dict:
+def compare(
+    con: duckdb.DuckDBPyConnection,
+    floor_relation: str,
+    reference_sql: str,
+    exact_kwh: bool = True,
+    kwh_tolerance: float = 0.0,
+) -> dict:
     """Compare a floor's rows (a table or view of `con`) with reference rows, by tg_id:
     status, counts, org and reason exactly; kWh exactly (`exact_kwh`, both DECIMAL) or within
     `kwh_tolerance` (a floor computing in DOUBLE); the rate within RATE_TOLERANCE.
     Returns counts and up to 5 differing rows."""
     kwh_checks = [
-        f"floor.{c} is distinct from ref.{c}" if exact_kwh else
-        f"(floor.{c} is null) <> (ref.{c} is null) "
+        f"floor.{c} is distinct from ref.{c}"
+        if exact_kwh
+        else f"(floor.{c} is null) <> (ref.{c} is null) "
         f"or abs(cast(floor.{c} as double) - cast(ref.{c} as double)) > {kwh_tolerance}"
-        for c in KWH_COLUMNS]
-    checks = ([f"floor.{c} is distinct from ref.{c}" for c in EXACT_COLUMNS] + kwh_checks
-              + ["(floor.loss_rate is null) <> (ref.loss_rate is null)",
-                 f"abs(floor.loss_rate - ref.loss_rate) > {RATE_TOLERANCE}",
-                 "floor.tg_id is null", "ref.tg_id is null"])
+        for c in KWH_COLUMNS
+    ]
+    checks = (
+        [f"floor.{c} is distinct from ref.{c}" for c in EXACT_COLUMNS]
+        + kwh_checks
+        + [
+            "(floor.loss_rate is null) <> (ref.loss_rate is null)",
+            f"abs(floor.loss_rate - ref.loss_rate) > {RATE_TOLERANCE}",
+            "floor.tg_id is null",
+            "ref.tg_id is null",
+        ]
+    )
     # a comparison with a NULL on one side is caught by the null checks; NULL = no difference
     differing = " or ".join(f"coalesce({c}, false)" for c in checks)
-    select = ", ".join(f"floor.{c} as floor_{c}, ref.{c} as ref_{c}" for c in MART_COLUMNS
-                       if c != "data_date")
+    select = ", ".join(
+        f"floor.{c} as floor_{c}, ref.{c} as ref_{c}" for c in MART_COLUMNS if c != "data_date"
+    )
     query = f"""
         with ref as ({reference_sql}),
         joined as (
@@ -174,20 +207,30 @@ def compare(con: duckdb.DuckDBPyConnection, floor_relation: str, reference_sql: 
         from {floor_relation} as floor join ref using (tg_id)""").fetchone()[0]
     kwh_diff = con.execute(f"""
         with ref as ({reference_sql})
-        select coalesce(max(greatest({', '.join(
-            f'coalesce(abs(cast(floor.{c} as double) - cast(ref.{c} as double)), 0)'
-            for c in KWH_COLUMNS)})), 0)
+        select coalesce(max(greatest({
+        ", ".join(
+            f"coalesce(abs(cast(floor.{c} as double) - cast(ref.{c} as double)), 0)"
+            for c in KWH_COLUMNS
+        )
+    })), 0)
         from {floor_relation} as floor join ref using (tg_id)""").fetchone()[0]
-    return {"rows_floor": n_floor, "rows_reference": n_ref, "rows_differing": n_diff,
-            "max_rate_difference": rate_diff, "max_kwh_difference": kwh_diff,
-            "equal": n_diff == 0 and n_floor == n_ref,
-            "sample": [dict(zip(columns, row)) for row in sample]}
+    return {
+        "rows_floor": n_floor,
+        "rows_reference": n_ref,
+        "rows_differing": n_diff,
+        "max_rate_difference": rate_diff,
+        "max_kwh_difference": kwh_diff,
+        "equal": n_diff == 0 and n_floor == n_ref,
+        "sample": [dict(zip(columns, row)) for row in sample],
+    }
 
 
-def compare_with_published(con: duckdb.DuckDBPyConnection, floor_relation: str,
-                           published: Path, day: dt.date, **kwargs) -> dict:
-    attached = {row[0] for row in con.execute(
-        "select database_name from duckdb_databases()").fetchall()}
+def compare_with_published(
+    con: duckdb.DuckDBPyConnection, floor_relation: str, published: Path, day: dt.date, **kwargs
+) -> dict:
+    attached = {
+        row[0] for row in con.execute("select database_name from duckdb_databases()").fetchall()
+    }
     if "pub" not in attached:
         con.execute(f"attach '{published}' as pub (read_only)")
     return compare(con, floor_relation, published_rows_sql(published, day), **kwargs)
@@ -216,8 +259,9 @@ def truth_rows_sql(truth_dir: Path, day: dt.date) -> str:
         where data_date = date '{day}'"""
 
 
-def compare_with_truth(con: duckdb.DuckDBPyConnection, floor_relation: str, truth_dir: Path,
-                       day: dt.date, **kwargs) -> dict:
+def compare_with_truth(
+    con: duckdb.DuckDBPyConnection, floor_relation: str, truth_dir: Path, day: dt.date, **kwargs
+) -> dict:
     """As compare(), where the truth leaves supply and sales empty the floor's are not
     compared (the truth has none)."""
     con.execute(f"""create or replace temp view floor_as_truth as
@@ -236,7 +280,9 @@ def quarantined_rows(warehouse: Path, files: DayFiles, landing: Path) -> int:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         listed = ", ".join(f"'{r}'" for r in rels)
-        return con.execute("select coalesce(sum(rows_rejected), 0) from meta.extract_files "
-                           f"where source_file in ({listed})").fetchone()[0]
+        return con.execute(
+            "select coalesce(sum(rows_rejected), 0) from meta.extract_files "
+            f"where source_file in ({listed})"
+        ).fetchone()[0]
     finally:
         con.close()

@@ -78,8 +78,10 @@ def _file_rows(path: Path) -> str:
     any order, read_csv matches them by the header) with the line order as `line_ordinal`:
     the last line of a duplicated key wins. row_number() over () numbers the rows in scan
     order (DuckDB keeps the insertion order of a scan)."""
-    return (f"(select *, row_number() over () as line_ordinal from read_csv('{path}', "
-            "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"'))")
+    return (
+        f"(select *, row_number() over () as line_ordinal from read_csv('{path}', "
+        "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"'))"
+    )
 
 
 # The archives as of D, one row per key (within one snapshot file the last line wins).
@@ -470,8 +472,12 @@ order by tg_id
 """
 
 
-def area_daily_loss(landing: Path, day: dt.date, through: dt.date | None = None,
-                    con: duckdb.DuckDBPyConnection | None = None) -> FloorResult:
+def area_daily_loss(
+    landing: Path,
+    day: dt.date,
+    through: dt.date | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> FloorResult:
     """Every in-service area's row of `marts.area_daily_loss` for `day`; `through` = the
     newest export day whose late readings count (default `day`: what the daily run of
     `day` publishes). The result is also left in `con` as the temp table `floor_rows`."""
@@ -488,17 +494,24 @@ def area_daily_loss(landing: Path, day: dt.date, through: dt.date | None = None,
         for table, file in files.snapshots.items():
             con.execute(ARCHIVE_SQL[table].format(rows=_file_rows(readable[id(file)])))
         reads = " union all ".join(
-            READS_SQL.format(export_date=f.export_date, day=day,
-                             rows=_file_rows(readable[id(f)])) for f in files.reads)
+            READS_SQL.format(export_date=f.export_date, day=day, rows=_file_rows(readable[id(f)]))
+            for f in files.reads
+        )
         con.execute(f"create temp table day_read_deliveries as {reads}")
-        changes = " union all ".join(
-            CHANGES_SQL.format(export_date=f.export_date, rows=_file_rows(readable[id(f)]))
-            for f in files.changes) or EMPTY_CHANGES_SQL
+        changes = (
+            " union all ".join(
+                CHANGES_SQL.format(export_date=f.export_date, rows=_file_rows(readable[id(f)]))
+                for f in files.changes
+            )
+            or EMPTY_CHANGES_SQL
+        )
         con.execute(f"create temp table meter_change_deliveries as {changes}")
         read_s = time.perf_counter() - read_began
 
-    con.execute("create or replace temp table floor_rows as "
-                + AREA_DAILY_LOSS_SQL.format(day=day, **loss_settings()))
+    con.execute(
+        "create or replace temp table floor_rows as "
+        + AREA_DAILY_LOSS_SQL.format(day=day, **loss_settings())
+    )
     rows = con.sql(f"select {', '.join(MART_COLUMNS)} from floor_rows").arrow()
     if not isinstance(rows, pa.Table):  # DuckDB 2.0's .arrow() gives a record batch reader
         rows = rows.read_all()
@@ -506,32 +519,43 @@ def area_daily_loss(landing: Path, day: dt.date, through: dt.date | None = None,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("landing", type=Path)
     parser.add_argument("day", type=dt.date.fromisoformat)
-    parser.add_argument("--through", type=dt.date.fromisoformat,
-                        help="newest export day whose late readings count (default: the day)")
+    parser.add_argument(
+        "--through",
+        type=dt.date.fromisoformat,
+        help="newest export day whose late readings count (default: the day)",
+    )
     parser.add_argument("--published", type=Path, help="compare with this published file")
     parser.add_argument("--truth", type=Path, help="compare with OUT/truth of the generator")
-    parser.add_argument("--warehouse", type=Path,
-                        help="report the rows the pipeline quarantined from the files read")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        help="report the rows the pipeline quarantined from the files read",
+    )
     args = parser.parse_args()
 
     con = duckdb.connect()
     result = area_daily_loss(args.landing, args.day, args.through, con)
     report: dict[str, object] = {
-        "day": str(args.day), "rows": result.rows.num_rows,
-        "seconds": round(result.seconds, 3), "decode_s": round(result.decode_s, 3),
-        "read_s": round(result.read_s, 3), "files": result.files.describe()}
+        "day": str(args.day),
+        "rows": result.rows.num_rows,
+        "seconds": round(result.seconds, 3),
+        "decode_s": round(result.decode_s, 3),
+        "read_s": round(result.read_s, 3),
+        "files": result.files.describe(),
+    }
     if args.published:
-        report["vs_published"] = compare_with_published(con, "floor_rows", args.published,
-                                                        args.day)
+        report["vs_published"] = compare_with_published(con, "floor_rows", args.published, args.day)
     if args.truth:
         report["vs_truth"] = compare_with_truth(con, "floor_rows", args.truth, args.day)
     if args.warehouse:
         report["quarantined_rows_in_files_read"] = quarantined_rows(
-            args.warehouse, result.files, args.landing)
+            args.warehouse, result.files, args.landing
+        )
     print(json.dumps(report, indent=2, default=str))
 
 

@@ -55,16 +55,21 @@ def _ensure_run_queue(dagster_home: Path) -> None:
 
     state, path = workdir_lock.ensure_instance_config(dagster_home)
     if state == "written":
-        print(f"gridaudit: wrote {path}: the Dagster run queue starts one run per work "
-              "directory at a time", flush=True)
+        print(
+            f"gridaudit: wrote {path}: the Dagster run queue starts one run per work "
+            "directory at a time",
+            flush=True,
+        )
     elif state == "missing-limit":
         snippet = "concurrency:" + workdir_lock.instance_config_yaml().split("concurrency:")[1]
-        print(f"gridaudit: note: {path} has no run-queue limit on the tag "
-              f"{workdir_lock.RUN_QUEUE_TAG} and was left as it is, so runs of one work "
-              "directory that the UI or the schedule launch wait for each other only at "
-              "their first step instead of in the queue. To queue them, add:\n"
-              + "".join(f"    {line}\n" for line in snippet.splitlines()).rstrip(),
-              flush=True)
+        print(
+            f"gridaudit: note: {path} has no run-queue limit on the tag "
+            f"{workdir_lock.RUN_QUEUE_TAG} and was left as it is, so runs of one work "
+            "directory that the UI or the schedule launch wait for each other only at "
+            "their first step instead of in the queue. To queue them, add:\n"
+            + "".join(f"    {line}\n" for line in snippet.splitlines()).rstrip(),
+            flush=True,
+        )
 
 
 @contextlib.contextmanager
@@ -78,19 +83,20 @@ def _workdir_held(workdir: Path, command: str, days: str | None = None, wait: bo
     def waiting(holder):
         waited.append(holder)
         who = holder.describe() if holder else "a process that has not said who it is yet"
-        print(f"gridaudit: waiting for the work directory {workdir}: held by {who}",
-              flush=True)
+        print(f"gridaudit: waiting for the work directory {workdir}: held by {who}", flush=True)
 
     stack = contextlib.ExitStack()
     try:
-        holder = stack.enter_context(workdir_lock.hold(
-            workdir, command, days=days, wait=wait, on_wait=waiting))
+        holder = stack.enter_context(
+            workdir_lock.hold(workdir, command, days=days, wait=wait, on_wait=waiting)
+        )
     except workdir_lock.WorkdirBusy as busy:
         raise SystemExit(
             f"gridaudit: {busy}\n"
             "  One run at a time per work directory: this one changed nothing. Wait until "
             "that one has finished,\n  or add --wait to start this one as soon as the work "
-            "directory is free.") from None
+            "directory is free."
+        ) from None
     with stack:
         if waited:
             print(f"gridaudit: the work directory {workdir} is free, going on", flush=True)
@@ -102,19 +108,31 @@ def prepare_dbt(force: bool = False) -> Path:
     from dagster_dbt import DbtCliResource
 
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    sources = [p for sub in ("models", "macros", "seeds", "tests")
-               for p in (DBT_PROJECT_DIR / sub).rglob("*") if p.is_file()]
+    sources = [
+        p
+        for sub in ("models", "macros", "seeds", "tests")
+        for p in (DBT_PROJECT_DIR / sub).rglob("*")
+        if p.is_file()
+    ]
     sources += [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
     newest = max(p.stat().st_mtime for p in sources)
     if force or not manifest.exists() or manifest.stat().st_mtime < newest:
         print("preparing the dbt project (dbt parse) ...", flush=True)
         DbtCliResource(project_dir=str(DBT_PROJECT_DIR)).cli(
-            ["parse", "--quiet"], target_path=Path("target")).wait()
+            ["parse", "--quiet"], target_path=Path("target")
+        ).wait()
     return manifest
 
 
-def run_pipeline(start: dt.date, end: dt.date, landing: Path | None = None,
-                 workdir: Path | None = None, instance=None, *, wait: bool = False) -> bool:
+def run_pipeline(
+    start: dt.date,
+    end: dt.date,
+    landing: Path | None = None,
+    workdir: Path | None = None,
+    instance=None,
+    *,
+    wait: bool = False,
+) -> bool:
     """Materialize every asset for export days start..end as one in-process run.
 
     Holds the work directory for the whole run: exits naming the holder when another run
@@ -124,12 +142,15 @@ def run_pipeline(start: dt.date, end: dt.date, landing: Path | None = None,
     _use_paths(landing, workdir)
     paths = paths_from_env()
     if not paths.landing.is_dir():
-        raise SystemExit(f"gridaudit: landing directory {paths.landing} does not exist "
-                         "(make one with `gridaudit generate`)")
+        raise SystemExit(
+            f"gridaudit: landing directory {paths.landing} does not exist "
+            "(make one with `gridaudit generate`)"
+        )
     from dagster_project.lib.workdir_lock import days_text
 
-    with _workdir_held(paths.workdir, f"gridaudit run --start {start} --end {end}",
-                       days_text(start, end), wait):
+    with _workdir_held(
+        paths.workdir, f"gridaudit run --start {start} --end {end}", days_text(start, end), wait
+    ):
         return _execute(start, end, paths, instance)
 
 
@@ -150,16 +171,20 @@ def _execute(start: dt.date, end: dt.date, paths, instance) -> bool:
     from dagster_project.definitions import defs
 
     job = defs.resolve_job_def("daily_pipeline")
-    print(f"gridaudit: running {start} .. {end} ({(end - start).days + 1} days) from "
-          f"{paths.landing}", flush=True)
+    print(
+        f"gridaudit: running {start} .. {end} ({(end - start).days + 1} days) from {paths.landing}",
+        flush=True,
+    )
     began = time.monotonic()
     log_level = os.environ.get("GRIDAUDIT_LOG_LEVEL", "INFO")  # DEBUG shows every event
     result = job.execute_in_process(
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         instance=instance or dg.DagsterInstance.get(),
-        tags={"dagster/asset_partition_range_start": start.isoformat(),
-              "dagster/asset_partition_range_end": end.isoformat(),
-              RUN_QUEUE_TAG: f"{paths.workdir}{IN_PROCESS_RUN_TAG_SUFFIX}"},
+        tags={
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+            RUN_QUEUE_TAG: f"{paths.workdir}{IN_PROCESS_RUN_TAG_SUFFIX}",
+        },
         raise_on_error=False,
     )
     seconds = time.monotonic() - began
@@ -190,14 +215,18 @@ def _failures(result) -> list[str]:
             if user and user.cls_name == "DagsterAssetCheckFailedError":
                 continue  # said by the check's own line
             text = user.message.strip() if user else "failed"
-            step_lines.append(f"step {event.step_key}: {text.splitlines()[-1] if text else text}"
-                              if "Failure" not in text else f"step {event.step_key}: {text}")
+            step_lines.append(
+                f"step {event.step_key}: {text.splitlines()[-1] if text else text}"
+                if "Failure" not in text
+                else f"step {event.step_key}: {text}"
+            )
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and str(evaluation.severity).endswith("ERROR"):
-                gate_lines.append(evaluation.description or
-                                  f"{evaluation.asset_key.to_user_string()}: "
-                                  f"{evaluation.check_name} failed")
+                gate_lines.append(
+                    evaluation.description
+                    or f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name} failed"
+                )
     return list(dict.fromkeys(gate_lines + step_lines))
 
 
@@ -223,8 +252,10 @@ def cmd_generate(args) -> int:
 
     began = time.monotonic()
     summary = generate(args.preset, args.out, seed=args.seed, start=args.start, days=args.days)
-    print(f"gridaudit: generated preset {args.preset} into {args.out} in "
-          f"{time.monotonic() - began:.1f} s")
+    print(
+        f"gridaudit: generated preset {args.preset} into {args.out} in "
+        f"{time.monotonic() - began:.1f} s"
+    )
     for key in ("start", "days", "areas", "customers"):
         if key in summary:
             print(f"  {key}: {summary[key]}")
@@ -263,11 +294,15 @@ def cmd_demo(args) -> int:
         print("\nNext:")
         # the duckdb command line of the duckdb-cli dependency (DuckDB 1.x, like the BI
         # drivers; the file is written in a storage version they read)
-        print("  open the published marts read-only:  "
-              f"python3 -m uv run duckdb -readonly {paths.published}")
+        print(
+            "  open the published marts read-only:  "
+            f"python3 -m uv run duckdb -readonly {paths.published}"
+        )
         print(f"  or in Python: duckdb.connect(r'{paths.published}', read_only=True)")
-        print("  the Dagster UI on this work directory:  python3 -m uv run gridaudit ui   "
-              "(then http://127.0.0.1:3000)")
+        print(
+            "  the Dagster UI on this work directory:  python3 -m uv run gridaudit ui   "
+            "(then http://127.0.0.1:3000)"
+        )
     return 0 if ok else 1
 
 
@@ -277,12 +312,18 @@ def cmd_rollback(args) -> int:
 
     _use_paths(None, args.workdir)
     paths = paths_from_env()
-    with _workdir_held(paths.workdir, "gridaudit rollback"
-                       + (f" --version {args.version}" if args.version else ""), wait=args.wait):
-        restored = publish.rollback(paths.published, version=args.version,
-                                    storage_version=published_storage_version())
-    print(f"gridaudit: {paths.published} now holds {restored.path.name} (DuckDB storage "
-          f"{publish.file_storage_version(paths.published)})")
+    with _workdir_held(
+        paths.workdir,
+        "gridaudit rollback" + (f" --version {args.version}" if args.version else ""),
+        wait=args.wait,
+    ):
+        restored = publish.rollback(
+            paths.published, version=args.version, storage_version=published_storage_version()
+        )
+    print(
+        f"gridaudit: {paths.published} now holds {restored.path.name} (DuckDB storage "
+        f"{publish.file_storage_version(paths.published)})"
+    )
     return 0
 
 
@@ -318,19 +359,20 @@ def cmd_ui(args) -> int:
     os.execvp("dagster", ["dagster", "dev", "-w", "workspace.yaml", "-p", str(args.port)])
 
 
-WAIT_HELP = ("when another run holds the work directory, wait for it to finish "
-             "(default: refuse, naming it)")
+WAIT_HELP = (
+    "when another run holds the work directory, wait for it to finish (default: refuse, naming it)"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="gridaudit", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="gridaudit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="write a labelled synthetic landing tree")
     gen.add_argument("--preset", choices=tuple(PRESETS), default="tiny")
-    gen.add_argument("--out", type=Path, required=True,
-                     help="writes OUT/landing and OUT/truth")
+    gen.add_argument("--out", type=Path, required=True, help="writes OUT/landing and OUT/truth")
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--start", type=_date)
     gen.add_argument("--days", type=int)
@@ -359,8 +401,11 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("prepare", help="dbt parse").set_defaults(func=cmd_prepare)
 
-    bench = sub.add_parser("bench", help="measure generation, history, daily run, re-run and "
-                                         "the floors; write docs/benchmarks.md")
+    bench = sub.add_parser(
+        "bench",
+        help="measure generation, history, daily run, re-run and "
+        "the floors; write docs/benchmarks.md",
+    )
     if _bench_module():  # its options are benchmarks/bench.py's own
         _bench_module().add_arguments(bench, tuple(PRESETS))
     bench.set_defaults(func=cmd_bench)

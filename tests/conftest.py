@@ -32,11 +32,17 @@ def tiny_run(tiny_dir, tmp_path_factory):
     prepare_dbt()
     workdir = tmp_path_factory.mktemp("work")
     start, end = landing_window(tiny_dir / "landing")
-    ok = run_pipeline(start, end, tiny_dir / "landing", workdir,
-                      instance=dg.DagsterInstance.ephemeral())
+    ok = run_pipeline(
+        start, end, tiny_dir / "landing", workdir, instance=dg.DagsterInstance.ephemeral()
+    )
     assert ok, "the pipeline failed on the tiny preset"
-    return {"landing": tiny_dir / "landing", "truth": tiny_dir / "truth", "workdir": workdir,
-            "start": start, "end": end}
+    return {
+        "landing": tiny_dir / "landing",
+        "truth": tiny_dir / "truth",
+        "workdir": workdir,
+        "start": start,
+        "end": end,
+    }
 
 
 @pytest.fixture

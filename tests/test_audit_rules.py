@@ -29,9 +29,29 @@ sys.path.insert(0, str(Path(__file__).parent))
 from rule_scoring import score
 
 CODES = [
-    "L01", "L02", "L03",
-    "A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09",
-    "M01", "M02", "M03", "M04", "M05", "M06", "M07", "T01", "B01", "B02", "E01",
+    "L01",
+    "L02",
+    "L03",
+    "A01",
+    "A02",
+    "A03",
+    "A04",
+    "A05",
+    "A06",
+    "A07",
+    "A08",
+    "A09",
+    "M01",
+    "M02",
+    "M03",
+    "M04",
+    "M05",
+    "M06",
+    "M07",
+    "T01",
+    "B01",
+    "B02",
+    "E01",
 ]
 # rules whose window (a 14-day baseline before the day) does not fit in tiny's 14 days
 LONG_WINDOW_CODES = {"M02", "M06", "T01"}

@@ -42,32 +42,77 @@ D1, D2, D3 = dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)
 def marketing_snapshot(day: dt.date) -> dict[str, list[dict]]:
     """The marketing archive delivered on `day` (snapshots on 03-01 and 03-03 only)."""
     areas = [
-        {"TG_ID": "TG1", "TG_NO": "N1", "TG_NAME": "一号台区", "ORG_NO": "O1", "TG_CAP": 100,
-         "PUB_PRIV_FLAG": "01", "RUN_STATUS_CODE": "01"},
-        {"TG_ID": "TG2", "TG_NO": "N2", "TG_NAME": "二号台区", "ORG_NO": "O1", "TG_CAP": 200,
-         "PUB_PRIV_FLAG": "01", "RUN_STATUS_CODE": "01"},
-        {"TG_ID": "TG3", "TG_NO": "N3", "TG_NAME": "停运台区", "ORG_NO": "O1", "TG_CAP": 50,
-         "PUB_PRIV_FLAG": "01", "RUN_STATUS_CODE": "02"},
+        {
+            "TG_ID": "TG1",
+            "TG_NO": "N1",
+            "TG_NAME": "一号台区",
+            "ORG_NO": "O1",
+            "TG_CAP": 100,
+            "PUB_PRIV_FLAG": "01",
+            "RUN_STATUS_CODE": "01",
+        },
+        {
+            "TG_ID": "TG2",
+            "TG_NO": "N2",
+            "TG_NAME": "二号台区",
+            "ORG_NO": "O1",
+            "TG_CAP": 200,
+            "PUB_PRIV_FLAG": "01",
+            "RUN_STATUS_CODE": "01",
+        },
+        {
+            "TG_ID": "TG3",
+            "TG_NO": "N3",
+            "TG_NAME": "停运台区",
+            "ORG_NO": "O1",
+            "TG_CAP": 50,
+            "PUB_PRIV_FLAG": "01",
+            "RUN_STATUS_CODE": "02",
+        },
     ]
     customers = [
-        {"CONS_NO": cons, "ORG_NO": "O1", "TG_ID": tg, "CONTRACT_CAP": 10, "STATUS_CODE": "1",
-         "GEN_FLAG": "1" if cons == "K12" else "0"}
-        for cons, tg in [("K11", "TG1"), ("K12", "TG1"), ("K13", "TG1"),
-                         ("K21", "TG2"), ("K22", "TG2"), ("K23", "TG2")]
+        {
+            "CONS_NO": cons,
+            "ORG_NO": "O1",
+            "TG_ID": tg,
+            "CONTRACT_CAP": 10,
+            "STATUS_CODE": "1",
+            "GEN_FLAG": "1" if cons == "K12" else "0",
+        }
+        for cons, tg in [
+            ("K11", "TG1"),
+            ("K12", "TG1"),
+            ("K13", "TG1"),
+            ("K21", "TG2"),
+            ("K22", "TG2"),
+            ("K23", "TG2"),
+        ]
     ]
-    mps = [("C1", "TN1", "TG1", "02", "1"), ("S11", "K11", "TG1", "01", "1"),
-           ("S12", "K12", "TG1", "01", "1"), ("S13", "K13", "TG1", "01", "1"),
-           ("S14", "K11", "TG1", "01", "9"),  # revoked: not counted
-           ("C2", "TN2", "TG2", "02", "1"), ("S21", "K21", "TG2", "01", "1"),
-           ("S22", "K22", "TG2", "01", "1"), ("S23", "K23", "TG2", "01", "1")]
+    mps = [
+        ("C1", "TN1", "TG1", "02", "1"),
+        ("S11", "K11", "TG1", "01", "1"),
+        ("S12", "K12", "TG1", "01", "1"),
+        ("S13", "K13", "TG1", "01", "1"),
+        ("S14", "K11", "TG1", "01", "9"),  # revoked: not counted
+        ("C2", "TN2", "TG2", "02", "1"),
+        ("S21", "K21", "TG2", "01", "1"),
+        ("S22", "K22", "TG2", "01", "1"),
+        ("S23", "K23", "TG2", "01", "1"),
+    ]
     metering_points = [
         {"MP_ID": mp, "CONS_NO": cons, "TG_ID": tg, "USAGE_TYPE_CODE": usage, "STATUS_CODE": status}
         for mp, cons, tg, usage, status in mps
     ]
     meters = []
     for mp in ("C1", "S11", "S12", "S13", "C2", "S21", "S22", "S23"):
-        meter = {"METER_ID": f"MT_{mp}", "ASSET_NO": f"A_{mp}", "MP_ID": mp, "T_FACTOR": 1,
-                 "DIGITS": 4 if mp == "S22" else 6, "INST_DATE": dt.date(2020, 1, 1)}
+        meter = {
+            "METER_ID": f"MT_{mp}",
+            "ASSET_NO": f"A_{mp}",
+            "MP_ID": mp,
+            "T_FACTOR": 1,
+            "DIGITS": 4 if mp == "S22" else 6,
+            "INST_DATE": dt.date(2020, 1, 1),
+        }
         if mp == "C1":
             # a duplicated key within one snapshot file: the last line (T_FACTOR 40) wins
             meters.append(dict(meter))
@@ -76,54 +121,100 @@ def marketing_snapshot(day: dt.date) -> dict[str, list[dict]]:
             # exchanged on 03-03 (C_METER_CHG CHG1): the archive has the new meter
             meter.update(METER_ID="MT_S21B", ASSET_NO="A_S21B", INST_DATE=D3)
         meters.append(meter)
-    return {"O_ORG": [{"ORG_NO": "O1", "ORG_NAME": "一供电所", "ORG_TYPE": "04"}],
-            "G_TG": areas, "C_CONS": customers, "C_MP": metering_points, "C_METER": meters}
+    return {
+        "O_ORG": [{"ORG_NO": "O1", "ORG_NAME": "一供电所", "ORG_TYPE": "04"}],
+        "G_TG": areas,
+        "C_CONS": customers,
+        "C_MP": metering_points,
+        "C_METER": meters,
+    }
 
 
 def data_points() -> list[dict]:
     """E_DATA_MP, delivered on 03-01 only; C1's acquisition T_FACTOR (1) is wrong on purpose."""
-    return [{"DATA_ID": f"DP_{mp}", "MP_ID": mp, "ASSET_NO": f"A_{mp}", "T_FACTOR": 1}
-            for mp in ("C1", "S11", "S12", "S13", "C2", "S21", "S22", "S23")]
+    return [
+        {"DATA_ID": f"DP_{mp}", "MP_ID": mp, "ASSET_NO": f"A_{mp}", "T_FACTOR": 1}
+        for mp in ("C1", "S11", "S12", "S13", "C2", "S21", "S22", "S23")
+    ]
 
 
 def read(mp, day, pap, rap=None, col_time="01:30:00", mark="0"):
-    return {"DATA_ID": f"DP_{mp}", "DATA_DATE": day, "PAP_R": pap, "RAP_R": rap, "MARK": mark,
-            "COL_TIME": dt.datetime.fromisoformat(f"{day + dt.timedelta(days=1)} {col_time}")}
+    return {
+        "DATA_ID": f"DP_{mp}",
+        "DATA_DATE": day,
+        "PAP_R": pap,
+        "RAP_R": rap,
+        "MARK": mark,
+        "COL_TIME": dt.datetime.fromisoformat(f"{day + dt.timedelta(days=1)} {col_time}"),
+    }
 
 
 DAY_READS = {
-    D1: [read("C1", D1, 1000), read("S11", D1, 500), read("S12", D1, 200, 100),
-         read("S13", D1, 300), read("C2", D1, 5000), read("S21", D1, 100), read("S22", D1, 9950)],
+    D1: [
+        read("C1", D1, 1000),
+        read("S11", D1, 500),
+        read("S12", D1, 200, 100),
+        read("S13", D1, 300),
+        read("C2", D1, 5000),
+        read("S21", D1, 100),
+        read("S22", D1, 9950),
+    ],
     # S23 has no reading on 03-01, so its energy of 03-02 is not computable
-    D2: [read("C1", D2, 1002), read("S11", D2, 530), read("S12", D2, 220, 110),
-         read("S13", D2, 325), read("C2", D2, 5100), read("S21", D2, 150), read("S22", D2, 9990),
-         read("S23", D2, 10)],
-    D3: [read("C1", D3, 1003.625),
-         read("S11", D3, 560, col_time="02:00:00"),
-         read("S12", D3, 235, 125), read("S13", D3, 350), read("C2", D3, 5185),
-         read("S21", D3, 5),  # the new meter after the exchange
-         read("S22", D3, 30),  # roll-over at 10^4
-         read("S23", D3, 20),
-         read("S11", D3, 999, col_time="01:00:00"),  # later line, earlier COL_TIME: loses
-         read("S13", D2, 320, mark="1")],  # back-filled correction of 03-02 (was 325)
+    D2: [
+        read("C1", D2, 1002),
+        read("S11", D2, 530),
+        read("S12", D2, 220, 110),
+        read("S13", D2, 325),
+        read("C2", D2, 5100),
+        read("S21", D2, 150),
+        read("S22", D2, 9990),
+        read("S23", D2, 10),
+    ],
+    D3: [
+        read("C1", D3, 1003.625),
+        read("S11", D3, 560, col_time="02:00:00"),
+        read("S12", D3, 235, 125),
+        read("S13", D3, 350),
+        read("C2", D3, 5185),
+        read("S21", D3, 5),  # the new meter after the exchange
+        read("S22", D3, 30),  # roll-over at 10^4
+        read("S23", D3, 20),
+        read("S11", D3, 999, col_time="01:00:00"),  # later line, earlier COL_TIME: loses
+        read("S13", D2, 320, mark="1"),
+    ],  # back-filled correction of 03-02 (was 325)
 }
 
 METER_CHANGES = {
-    D3: [{"CHG_ID": "CHG1", "MP_ID": "S21", "CHG_DATE": D3, "OLD_ASSET_NO": "A_S21",
-          "NEW_ASSET_NO": "A_S21B", "OLD_END_READ": 185, "NEW_START_READ": 0,
-          "OLD_T_FACTOR": 1, "NEW_T_FACTOR": 1}],
+    D3: [
+        {
+            "CHG_ID": "CHG1",
+            "MP_ID": "S21",
+            "CHG_DATE": D3,
+            "OLD_ASSET_NO": "A_S21",
+            "NEW_ASSET_NO": "A_S21B",
+            "OLD_END_READ": 185,
+            "NEW_START_READ": 0,
+            "OLD_T_FACTOR": 1,
+            "NEW_T_FACTOR": 1,
+        }
+    ],
 }
 
 
 def insert(con, system: str, table: str, day: dt.date, rows: list[dict]) -> None:
     """Rows of one landing file, as the extract loads them (lineage columns included)."""
     for line_number, row in enumerate(rows, start=2):
-        row = {**row, "_export_date": day, "_source_file": f"{system}/{table}/{day}.csv",
-               "_line_number": line_number}
+        row = {
+            **row,
+            "_export_date": day,
+            "_source_file": f"{system}/{table}/{day}.csv",
+            "_line_number": line_number,
+        }
         columns = ", ".join(f'"{c}"' for c in row)
         params = ", ".join("?" for _ in row)
-        con.execute(f'INSERT INTO raw_{system}."{table}" ({columns}) VALUES ({params})',
-                    list(row.values()))
+        con.execute(
+            f'INSERT INTO raw_{system}."{table}" ({columns}) VALUES ({params})', list(row.values())
+        )
 
 
 def load_day(warehouse: Path, day: dt.date) -> None:
@@ -144,9 +235,20 @@ def dbt(tmp: Path, *args: str) -> dict:
     the process, so the test opens the warehouse only between dbt runs); returns
     run_results.json. Target and logs go to tmp, the warehouse comes from the environment."""
     command = [
-        sys.executable, "-m", "dbt.cli.main", *args,
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--threads", "4",
+        sys.executable,
+        "-m",
+        "dbt.cli.main",
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(tmp / "target"),
+        "--log-path",
+        str(tmp / "logs"),
+        "--threads",
+        "4",
     ]
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"dbt {' '.join(args)} failed:\n{done.stdout[-6000:]}"
@@ -198,13 +300,31 @@ def runs(tmp_path_factory, request):
     dbt(tmp, "run", "--select", "+area_daily_loss", *window(D3, D3))
     rerun = area_daily_loss(warehouse)
     rerun_reads = final_reads(warehouse)
-    return {"tmp": tmp, "warehouse": warehouse, "first": first, "incremental": incremental,
-            "full": full, "build_results": build["results"], "incremental_reads": incremental_reads,
-            "full_reads": full_reads, "rerun": rerun, "rerun_reads": rerun_reads}
+    return {
+        "tmp": tmp,
+        "warehouse": warehouse,
+        "first": first,
+        "incremental": incremental,
+        "full": full,
+        "build_results": build["results"],
+        "incremental_reads": incremental_reads,
+        "full_reads": full_reads,
+        "rerun": rerun,
+        "rerun_reads": rerun_reads,
+    }
 
 
-READ_COLUMNS = ("data_id", "data_date", "col_time", "pap_r", "rap_r", "mark", "_export_date",
-                "_source_file", "_line_number")
+READ_COLUMNS = (
+    "data_id",
+    "data_date",
+    "col_time",
+    "pap_r",
+    "rap_r",
+    "mark",
+    "_export_date",
+    "_source_file",
+    "_line_number",
+)
 
 
 def final_reads(warehouse: Path) -> dict[str, list[tuple]]:
@@ -212,9 +332,13 @@ def final_reads(warehouse: Path) -> dict[str, list[tuple]]:
     columns = ", ".join(READ_COLUMNS)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {
-            name: con.execute(f"SELECT {columns} FROM {relation} ORDER BY data_id, data_date").fetchall()
-            for name, relation in (("model", "intermediate.int_day_reads_final"),
-                                   ("staging", "staging.stg_acquisition__day_reads"))
+            name: con.execute(
+                f"SELECT {columns} FROM {relation} ORDER BY data_id, data_date"
+            ).fetchall()
+            for name, relation in (
+                ("model", "intermediate.int_day_reads_final"),
+                ("staging", "staging.stg_acquisition__day_reads"),
+            )
         }
 
 
@@ -238,39 +362,89 @@ def test_first_run_builds_from_the_first_day_plus_one(runs):
     assert sorted(rows) == [("TG1", "2026-03-02"), ("TG2", "2026-03-02")]
     # check meter (1002 - 1000) x 40 (C_METER, not E_DATA_MP's 1) + PV export 10;
     # sales 30 + 20 + 25 (S13 as first delivered)
-    assert_row(rows["TG1", "2026-03-02"], supply=90, sales=75, status="high",
-               meter_count=3, meter_read_count=3)
+    assert_row(
+        rows["TG1", "2026-03-02"],
+        supply=90,
+        sales=75,
+        status="high",
+        meter_count=3,
+        meter_read_count=3,
+    )
     # S23 has no reading on 03-01: 2 of 3 meters (< 98 %)
-    assert_row(rows["TG2", "2026-03-02"], supply=100, sales=90, status="uncomputable",
-               meter_count=3, meter_read_count=2, reason="meter completeness below threshold")
+    assert_row(
+        rows["TG2", "2026-03-02"],
+        supply=100,
+        sales=90,
+        status="uncomputable",
+        meter_count=3,
+        meter_read_count=2,
+        reason="meter completeness below threshold",
+    )
 
 
 def test_incremental_run_recomputes_the_back_filled_day(runs):
     rows = runs["incremental"]
-    assert sorted(rows) == [("TG1", "2026-03-02"), ("TG1", "2026-03-03"),
-                            ("TG2", "2026-03-02"), ("TG2", "2026-03-03")]
+    assert sorted(rows) == [
+        ("TG1", "2026-03-02"),
+        ("TG1", "2026-03-03"),
+        ("TG2", "2026-03-02"),
+        ("TG2", "2026-03-03"),
+    ]
     # 03-02 again: S13's corrected reading 320 (back-filled on 03-03): sales 30 + 20 + 20
-    assert_row(rows["TG1", "2026-03-02"], supply=90, sales=70, status="high",
-               meter_count=3, meter_read_count=3)
+    assert_row(
+        rows["TG1", "2026-03-02"],
+        supply=90,
+        sales=70,
+        status="high",
+        meter_count=3,
+        meter_read_count=3,
+    )
     assert rows["TG1", "2026-03-02"]["loss_rate"] == pytest.approx(2 / 9, abs=1e-12)
     # check (1003.625 - 1002) x 40 = 65 + PV 15; sales 30 (S11, COL_TIME wins) + 15 + 30
-    assert_row(rows["TG1", "2026-03-03"], supply=80, sales=75, status="qualified",
-               meter_count=3, meter_read_count=3)
+    assert_row(
+        rows["TG1", "2026-03-03"],
+        supply=80,
+        sales=75,
+        status="qualified",
+        meter_count=3,
+        meter_read_count=3,
+    )
     assert rows["TG1", "2026-03-03"]["loss_rate"] == pytest.approx(0.0625, abs=1e-12)
     assert rows["TG1", "2026-03-03"]["pv_export_kwh"] == pytest.approx(15)
     # exchange (185 - 150) x 1 + (5 - 0) x 1 = 40, roll-over 30 + 10^4 - 9990 = 40, S23 10
-    assert_row(rows["TG2", "2026-03-03"], supply=85, sales=90, status="negative",
-               meter_count=3, meter_read_count=3)
+    assert_row(
+        rows["TG2", "2026-03-03"],
+        supply=85,
+        sales=90,
+        status="negative",
+        meter_count=3,
+        meter_read_count=3,
+    )
     assert rows["TG2", "2026-03-03"]["loss_rate"] == pytest.approx(-5 / 85, abs=1e-12)
-    assert_row(rows["TG2", "2026-03-02"], supply=100, sales=90, status="uncomputable",
-               meter_count=3, meter_read_count=2, reason="meter completeness below threshold")
+    assert_row(
+        rows["TG2", "2026-03-02"],
+        supply=100,
+        sales=90,
+        status="uncomputable",
+        meter_count=3,
+        meter_read_count=2,
+        reason="meter completeness below threshold",
+    )
 
 
 def test_full_refresh_equals_the_incremental_result(runs):
     full, incremental = runs["full"], runs["incremental"]
     assert sorted(full) == sorted(incremental)
-    columns = ("supply_kwh", "sales_kwh", "loss_kwh", "loss_rate", "loss_status",
-               "meter_count", "meter_read_count", "uncomputable_reason")
+    columns = (
+        "supply_kwh",
+        "sales_kwh",
+        "loss_kwh",
+        "loss_rate",
+        "loss_status",
+        "meter_count",
+        "meter_read_count",
+        "uncomputable_reason",
+    )
     for key, row in full.items():
         for column in columns:
             a, b = row[column], incremental[key][column]
@@ -291,8 +465,16 @@ def test_incremental_final_reads_equal_the_staging_view(runs):
 def test_rerun_of_the_same_window_is_idempotent(runs):
     rerun, incremental = runs["rerun"], runs["incremental"]
     assert sorted(rerun) == sorted(incremental)
-    columns = ("supply_kwh", "sales_kwh", "loss_kwh", "loss_rate", "loss_status",
-               "meter_count", "meter_read_count", "uncomputable_reason")
+    columns = (
+        "supply_kwh",
+        "sales_kwh",
+        "loss_kwh",
+        "loss_rate",
+        "loss_status",
+        "meter_count",
+        "meter_read_count",
+        "uncomputable_reason",
+    )
     for key, row in rerun.items():
         assert [row[c] for c in columns] == [incremental[key][c] for c in columns], key
 
@@ -300,11 +482,15 @@ def test_rerun_of_the_same_window_is_idempotent(runs):
 def test_settings_are_recorded_and_comments_persisted(runs):
     row = runs["incremental"]["TG1", "2026-03-03"]
     assert row["settings_applied"] == (
-        "completeness_min_share=0.98;loss_rate_high_above=0.10;loss_rate_negative_below=-0.01")
+        "completeness_min_share=0.98;loss_rate_high_above=0.10;loss_rate_negative_below=-0.01"
+    )
     with duckdb.connect(str(runs["warehouse"]), read_only=True) as con:
-        comments = dict(con.execute(
-            "SELECT column_name, comment FROM duckdb_columns() "
-            "WHERE schema_name = 'marts' AND table_name = 'area_daily_loss'").fetchall())
+        comments = dict(
+            con.execute(
+                "SELECT column_name, comment FROM duckdb_columns() "
+                "WHERE schema_name = 'marts' AND table_name = 'area_daily_loss'"
+            ).fetchall()
+        )
     assert comments["loss_rate"].startswith("线损率")
     assert comments["supply_kwh"].startswith("供电量")
 
@@ -314,7 +500,8 @@ def test_meter_energy_flags(runs):
         rows = con.execute(
             "SELECT mp_id, forward_kwh, is_rollover, is_meter_exchange, is_computable, "
             "energy_status FROM intermediate.int_meter_energy_daily "
-            "WHERE data_date = DATE '2026-03-03'").fetchall()
+            "WHERE data_date = DATE '2026-03-03'"
+        ).fetchall()
     energy = {r[0]: r[1:] for r in rows}
     assert energy["S22"] == (40, True, False, True, None)  # roll-over
     assert energy["S21"] == (40, False, True, True, None)  # meter exchange
@@ -324,13 +511,26 @@ def test_meter_energy_flags(runs):
 def test_dbt_unit_tests_pass(runs):
     """`dbt build` runs the unit tests of the selected models before building them, and the
     data tests (keys, accepted values) after."""
-    unit = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in runs["build_results"]
-            if r["unique_id"].startswith("unit_test.")}
-    assert {"energy_normal_day", "energy_rollover", "energy_register_backwards",
-            "energy_meter_exchange", "energy_multiplier_change", "energy_missing_reads",
-            "energy_pv_reverse", "balance_supply_sales", "area_daily_loss_completeness_threshold",
-            "area_daily_loss_status_bands", "area_daily_loss_changed_settings",
-            "day_reads_final_full_refresh", "day_reads_final_incremental"} <= set(unit)
+    unit = {
+        r["unique_id"].rsplit(".", 1)[-1]: r["status"]
+        for r in runs["build_results"]
+        if r["unique_id"].startswith("unit_test.")
+    }
+    assert {
+        "energy_normal_day",
+        "energy_rollover",
+        "energy_register_backwards",
+        "energy_meter_exchange",
+        "energy_multiplier_change",
+        "energy_missing_reads",
+        "energy_pv_reverse",
+        "balance_supply_sales",
+        "area_daily_loss_completeness_threshold",
+        "area_daily_loss_status_bands",
+        "area_daily_loss_changed_settings",
+        "day_reads_final_full_refresh",
+        "day_reads_final_incremental",
+    } <= set(unit)
     assert set(unit.values()) == {"pass"}, unit
     tests = [r for r in runs["build_results"] if r["unique_id"].startswith("test.")]
     assert tests and all(r["status"] == "pass" for r in tests)

@@ -76,8 +76,12 @@ def test_every_raw_table_has_its_own_blocking_check_before_dbt(repo):
     dbt_step = plan.get_step_by_key("gridaudit_dbt_models")
     waits_for = {key.split(".")[0] for key in dbt_step.get_execution_dependency_keys()}
     assert {f"gx_raw_gate__{t.schema}__{t.name}" for t in TABLES} <= waits_for
-    assert "gx_quality_gate" in {key.split(".")[0] for key in plan.get_step_by_key(
-        "published__gridaudit_duckdb").get_execution_dependency_keys()}
+    assert "gx_quality_gate" in {
+        key.split(".")[0]
+        for key in plan.get_step_by_key(
+            "published__gridaudit_duckdb"
+        ).get_execution_dependency_keys()
+    }
 
 
 def test_daily_job_runs_in_process_and_is_scheduled(repo):
@@ -92,4 +96,5 @@ def test_asset_graph_snapshot(repo):
         SNAPSHOT.parent.mkdir(exist_ok=True)
         SNAPSHOT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert lines == SNAPSHOT.read_text(encoding="utf-8").splitlines(), (
-        "the asset graph changed: review it and run with UPDATE_SNAPSHOTS=1")
+        "the asset graph changed: review it and run with UPDATE_SNAPSHOTS=1"
+    )

@@ -9,6 +9,7 @@ that warehouse cut down to the rows the query reads (10 daily energies of the tw
 their readings, events and areas, the settings) and the model's SQL as dbt compiled it then;
 on it the bug reproduces every time.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,7 +42,8 @@ def _means(path: Path, config: dict) -> list[tuple[str, Decimal]]:
     query = (FIXTURE / "query.sql").read_text()
     with duckdb.connect(str(path), read_only=True, config=config) as con:
         return con.execute(
-            f"SELECT cons_no, recent_mean_kwh FROM ({query}) ORDER BY cons_no").fetchall()
+            f"SELECT cons_no, recent_mean_kwh FROM ({query}) ORDER BY cons_no"
+        ).fetchall()
 
 
 def test_the_energy_means_are_right_with_the_projects_duckdb_settings(tmp_path):
@@ -65,7 +67,8 @@ def test_duckdb_still_has_the_bug_the_setting_works_around(tmp_path):
     _fixture_db(db)
     wrong = _means(db, {})
     assert wrong == [(cons, value * 10_000) for cons, value in RIGHT], (
-        f"DuckDB {duckdb.__version__} computes {wrong} without the workaround")
+        f"DuckDB {duckdb.__version__} computes {wrong} without the workaround"
+    )
 
 
 def test_dbt_connects_with_the_workaround(tmp_path):
@@ -73,12 +76,33 @@ def test_dbt_connects_with_the_workaround(tmp_path):
     setting = "disabled_optimizers"
     env = {**os.environ, "GRIDAUDIT_WAREHOUSE": str(tmp_path / "empty.duckdb")}
     out = subprocess.run(
-        ["dbt", "show", "--inline", f"select current_setting('{setting}') as value",
-         "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-         "--output", "json", "--log-format", "json"],
-        capture_output=True, text=True, env=env, check=True).stdout
-    shown = [json.loads(line)["data"] for line in out.splitlines()
-             if '"show_node"' in line or "preview" in line]
+        [
+            "dbt",
+            "show",
+            "--inline",
+            f"select current_setting('{setting}') as value",
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--project-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--output",
+            "json",
+            "--log-format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    shown = [
+        json.loads(line)["data"]
+        for line in out.splitlines()
+        if '"show_node"' in line or "preview" in line
+    ]
     preview = next(json.loads(d["preview"]) for d in shown if "preview" in d)
     assert preview == [{"value": _profile_settings()[setting]}]

@@ -23,8 +23,9 @@ def _days(landing):
 
 
 def _assert_equal(report, what):
-    assert report["equal"], f"{what}: {report['rows_differing']} rows differ, e.g. " \
-                            f"{report['sample'][:2]}"
+    assert report["equal"], (
+        f"{what}: {report['rows_differing']} rows differ, e.g. {report['sample'][:2]}"
+    )
     assert report["rows_floor"] > 0
 
 
@@ -69,8 +70,9 @@ def test_floors_equal_the_truth(tiny_dir):
         floor_duckdb.area_daily_loss(landing, day, days[-1], con)
         _assert_equal(compare_with_truth(con, "floor_rows", truth, day), f"duckdb {day}")
         rows = floor_pandas.area_daily_loss(landing, day, days[-1]).rows
-        _assert_equal(floor_pandas.compare_rows(rows, truth=truth, day=day)["vs_truth"],
-                      f"pandas {day}")
+        _assert_equal(
+            floor_pandas.compare_rows(rows, truth=truth, day=day)["vs_truth"], f"pandas {day}"
+        )
 
 
 def test_late_deliveries_are_read(tiny_dir):
@@ -96,9 +98,10 @@ def test_floors_equal_the_published_mart(tiny_run):
     for day in days[1:]:
         con = duckdb.connect()
         result = floor_duckdb.area_daily_loss(landing, day, tiny_run["end"], con)
-        _assert_equal(compare_with_published(con, "floor_rows", published, day),
-                      f"duckdb {day}")
+        _assert_equal(compare_with_published(con, "floor_rows", published, day), f"duckdb {day}")
         assert quarantined_rows(workdir / "warehouse.duckdb", result.files, landing) == 0
         rows = floor_pandas.area_daily_loss(landing, day, tiny_run["end"]).rows
-        _assert_equal(floor_pandas.compare_rows(rows, published=published,
-                                                day=day)["vs_published"], f"pandas {day}")
+        _assert_equal(
+            floor_pandas.compare_rows(rows, published=published, day=day)["vs_published"],
+            f"pandas {day}",
+        )

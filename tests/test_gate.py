@@ -27,39 +27,58 @@ def area_rows(days=DAYS, n_areas=N_AREAS) -> pd.DataFrame:
             supply = 1000.0 + i
             rate = (0.02, 0.15, -0.03, 0.05, None)[i % 5]
             status = {0: "qualified", 1: "high", 2: "negative", 3: "qualified"}.get(
-                i % 5, "uncomputable")
-            rows.append({
-                "tg_id": f"TG{i:04d}", "data_date": day, "org_no": f"ORG{i % 3}",
-                "supply_kwh": supply,
-                "sales_kwh": supply * (1 - rate) if computable else 700.0,
-                "loss_kwh": supply * rate if computable else None,
-                "loss_rate": rate, "loss_status": status,
-                "meter_count": 50, "meter_read_count": 50 if computable else 40,
-                "uncomputable_reason": None if computable
-                else "meter completeness below threshold",
-            })
+                i % 5, "uncomputable"
+            )
+            rows.append(
+                {
+                    "tg_id": f"TG{i:04d}",
+                    "data_date": day,
+                    "org_no": f"ORG{i % 3}",
+                    "supply_kwh": supply,
+                    "sales_kwh": supply * (1 - rate) if computable else 700.0,
+                    "loss_kwh": supply * rate if computable else None,
+                    "loss_rate": rate,
+                    "loss_status": status,
+                    "meter_count": 50,
+                    "meter_read_count": 50 if computable else 40,
+                    "uncomputable_reason": None
+                    if computable
+                    else "meter completeness below threshold",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def read_rows(day: dt.date, n: int = N_READS) -> pd.DataFrame:
-    return pd.DataFrame({
-        "DATA_ID": [f"DP{i:06d}" for i in range(n)],
-        "DATA_DATE": [day] * n,
-        "COL_TIME": [dt.datetime.combine(day + dt.timedelta(days=1), dt.time(2))] * n,
-        "PAP_R": [1000.0 + i for i in range(n)],
-        "PAP_R1": 100.0, "PAP_R2": 300.0, "PAP_R3": 400.0,
-        "PAP_R4": [200.0 + i for i in range(n)], "RAP_R": 0.0, "MARK": "0",
-        "_export_date": [day] * n,
-        "_source_file": f"acquisition/{day}/E_MP_DAY_READ.csv",
-        "_line_number": list(range(2, n + 2)),
-    })
+    return pd.DataFrame(
+        {
+            "DATA_ID": [f"DP{i:06d}" for i in range(n)],
+            "DATA_DATE": [day] * n,
+            "COL_TIME": [dt.datetime.combine(day + dt.timedelta(days=1), dt.time(2))] * n,
+            "PAP_R": [1000.0 + i for i in range(n)],
+            "PAP_R1": 100.0,
+            "PAP_R2": 300.0,
+            "PAP_R3": 400.0,
+            "PAP_R4": [200.0 + i for i in range(n)],
+            "RAP_R": 0.0,
+            "MARK": "0",
+            "_export_date": [day] * n,
+            "_source_file": f"acquisition/{day}/E_MP_DAY_READ.csv",
+            "_line_number": list(range(2, n + 2)),
+        }
+    )
 
 
-CODES = pd.DataFrame({
-    "problem_code": ["L01", "A07", "M01"], "problem_name": ["台区高损", "联系电话异常", "采集失败"],
-    "problem_level": ["area", "customer", "customer"], "category": ["线损", "客户服务", "采集"],
-    "severity": ["high", "low", "medium"], "suggested_action": ["核查", "核实", "消缺"],
-})
+CODES = pd.DataFrame(
+    {
+        "problem_code": ["L01", "A07", "M01"],
+        "problem_name": ["台区高损", "联系电话异常", "采集失败"],
+        "problem_level": ["area", "customer", "customer"],
+        "category": ["线损", "客户服务", "采集"],
+        "severity": ["high", "low", "medium"],
+        "suggested_action": ["核查", "核实", "消缺"],
+    }
+)
 
 
 def history_rows(days=DAYS, n=10) -> pd.DataFrame:
@@ -67,18 +86,28 @@ def history_rows(days=DAYS, n=10) -> pd.DataFrame:
     for day in days:
         for i in range(n):
             code = ("L01", "A07")[i % 2]
-            rows.append({
-                "detected_date": day, "tg_id": f"TG{i:04d}", "org_no": "ORG1",
-                "cons_no": None if code == "L01" else f"C{i:04d}", "problem_code": code,
-                "finding_key": f"{code}|{i}", "evidence": f"loss rate {i} %",
-                "settings_fingerprint": "abc"})
+            rows.append(
+                {
+                    "detected_date": day,
+                    "tg_id": f"TG{i:04d}",
+                    "org_no": "ORG1",
+                    "cons_no": None if code == "L01" else f"C{i:04d}",
+                    "problem_code": code,
+                    "finding_key": f"{code}|{i}",
+                    "evidence": f"loss rate {i} %",
+                    "settings_fingerprint": "abc",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def problem_list_rows(as_of=END, n=10) -> pd.DataFrame:
     h = history_rows(days=[as_of], n=n).merge(CODES, on="problem_code")
-    return h.rename(columns={"detected_date": "as_of_date"}).assign(
-        first_detected_date=DAYS[0], consecutive_days=3).drop(columns="category")
+    return (
+        h.rename(columns={"detected_date": "as_of_date"})
+        .assign(first_detected_date=DAYS[0], consecutive_days=3)
+        .drop(columns="category")
+    )
 
 
 def kpi_rows(days=DAYS, n_units=6) -> pd.DataFrame:
@@ -89,16 +118,38 @@ def kpi_rows(days=DAYS, n_units=6) -> pd.DataFrame:
         for i in range(n_units):
             den = 5.0 if i != 5 else 0.0
             num = float(min(i, den))
-            base = {"period_type": "day", "period_start": day, "period_end": day,
-                    "as_of_date": day, "unit_level": ("station", "county", "city")[i % 3],
-                    "org_no": f"ORG{i}", "fact_date_from": day, "fact_date_to": day}
-            rows.append({**base, "indicator_code": "area_mapping_rate", "value_unit": "share",
-                         "numerator_value": num, "denominator_value": den,
-                         "indicator_value": num / den if den else None,
-                         "object_count": int(den)})
-            rows.append({**base, "indicator_code": "hv_connect_days", "value_unit": "days",
-                         "numerator_value": 60.0, "denominator_value": 2.0,
-                         "indicator_value": 30.0, "object_count": 2})
+            base = {
+                "period_type": "day",
+                "period_start": day,
+                "period_end": day,
+                "as_of_date": day,
+                "unit_level": ("station", "county", "city")[i % 3],
+                "org_no": f"ORG{i}",
+                "fact_date_from": day,
+                "fact_date_to": day,
+            }
+            rows.append(
+                {
+                    **base,
+                    "indicator_code": "area_mapping_rate",
+                    "value_unit": "share",
+                    "numerator_value": num,
+                    "denominator_value": den,
+                    "indicator_value": num / den if den else None,
+                    "object_count": int(den),
+                }
+            )
+            rows.append(
+                {
+                    **base,
+                    "indicator_code": "hv_connect_days",
+                    "value_unit": "days",
+                    "numerator_value": 60.0,
+                    "denominator_value": 2.0,
+                    "indicator_value": 30.0,
+                    "object_count": 2,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -106,35 +157,88 @@ def settings_rows() -> pd.DataFrame:
     from dagster_project.lib import audit_settings
 
     values = audit_settings.load()
-    return pd.DataFrame({"setting_name": list(values), "setting_value": list(values.values()),
-                         "settings_fingerprint": "abc"})
+    return pd.DataFrame(
+        {
+            "setting_name": list(values),
+            "setting_value": list(values.values()),
+            "settings_fingerprint": "abc",
+        }
+    )
 
 
 def theft_rows() -> pd.DataFrame:
     """Three suspects as of END: an event plus a 60 % drop (40 + 18), a drop only (15),
     zero energy while read (10); ranks overall and within the area."""
-    base = {"as_of_date": END, "tg_name": "台区", "org_no": "S1", "latest_event_code": None,
-            "latest_event_time": None, "event_count": 0, "event_points": 0.0,
-            "baseline_mean_kwh": 10.0, "recent_mean_kwh": 10.0, "energy_drop_share": 0.0,
-            "drop_points": 0.0, "recent_read_days": 7, "zero_energy_days": 0,
-            "zero_points": 0.0, "area_baseline_loss_rate": 0.05, "area_recent_loss_rate": 0.05,
-            "area_loss_rise_pp": 0.0, "loss_rise_points": 0.0, "baseline_valley_share": 0.3,
-            "recent_valley_share": 0.3, "valley_shift_pp": 0.0, "valley_points": 0.0,
-            "recent_start_date": END - dt.timedelta(days=6),
-            "baseline_start_date": END - dt.timedelta(days=20),
-            "settings_fingerprint": "abc"}
+    base = {
+        "as_of_date": END,
+        "tg_name": "台区",
+        "org_no": "S1",
+        "latest_event_code": None,
+        "latest_event_time": None,
+        "event_count": 0,
+        "event_points": 0.0,
+        "baseline_mean_kwh": 10.0,
+        "recent_mean_kwh": 10.0,
+        "energy_drop_share": 0.0,
+        "drop_points": 0.0,
+        "recent_read_days": 7,
+        "zero_energy_days": 0,
+        "zero_points": 0.0,
+        "area_baseline_loss_rate": 0.05,
+        "area_recent_loss_rate": 0.05,
+        "area_loss_rise_pp": 0.0,
+        "loss_rise_points": 0.0,
+        "baseline_valley_share": 0.3,
+        "recent_valley_share": 0.3,
+        "valley_shift_pp": 0.0,
+        "valley_points": 0.0,
+        "recent_start_date": END - dt.timedelta(days=6),
+        "baseline_start_date": END - dt.timedelta(days=20),
+        "settings_fingerprint": "abc",
+    }
     rows = [
-        {**base, "cons_no": "C1", "tg_id": "T1", "theft_score": 58.0, "score_rank": 1,
-         "area_rank": 1, "signal_count": 2, "signals": "ERC37 开表盖; 电量下降 60%",
-         "event_count": 1, "latest_event_code": "ERC37",
-         "latest_event_time": dt.datetime(2024, 3, 1, 10, 12), "event_points": 40.0,
-         "recent_mean_kwh": 4.0, "energy_drop_share": 0.6, "drop_points": 18.0},
-        {**base, "cons_no": "C2", "tg_id": "T1", "theft_score": 15.0, "score_rank": 2,
-         "area_rank": 2, "signal_count": 1, "signals": "电量下降 50%",
-         "recent_mean_kwh": 5.0, "energy_drop_share": 0.5, "drop_points": 15.0},
-        {**base, "cons_no": "C3", "tg_id": "T2", "theft_score": 10.0, "score_rank": 3,
-         "area_rank": 1, "signal_count": 1, "signals": "零电量 5 天",
-         "zero_energy_days": 5, "zero_points": 10.0},
+        {
+            **base,
+            "cons_no": "C1",
+            "tg_id": "T1",
+            "theft_score": 58.0,
+            "score_rank": 1,
+            "area_rank": 1,
+            "signal_count": 2,
+            "signals": "ERC37 开表盖; 电量下降 60%",
+            "event_count": 1,
+            "latest_event_code": "ERC37",
+            "latest_event_time": dt.datetime(2024, 3, 1, 10, 12),
+            "event_points": 40.0,
+            "recent_mean_kwh": 4.0,
+            "energy_drop_share": 0.6,
+            "drop_points": 18.0,
+        },
+        {
+            **base,
+            "cons_no": "C2",
+            "tg_id": "T1",
+            "theft_score": 15.0,
+            "score_rank": 2,
+            "area_rank": 2,
+            "signal_count": 1,
+            "signals": "电量下降 50%",
+            "recent_mean_kwh": 5.0,
+            "energy_drop_share": 0.5,
+            "drop_points": 15.0,
+        },
+        {
+            **base,
+            "cons_no": "C3",
+            "tg_id": "T2",
+            "theft_score": 10.0,
+            "score_rank": 3,
+            "area_rank": 1,
+            "signal_count": 1,
+            "signals": "零电量 5 天",
+            "zero_energy_days": 5,
+            "zero_points": 10.0,
+        },
     ]
     return pd.DataFrame(rows)
 
@@ -144,32 +248,63 @@ def kpi_fact_rows(days=DAYS) -> pd.DataFrame:
     rows = []
     for day in days:
         for tg, mapped in (("T1", 1.0), ("T2", 0.0)):
-            rows.append({"data_date": day, "indicator_code": "area_mapping_rate",
-                         "object_type": "area", "object_id": tg, "tg_id": tg,
-                         "org_no": "S1", "station_no": "S1", "county_no": "K1",
-                         "city_no": "X1", "numerator_value": mapped,
-                         "denominator_value": 1.0, "detail": None if mapped else "未对应"})
-        rows.append({"data_date": day, "indicator_code": "hv_connect_days",
-                     "object_type": "application", "object_id": f"APP{day:%d}", "tg_id": None,
-                     "org_no": "S1", "station_no": "S1", "county_no": "K1", "city_no": "X1",
-                     "numerator_value": 30.0, "denominator_value": 1.0, "detail": None})
+            rows.append(
+                {
+                    "data_date": day,
+                    "indicator_code": "area_mapping_rate",
+                    "object_type": "area",
+                    "object_id": tg,
+                    "tg_id": tg,
+                    "org_no": "S1",
+                    "station_no": "S1",
+                    "county_no": "K1",
+                    "city_no": "X1",
+                    "numerator_value": mapped,
+                    "denominator_value": 1.0,
+                    "detail": None if mapped else "未对应",
+                }
+            )
+        rows.append(
+            {
+                "data_date": day,
+                "indicator_code": "hv_connect_days",
+                "object_type": "application",
+                "object_id": f"APP{day:%d}",
+                "tg_id": None,
+                "org_no": "S1",
+                "station_no": "S1",
+                "county_no": "K1",
+                "city_no": "X1",
+                "numerator_value": 30.0,
+                "denominator_value": 1.0,
+                "detail": None,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def mart_frames() -> dict[str, pd.DataFrame]:
     from expectations.marts.problems import KPI_INDICATOR_FILE
 
-    return {"area_problem_list": problem_list_rows(), "problem_history": history_rows(),
-            "unit_kpis": kpi_rows(), "unit_kpi_facts": kpi_fact_rows(),
-            "dim_kpi_indicator": pd.read_csv(KPI_INDICATOR_FILE, dtype=str),
-            "theft_suspects": theft_rows(), "dim_problem_code": CODES,
-            "audit_settings": settings_rows()}
+    return {
+        "area_problem_list": problem_list_rows(),
+        "problem_history": history_rows(),
+        "unit_kpis": kpi_rows(),
+        "unit_kpi_facts": kpi_fact_rows(),
+        "dim_kpi_indicator": pd.read_csv(KPI_INDICATOR_FILE, dtype=str),
+        "theft_suspects": theft_rows(),
+        "dim_problem_code": CODES,
+        "audit_settings": settings_rows(),
+    }
 
 
-def build_warehouse(path: Path, areas: pd.DataFrame | None = None,
-                    reads: dict[dt.date, pd.DataFrame] | None = None,
-                    with_mart: bool = True, marts: dict[str, pd.DataFrame] | None = None
-                    ) -> Path:
+def build_warehouse(
+    path: Path,
+    areas: pd.DataFrame | None = None,
+    reads: dict[dt.date, pd.DataFrame] | None = None,
+    with_mart: bool = True,
+    marts: dict[str, pd.DataFrame] | None = None,
+) -> Path:
     """A warehouse with every mart (valid rows unless overridden by `marts`) and the
     readings of `reads`; the other raw tables exist and are empty."""
     areas = area_rows() if areas is None else areas
@@ -194,24 +329,26 @@ def build_warehouse(path: Path, areas: pd.DataFrame | None = None,
                 con.register("areas", areas)
                 con.execute("insert into marts.area_daily_loss by name select * from areas")
         # the acquisition archive knows every DATA_ID of the readings (a snapshot of DAYS[0])
-        con.execute("""insert into raw_acquisition."E_DATA_MP" ("DATA_ID", _export_date,
+        con.execute(
+            """insert into raw_acquisition."E_DATA_MP" ("DATA_ID", _export_date,
                        _source_file, _line_number)
                        select printf('DP%06d', i), ?, 'acquisition/E_DATA_MP/x.csv', i + 2
-                       from range(?) as t(i)""", [DAYS[0], N_READS])
+                       from range(?) as t(i)""",
+            [DAYS[0], N_READS],
+        )
         for day, df in reads.items():
             con.register("reads", df)
             con.execute('insert into raw_acquisition."E_MP_DAY_READ" by name select * from reads')
             con.execute(
                 "insert into meta.extract_files values ('acquisition', 'E_MP_DAY_READ', ?, ?, "
-                "'x', ?, ?, 0, '', now())", [day, f"acquisition/{day}/E_MP_DAY_READ.csv",
-                                             len(df), len(df)])
+                "'x', ?, ?, 0, '', now())",
+                [day, f"acquisition/{day}/E_MP_DAY_READ.csv", len(df), len(df)],
+            )
     return path
 
 
-def by_name(result: gate.GateResult, name: str, table: str | None = None
-            ) -> gate.ExpectationResult:
-    return next(r for r in result.results
-                if r.name == name and (table is None or r.table == table))
+def by_name(result: gate.GateResult, name: str, table: str | None = None) -> gate.ExpectationResult:
+    return next(r for r in result.results if r.name == name and (table is None or r.table == table))
 
 
 def test_good_batch_passes(tmp_path):
@@ -223,8 +360,12 @@ def test_good_batch_passes(tmp_path):
     # only the window's rows were validated: 2 days x 20 areas, reads one day at a time
     rate = by_name(result, "expect_column_values_to_be_between(loss_rate, -1, 1)")
     assert rate.element_count == 2 * N_AREAS
-    assert by_name(result, "expect_column_values_to_not_be_null(DATA_ID)",
-                   "raw_acquisition.E_MP_DAY_READ").element_count == 2 * N_READS
+    assert (
+        by_name(
+            result, "expect_column_values_to_not_be_null(DATA_ID)", "raw_acquisition.E_MP_DAY_READ"
+        ).element_count
+        == 2 * N_READS
+    )
     assert result.report_path and result.report_path.parent == tmp_path / "reports"
     assert "PASSED" in result.report_path.read_text(encoding="utf-8")
 
@@ -248,16 +389,24 @@ def test_violating_batch_fails_naming_expectation_and_rows(tmp_path):
     assert rate.unexpected_count == 1
     assert rate.message.startswith(
         "marts.area_daily_loss: expect_column_values_to_be_between(loss_rate, -1, 1) "
-        "failed on 1 rows, e.g. tg_id=TG0003, data_date=2024-03-02")
+        "failed on 1 rows, e.g. tg_id=TG0003, data_date=2024-03-02"
+    )
     assert "loss_rate=5.0" in rate.message
     assert rate.sample_rows[0]["loss_status"] == "qualified"  # whole rows in the sample
-    status = failed["expect_column_values_to_be_in_set(loss_status, "
-                    "{qualified, high, negative, uncomputable})"]
+    status = failed[
+        "expect_column_values_to_be_in_set(loss_status, {qualified, high, negative, uncomputable})"
+    ]
     assert status.unexpected_count == 1 and status.sample_rows[0]["tg_id"] == "TG0007"
     # 5.0 is also outside the qualified band of the settings; the rest of the suite holds
-    assert set(failed) == {dup.name, rate.name, status.name,
-                           ("expect_column_values_to_be_between(loss_rate, -0.01, 0.1) "
-                            "where loss_status == 'qualified'")}
+    assert set(failed) == {
+        dup.name,
+        rate.name,
+        status.name,
+        (
+            "expect_column_values_to_be_between(loss_rate, -0.01, 0.1) "
+            "where loss_status == 'qualified'"
+        ),
+    }
     summary = result.summary()
     assert "gate FAILED" in summary and rate.message in summary
     report = result.report_path.read_text(encoding="utf-8")
@@ -267,15 +416,18 @@ def test_violating_batch_fails_naming_expectation_and_rows(tmp_path):
 def test_uncomputable_rows_must_not_carry_a_rate(tmp_path):
     areas = area_rows()
     areas.loc[(areas.tg_id == "TG0004") & (areas.data_date == START), "loss_rate"] = 0.05
-    areas.loc[(areas.tg_id == "TG0000") & (areas.data_date == START),
-              "uncomputable_reason"] = "no supply"
+    areas.loc[(areas.tg_id == "TG0000") & (areas.data_date == START), "uncomputable_reason"] = (
+        "no supply"
+    )
     wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
     result = gate.run_gate(wh, START, END, None)
     assert not result.passed
     assert {r.name for r in result.errors} == {
         "expect_column_values_to_be_null(loss_rate) where loss_status == 'uncomputable'",
-        ("expect_column_values_to_be_null(uncomputable_reason) "
-         "where loss_status != 'uncomputable'"),
+        (
+            "expect_column_values_to_be_null(uncomputable_reason) "
+            "where loss_status != 'uncomputable'"
+        ),
     }
     assert result.report_path is None
 
@@ -334,17 +486,31 @@ def test_mart_starts_the_day_after_the_first_export(tmp_path):
     assert [r["data_date"] for r in result.errors[0].sample_rows] == ["2024-03-02", "2024-03-03"]
 
 
-def _quarantine(con, day: dt.date, file: str, rows_read: int, rejected: int,
-                table: str = "E_EVENT", system: str = "acquisition") -> None:
+def _quarantine(
+    con,
+    day: dt.date,
+    file: str,
+    rows_read: int,
+    rejected: int,
+    table: str = "E_EVENT",
+    system: str = "acquisition",
+) -> None:
     """meta.extract_files and quarantine.rejected_rows of one landing file whose first
     `rejected` data lines were rejected (a bad date, then numbers in Chinese notation)."""
-    con.execute("insert into meta.extract_files values (?, ?, ?, ?, 'x', ?, ?, ?, '', now())",
-                [system, table, day, file, rows_read, rows_read - rejected, rejected])
+    con.execute(
+        "insert into meta.extract_files values (?, ?, ?, ?, 'x', ?, ?, ?, '', now())",
+        [system, table, day, file, rows_read, rows_read - rejected, rejected],
+    )
     for line in range(2, rejected + 2):
-        reason = ("START_TIME: not a valid timestamp (2024-13-01)" if line % 2
-                  else "VALUE: not a valid decimal (12,5)")
-        con.execute("insert into quarantine.rejected_rows values (?, ?, ?, ?, ?, 'raw text', "
-                    "?, now())", [system, table, day, file, line, reason])
+        reason = (
+            "START_TIME: not a valid timestamp (2024-13-01)"
+            if line % 2
+            else "VALUE: not a valid decimal (12,5)"
+        )
+        con.execute(
+            "insert into quarantine.rejected_rows values (?, ?, ?, ?, ?, 'raw text', ?, now())",
+            [system, table, day, file, line, reason],
+        )
 
 
 def test_one_bad_row_in_a_small_file_is_a_warning_naming_file_and_reason(tmp_path):
@@ -353,18 +519,36 @@ def test_one_bad_row_in_a_small_file_is_a_warning_naming_file_and_reason(tmp_pat
     wh = build_warehouse(tmp_path / "warehouse.duckdb")
     with duckdb.connect(str(wh)) as con:
         _quarantine(con, START, "acquisition/E_EVENT/2024-03-02.csv", rows_read=3, rejected=1)
-        _quarantine(con, END, "collection/A_PAY_FLOW/2024-03-03.csv", rows_read=26,
-                    rejected=2, table="A_PAY_FLOW", system="collection")
+        _quarantine(
+            con,
+            END,
+            "collection/A_PAY_FLOW/2024-03-03.csv",
+            rows_read=26,
+            rejected=2,
+            table="A_PAY_FLOW",
+            system="collection",
+        )
     result = gate.run_gate(wh, START, END, None)
     assert result.passed, result.summary()
     warned = {r.table: r for r in result.warnings if r.name == "quarantined_rows"}
     assert set(warned) == {"raw_acquisition.E_EVENT", "raw_collection.A_PAY_FLOW"}
     row = warned["raw_acquisition.E_EVENT"].sample_rows[0]
-    assert (row["export_date"], row["rows_read"], row["rows_rejected"], row["files"],
-            row["reasons"]) == ("2024-03-02", 3, 1, "acquisition/E_EVENT/2024-03-02.csv",
-                                "VALUE: not a valid decimal x 1")
+    assert (
+        row["export_date"],
+        row["rows_read"],
+        row["rows_rejected"],
+        row["files"],
+        row["reasons"],
+    ) == (
+        "2024-03-02",
+        3,
+        1,
+        "acquisition/E_EVENT/2024-03-02.csv",
+        "VALUE: not a valid decimal x 1",
+    )
     assert warned["raw_collection.A_PAY_FLOW"].sample_rows[0]["reasons"] == (
-        "START_TIME: not a valid timestamp x 1; VALUE: not a valid decimal x 1")
+        "START_TIME: not a valid timestamp x 1; VALUE: not a valid decimal x 1"
+    )
     assert "quarantined_rows failed on 1 of 1" in warned["raw_acquisition.E_EVENT"].message
     assert "WARN  raw_acquisition.E_EVENT: quarantined_rows" in result.summary()
 
@@ -375,26 +559,39 @@ def test_systemic_share_of_rejected_rows_blocks_naming_table_day_share_and_count
     (0.6 %) are warnings."""
     wh = build_warehouse(tmp_path / "warehouse.duckdb")
     with duckdb.connect(str(wh)) as con:
-        _quarantine(con, START, "acquisition/E_EVENT/2024-03-02.csv", rows_read=1000,
-                    rejected=60)
-        _quarantine(con, END, "acquisition/E_EVENT/2024-03-03.csv", rows_read=1000,
-                    rejected=50)
-        _quarantine(con, START, "marketing/C_CONS/2024-03-02.csv", rows_read=10_000,
-                    rejected=60, table="C_CONS", system="marketing")
+        _quarantine(con, START, "acquisition/E_EVENT/2024-03-02.csv", rows_read=1000, rejected=60)
+        _quarantine(con, END, "acquisition/E_EVENT/2024-03-03.csv", rows_read=1000, rejected=50)
+        _quarantine(
+            con,
+            START,
+            "marketing/C_CONS/2024-03-02.csv",
+            rows_read=10_000,
+            rejected=60,
+            table="C_CONS",
+            system="marketing",
+        )
     result = gate.run_gate(wh, START, END, None)
     assert not result.passed
     assert [(r.name, r.table) for r in result.errors] == [
-        ("quarantine_share", "raw_acquisition.E_EVENT")]
+        ("quarantine_share", "raw_acquisition.E_EVENT")
+    ]
     error = result.errors[0]
-    assert [(r["export_date"], r["rows_rejected"], r["rejected_share"])
-            for r in error.sample_rows] == [("2024-03-02", 60, 0.06)]
-    for text in ("raw_acquisition.E_EVENT: quarantine_share failed on 1 of 2",
-                 "table_name=E_EVENT", "export_date=2024-03-02", "rows_rejected=60",
-                 "rejected_share=0.06"):
+    assert [
+        (r["export_date"], r["rows_rejected"], r["rejected_share"]) for r in error.sample_rows
+    ] == [("2024-03-02", 60, 0.06)]
+    for text in (
+        "raw_acquisition.E_EVENT: quarantine_share failed on 1 of 2",
+        "table_name=E_EVENT",
+        "export_date=2024-03-02",
+        "rows_rejected=60",
+        "rejected_share=0.06",
+    ):
         assert text in error.message, error.message
-    assert {(r.table, r.sample_rows[0]["export_date"]) for r in result.warnings
-            if r.name == "quarantined_rows"} == {("raw_acquisition.E_EVENT", "2024-03-03"),
-                                                 ("raw_marketing.C_CONS", "2024-03-02")}
+    assert {
+        (r.table, r.sample_rows[0]["export_date"])
+        for r in result.warnings
+        if r.name == "quarantined_rows"
+    } == {("raw_acquisition.E_EVENT", "2024-03-03"), ("raw_marketing.C_CONS", "2024-03-02")}
 
 
 def test_a_file_with_no_loadable_row_blocks_whatever_its_size(tmp_path):
@@ -405,9 +602,11 @@ def test_a_file_with_no_loadable_row_blocks_whatever_its_size(tmp_path):
         _quarantine(con, START, "acquisition/E_EVENT/2024-03-02.csv", rows_read=3, rejected=3)
     result = gate.run_gate(wh, START, END, None)
     assert [(r.name, r.table) for r in result.errors] == [
-        ("quarantine_share", "raw_acquisition.E_EVENT")]
+        ("quarantine_share", "raw_acquisition.E_EVENT")
+    ]
     assert result.errors[0].sample_rows[0]["wholly_rejected_files"] == (
-        "acquisition/E_EVENT/2024-03-02.csv")
+        "acquisition/E_EVENT/2024-03-02.csv"
+    )
 
 
 def test_every_result_is_reported_on_a_checked_table(tmp_path):
@@ -423,13 +622,16 @@ def test_every_result_is_reported_on_a_checked_table(tmp_path):
     reported = [r for t in CHECKED_TABLES for r in result.results_for(t)]
     assert {id(r) for r in reported} == {id(r) for r in result.results}
     assert [(r.name, r.table) for r in result.errors] == [
-        ("read_count_vs_previous_day", "raw_acquisition.E_MP_DAY_READ")]
-    assert [r.name for r in result.results_for("raw_acquisition.E_MP_DAY_READ")
-            if r.blocking] == ["read_count_vs_previous_day"]
+        ("read_count_vs_previous_day", "raw_acquisition.E_MP_DAY_READ")
+    ]
+    assert [r.name for r in result.results_for("raw_acquisition.E_MP_DAY_READ") if r.blocking] == [
+        "read_count_vs_previous_day"
+    ]
     for mart in MART_TABLES:
         assert not [r for r in result.results_for(mart) if r.blocking], mart
     assert {"raw_marketing.C_CONS", "raw_acquisition.E_MP_DAY_READ"} <= {
-        r.table for r in result.results}  # quarantine share: one result per raw table
+        r.table for r in result.results
+    }  # quarantine share: one result per raw table
 
 
 def test_the_raw_gate_of_one_table_runs_only_that_tables_checks(tmp_path):
@@ -441,11 +643,16 @@ def test_the_raw_gate_of_one_table_runs_only_that_tables_checks(tmp_path):
     reads = {d: read_rows(d) for d in DAYS}
     reads[END] = read_rows(END, n=N_READS // 10)
     wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
-    raw = gate.run_gate(wh, START, END, tmp_path / "reports", gate="raw",
-                        tables=["raw_acquisition.E_MP_DAY_READ"])
+    raw = gate.run_gate(
+        wh, START, END, tmp_path / "reports", gate="raw", tables=["raw_acquisition.E_MP_DAY_READ"]
+    )
     assert {r.table for r in raw.results} == {"raw_acquisition.E_MP_DAY_READ"}
-    assert {"read_count_vs_previous_day", "quarantine_share", "quarantined_rows",
-            "reference_readings_of_a_known_data_point"} <= {r.name for r in raw.results}
+    assert {
+        "read_count_vs_previous_day",
+        "quarantine_share",
+        "quarantined_rows",
+        "reference_readings_of_a_known_data_point",
+    } <= {r.name for r in raw.results}
     assert [r.name for r in raw.errors] == ["read_count_vs_previous_day"]
     assert raw.gate == "raw:raw_acquisition.E_MP_DAY_READ"
     assert raw.report_path.name.startswith("gate-raw-raw_acquisition.E_MP_DAY_READ-2024-03-02")
@@ -461,8 +668,10 @@ def test_missing_extract_log_is_reported(tmp_path):
     result = gate.run_gate(wh, START, END, None)
     assert not result.passed
     missing = {r.message for r in result.errors if r.kind == "missing_table"}
-    assert ("raw_marketing.C_CONS: meta.extract_files: table does not exist in "
-            f"{wh} (needed by quarantine_share); has the step that builds it run?") in missing
+    assert (
+        "raw_marketing.C_CONS: meta.extract_files: table does not exist in "
+        f"{wh} (needed by quarantine_share); has the step that builds it run?"
+    ) in missing
 
 
 def test_warn_failure_does_not_block(tmp_path):
@@ -492,9 +701,14 @@ def test_the_same_violation_with_severity_error_blocks(tmp_path):
     areas.loc[areas.tg_id == "TG0000", ["meter_count", "meter_read_count"]] = 0
     wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
     strict = TableSuite(
-        table=area_daily_loss.TABLE, window_column="data_date", key_columns=("tg_id",),
-        build=lambda s: suite("strict", [
-            gxe.ExpectColumnValuesToBeBetween(column="meter_count", min_value=1, **ERROR_KW)]))
+        table=area_daily_loss.TABLE,
+        window_column="data_date",
+        key_columns=("tg_id",),
+        build=lambda s: suite(
+            "strict",
+            [gxe.ExpectColumnValuesToBeBetween(column="meter_count", min_value=1, **ERROR_KW)],
+        ),
+    )
     result = gate.run_gate(wh, START, END, None, table_suites=[strict], metric_checks=[])
     assert not result.passed and result.errors[0].unexpected_count == 2
 
@@ -535,7 +749,8 @@ def test_reading_from_the_future_fails(tmp_path):
     result = gate.run_gate(wh, START, END, None)
     assert not result.passed
     assert [r.name for r in result.errors] == [
-        "expect_column_pair_values_a_to_be_greater_than_b(_export_date >= DATA_DATE)"]
+        "expect_column_pair_values_a_to_be_greater_than_b(_export_date >= DATA_DATE)"
+    ]
     sample = result.errors[0].sample_rows[0]
     assert (sample["DATA_ID"], sample["_line_number"]) == ("DP000007", 9)
     assert "DATA_ID=DP000007" in result.errors[0].message
@@ -566,16 +781,34 @@ def _insert(con, table: str, rows: list[dict]) -> None:
     con.unregister("rows_df")
 
 
-def _area_and_customers(con, day, n_customers=200, unknown_area=0, bad_code=0,
-                        duplicated=0):
-    _insert(con, 'raw_marketing."G_TG"', [
-        {"TG_ID": "G1", "TG_NO": "1", "ORG_NO": "S1", "RUN_STATUS_CODE": "01",
-         "_export_date": day, "_source_file": "marketing/G_TG/x.csv", "_line_number": 2}])
-    rows = [{"CONS_NO": f"C{i:05d}", "ORG_NO": "S1",
-             "TG_ID": "G404" if i < unknown_area else "G1",
-             "STATUS_CODE": "7" if i < bad_code else "1", "_export_date": day,
-             "_source_file": "marketing/C_CONS/x.csv", "_line_number": i + 2}
-            for i in range(n_customers)]
+def _area_and_customers(con, day, n_customers=200, unknown_area=0, bad_code=0, duplicated=0):
+    _insert(
+        con,
+        'raw_marketing."G_TG"',
+        [
+            {
+                "TG_ID": "G1",
+                "TG_NO": "1",
+                "ORG_NO": "S1",
+                "RUN_STATUS_CODE": "01",
+                "_export_date": day,
+                "_source_file": "marketing/G_TG/x.csv",
+                "_line_number": 2,
+            }
+        ],
+    )
+    rows = [
+        {
+            "CONS_NO": f"C{i:05d}",
+            "ORG_NO": "S1",
+            "TG_ID": "G404" if i < unknown_area else "G1",
+            "STATUS_CODE": "7" if i < bad_code else "1",
+            "_export_date": day,
+            "_source_file": "marketing/C_CONS/x.csv",
+            "_line_number": i + 2,
+        }
+        for i in range(n_customers)
+    ]
     rows += [{**rows[-1 - i], "_line_number": n_customers + 2 + i} for i in range(duplicated)]
     _insert(con, 'raw_marketing."C_CONS"', rows)
 
@@ -586,7 +819,8 @@ def test_raw_code_outside_its_set_fails_naming_table_key_and_line(tmp_path):
         _area_and_customers(con, START, bad_code=1)
     result = gate.run_gate(wh, START, END, None)
     assert [(r.table, r.name) for r in result.errors] == [
-        ("raw_marketing.C_CONS", "expect_column_values_to_be_in_set(STATUS_CODE, {1, 9})")]
+        ("raw_marketing.C_CONS", "expect_column_values_to_be_in_set(STATUS_CODE, {1, 9})")
+    ]
     assert "CONS_NO=C00000" in result.errors[0].message
     assert "_line_number=2" in result.errors[0].message
 
@@ -598,18 +832,18 @@ def test_snapshot_duplicates_warn_below_the_share_and_block_above(tmp_path):
     result = gate.run_gate(wh, START, END, None)
     assert result.passed, result.summary()
     assert [(r.table, r.name) for r in result.warnings] == [
-        ("raw_marketing.C_CONS",
-         "expect_compound_columns_to_be_unique([CONS_NO, _export_date])")]
+        ("raw_marketing.C_CONS", "expect_compound_columns_to_be_unique([CONS_NO, _export_date])")
+    ]
 
     wh = build_warehouse(tmp_path / "many.duckdb")
     with duckdb.connect(str(wh)) as con:  # 5 of 205: 2.4 % > 1 %
         _area_and_customers(con, START, duplicated=5)
     result = gate.run_gate(wh, START, END, None)
     assert [(r.table, r.name) for r in result.errors] == [
-        ("raw_marketing.C_CONS", "snapshot_duplicate_key_share")]
+        ("raw_marketing.C_CONS", "snapshot_duplicate_key_share")
+    ]
     row = result.errors[0].sample_rows[0]
-    assert (row["export_date"], row["row_count"], row["duplicated_rows"]) == (
-        "2024-03-02", 205, 5)
+    assert (row["export_date"], row["row_count"], row["duplicated_rows"]) == ("2024-03-02", 205, 5)
 
 
 def test_delta_redelivery_within_a_file_is_only_a_warning(tmp_path):
@@ -620,7 +854,8 @@ def test_delta_redelivery_within_a_file_is_only_a_warning(tmp_path):
     result = gate.run_gate(wh, START, END, None)
     assert result.passed, result.summary()
     assert [r.name for r in result.warnings] == [
-        "expect_compound_columns_to_be_unique([DATA_ID, DATA_DATE, _export_date])"]
+        "expect_compound_columns_to_be_unique([DATA_ID, DATA_DATE, _export_date])"
+    ]
     assert result.warnings[0].unexpected_count == 100
 
 
@@ -638,12 +873,15 @@ def test_referential_integrity_is_a_ratio_with_a_threshold(tmp_path):
         _area_and_customers(con, START, unknown_area=4)
     result = gate.run_gate(wh, START, END, None)
     assert [(r.table, r.name) for r in result.errors] == [
-        ("raw_marketing.C_CONS", "reference_active_customers_on_a_known_area")]
+        ("raw_marketing.C_CONS", "reference_active_customers_on_a_known_area")
+    ]
     assert result.errors[0].unexpected_count == 2  # START and END (snapshot of START)
     assert result.errors[0].sample_rows[0]["matched_rows"] == 196
 
-    settings = {**__import__("dagster_project.lib.audit_settings",
-                             fromlist=["load"]).load(), "ri_customer_area_min_share": "0.9"}
+    settings = {
+        **__import__("dagster_project.lib.audit_settings", fromlist=["load"]).load(),
+        "ri_customer_area_min_share": "0.9",
+    }
     assert gate.run_gate(wh, START, END, None, settings=settings).passed
 
 
@@ -664,16 +902,32 @@ def test_reference_is_not_evaluated_before_the_archive_is_first_delivered(tmp_pa
 def test_delta_record_after_its_export_day_fails(tmp_path):
     wh = build_warehouse(tmp_path / "warehouse.duckdb")
     with duckdb.connect(str(wh)) as con:
-        _insert(con, 'raw_collection."A_PAY_FLOW"', [
-            {"PAY_ID": f"P{i}", "CONS_NO": "C1",
-             "CHARGE_TIME": dt.datetime.combine(END, dt.time(23, 59))
-             + dt.timedelta(minutes=2 if i == 3 else 0),
-             "_export_date": END, "_source_file": "collection/A_PAY_FLOW/x.csv",
-             "_line_number": i + 2} for i in range(5)])
+        _insert(
+            con,
+            'raw_collection."A_PAY_FLOW"',
+            [
+                {
+                    "PAY_ID": f"P{i}",
+                    "CONS_NO": "C1",
+                    "CHARGE_TIME": dt.datetime.combine(END, dt.time(23, 59))
+                    + dt.timedelta(minutes=2 if i == 3 else 0),
+                    "_export_date": END,
+                    "_source_file": "collection/A_PAY_FLOW/x.csv",
+                    "_line_number": i + 2,
+                }
+                for i in range(5)
+            ],
+        )
     result = gate.run_gate(wh, START, END, None)
-    assert [(r.table, r.name) for r in result.errors] == [(
-        "raw_collection.A_PAY_FLOW", ("expect_column_pair_values_a_to_be_greater_than_b("
-        "_check_export_day_end >= CHARGE_TIME)"))]
+    assert [(r.table, r.name) for r in result.errors] == [
+        (
+            "raw_collection.A_PAY_FLOW",
+            (
+                "expect_column_pair_values_a_to_be_greater_than_b("
+                "_check_export_day_end >= CHARGE_TIME)"
+            ),
+        )
+    ]
     assert result.errors[0].sample_rows[0]["PAY_ID"] == "P3"
 
 
@@ -697,10 +951,14 @@ def test_batches_group_whole_days_up_to_the_row_bound(tmp_path, monkeypatch):
         monkeypatch.setattr(gate, "MAX_BATCH_ROWS", bound)
         result = gate.run_gate(wh, START, END, None, metric_checks=[])
         assert [n for s, n in seen if s == "raw_acquisition.E_MP_DAY_READ"] == sizes
-        failed = by_name(result, "expect_column_values_to_not_be_null(DATA_ID)",
-                         "raw_acquisition.E_MP_DAY_READ")
+        failed = by_name(
+            result, "expect_column_values_to_not_be_null(DATA_ID)", "raw_acquisition.E_MP_DAY_READ"
+        )
         assert (failed.success, failed.unexpected_count, failed.element_count) == (
-            False, 1, 2 * N_READS)
+            False,
+            1,
+            2 * N_READS,
+        )
 
 
 # ------------------------------------------------------------------- audit marts
@@ -712,8 +970,10 @@ def test_finding_without_evidence_or_with_unknown_code_fails(tmp_path):
     history.loc[14, "problem_code"] = "Z99"
     plist = problem_list_rows()
     plist.loc[1, "evidence"] = None
-    wh = build_warehouse(tmp_path / "warehouse.duckdb",
-                         marts={"problem_history": history, "area_problem_list": plist})
+    wh = build_warehouse(
+        tmp_path / "warehouse.duckdb",
+        marts={"problem_history": history, "area_problem_list": plist},
+    )
     result = gate.run_gate(wh, START, END, None)
     errors = {(r.table, r.name): r for r in result.errors}
     assert set(errors) == {
@@ -731,7 +991,8 @@ def test_duplicated_open_finding_fails(tmp_path):
     wh = build_warehouse(tmp_path / "warehouse.duckdb", marts={"area_problem_list": plist})
     result = gate.run_gate(wh, START, END, None)
     assert [(r.table, r.name) for r in result.errors] == [
-        ("marts.area_problem_list", "expect_column_values_to_be_unique(finding_key)")]
+        ("marts.area_problem_list", "expect_column_values_to_be_unique(finding_key)")
+    ]
 
 
 def test_kpi_rate_must_be_a_share_and_equal_its_ratio(tmp_path):
@@ -748,8 +1009,10 @@ def test_kpi_rate_must_be_a_share_and_equal_its_ratio(tmp_path):
     assert names == {
         "expect_column_values_to_be_between(_check_indicator_value_minus_ratio, 0, 1e-09)",
         "expect_column_values_to_be_between(indicator_value, 0, 1) where value_unit == 'share'",
-        ("expect_column_pair_values_a_to_be_greater_than_b("
-         "denominator_value >= numerator_value) where value_unit == 'share'"),
+        (
+            "expect_column_pair_values_a_to_be_greater_than_b("
+            "denominator_value >= numerator_value) where value_unit == 'share'"
+        ),
         "expect_column_values_to_be_between(numerator_value, 0, None)",
         "expect_column_values_to_be_between(indicator_value, 0, None) where value_unit == 'days'",
     }, result.summary()
@@ -786,15 +1049,18 @@ def test_mart_row_counts_within_tolerance_of_the_previous_day(tmp_path):
     kpis = kpis[~((kpis.period_start == END) & (kpis.org_no >= "ORG2"))]  # 2 of 6 left
     history = history_rows()
     history = history[~((history.detected_date == START) & (history.finding_key < "L01|6"))]
-    wh = build_warehouse(tmp_path / "warehouse.duckdb",
-                         marts={"unit_kpis": kpis, "problem_history": history})
+    wh = build_warehouse(
+        tmp_path / "warehouse.duckdb", marts={"unit_kpis": kpis, "problem_history": history}
+    )
     result = gate.run_gate(wh, START, END, None, table_suites=[])
     failed = {r.name: [row["day"] for row in r.sample_rows] for r in result.errors}
     warned = {r.name: [row["day"] for row in r.sample_rows] for r in result.warnings}
     # history: 10 -> 3 on START (-70 %: blocks) -> 10 on END (+233 %: a burst of findings
     # is reported, not blocking); KPIs: 6 -> 2 on END (blocks)
-    assert failed == {"row_count_drop_vs_previous_day_unit_kpis": ["2024-03-03"],
-                      "row_count_drop_vs_previous_day_problem_history": ["2024-03-02"]}
+    assert failed == {
+        "row_count_drop_vs_previous_day_unit_kpis": ["2024-03-03"],
+        "row_count_drop_vs_previous_day_problem_history": ["2024-03-02"],
+    }
     assert warned == {"row_count_rise_vs_previous_day_problem_history": ["2024-03-03"]}
 
 
@@ -802,8 +1068,9 @@ def test_catalogue_and_settings_marts(tmp_path):
     codes = pd.concat([CODES, CODES.tail(1).assign(severity="urgent")], ignore_index=True)
     settings = settings_rows()
     settings = settings[settings.setting_name != "quarantine_max_share"]
-    wh = build_warehouse(tmp_path / "warehouse.duckdb",
-                         marts={"dim_problem_code": codes, "audit_settings": settings})
+    wh = build_warehouse(
+        tmp_path / "warehouse.duckdb", marts={"dim_problem_code": codes, "audit_settings": settings}
+    )
     result = gate.run_gate(wh, START, END, None)
     assert {(r.table, r.name.split("(")[0]) for r in result.errors} == {
         ("marts.dim_problem_code", "expect_column_values_to_be_unique"),
@@ -818,9 +1085,12 @@ def test_mart_is_not_checked_before_the_first_area_archive(tmp_path):
     areas = area_rows(days=[END])
     wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
     with duckdb.connect(str(wh)) as con:  # the first area archive is delivered on END
-        con.execute('insert into raw_marketing."G_TG" ("TG_ID", "TG_NO", "ORG_NO", '
-                    '"RUN_STATUS_CODE", _export_date) values (\'G1\', \'1\', \'S1\', '
-                    '\'01\', ?)', [END])
+        con.execute(
+            'insert into raw_marketing."G_TG" ("TG_ID", "TG_NO", "ORG_NO", '
+            "\"RUN_STATUS_CODE\", _export_date) values ('G1', '1', 'S1', "
+            "'01', ?)",
+            [END],
+        )
     result = gate.run_gate(wh, DAYS[0], END, None, table_suites=[])
     assert "row_count_vs_previous_day" not in [r.name for r in result.errors], result.summary()
 

@@ -64,8 +64,12 @@ def generation_of(db: Path) -> int:
 
 def generations_of(db: Path) -> set[int]:
     with duckdb.connect(str(db), read_only=True) as con:
-        return {g for (g,) in con.execute(
-            "select distinct generation from marts.area_daily_loss").fetchall()}
+        return {
+            g
+            for (g,) in con.execute(
+                "select distinct generation from marts.area_daily_loss"
+            ).fetchall()
+        }
 
 
 def change_recent_days(warehouse: Path, generation: int) -> None:
@@ -89,18 +93,24 @@ def published_tables(db: Path) -> dict:
     """Everything a reader sees: tables, columns (type, nullability, comment), table
     comments and every row (sorted), except the publish time."""
     with duckdb.connect(str(db), read_only=True) as con:
-        out = {"tables": con.execute(
-            "select schema_name, table_name, comment from duckdb_tables() order by 1, 2"
-        ).fetchall(), "columns": con.execute(
-            "select schema_name, table_name, column_name, data_type, is_nullable, comment "
-            "from duckdb_columns() order by 1, 2, column_index").fetchall()}
+        out = {
+            "tables": con.execute(
+                "select schema_name, table_name, comment from duckdb_tables() order by 1, 2"
+            ).fetchall(),
+            "columns": con.execute(
+                "select schema_name, table_name, column_name, data_type, is_nullable, comment "
+                "from duckdb_columns() order by 1, 2, column_index"
+            ).fetchall(),
+        }
         for schema, table, _ in out["tables"]:
             if (schema, table) == ("meta", "publish_info"):
                 out[table] = con.execute(
-                    "select * exclude (published_at) from meta.publish_info").fetchall()
+                    "select * exclude (published_at) from meta.publish_info"
+                ).fetchall()
                 continue
             out[f"{schema}.{table}"] = sorted(
-                con.execute(f'select * from "{schema}"."{table}"').fetchall(), key=repr)
+                con.execute(f'select * from "{schema}"."{table}"').fetchall(), key=repr
+            )
     return out
 
 
@@ -122,28 +132,31 @@ def paths(tmp_path):
 # ------------------------------------------------------------------ masking (pure)
 
 
-@pytest.mark.parametrize(("column", "value", "expected"), [
-    ("cons_name", "张三明", "张*明"),
-    ("cons_name", "张明", "张*"),
-    ("cons_name", "欧阳明华", "欧**华"),
-    ("contact_name", " 王五 ", "王*"),
-    ("cons_name", "李", "*"),
-    ("mobile", "13812345678", "138****5678"),
-    ("mobile", "+8613812345678", "+86*******5678"),
-    ("mobile", "0755-1234", "075**1234"),
-    ("mobile", "12345", "***45"),
-    ("elec_addr", "广东省深圳市南山区科技园路1号301室", "广东省深圳市南山区***"),
-    ("elec_addr", "北京市朝阳区建国路88号", "北京市朝阳区***"),
-    ("elec_addr", "某某镇某某村3组12号", "某某镇某某村***"),
-    ("elec_addr", "科技园路1号301室", "科技园路***"),  # no division: half, no digits
-    ("elec_addr", "XX区88栋", "XX区***"),
-    ("elec_addr", "12栋3单元401", "***"),
-    ("elec_addr", "深圳市南山区", "深圳市南山区"),  # only division names: nothing personal
-    ("ELEC_ADDR", "广东省深圳市南山区科技园路1号", "广东省深圳市南山区***"),
-    ("mobile", None, None),
-    ("cons_no", "0001234567", "0001234567"),  # not a personal-data column
-    ("cons_name", "", ""),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("cons_name", "张三明", "张*明"),
+        ("cons_name", "张明", "张*"),
+        ("cons_name", "欧阳明华", "欧**华"),
+        ("contact_name", " 王五 ", "王*"),
+        ("cons_name", "李", "*"),
+        ("mobile", "13812345678", "138****5678"),
+        ("mobile", "+8613812345678", "+86*******5678"),
+        ("mobile", "0755-1234", "075**1234"),
+        ("mobile", "12345", "***45"),
+        ("elec_addr", "广东省深圳市南山区科技园路1号301室", "广东省深圳市南山区***"),
+        ("elec_addr", "北京市朝阳区建国路88号", "北京市朝阳区***"),
+        ("elec_addr", "某某镇某某村3组12号", "某某镇某某村***"),
+        ("elec_addr", "科技园路1号301室", "科技园路***"),  # no division: half, no digits
+        ("elec_addr", "XX区88栋", "XX区***"),
+        ("elec_addr", "12栋3单元401", "***"),
+        ("elec_addr", "深圳市南山区", "深圳市南山区"),  # only division names: nothing personal
+        ("ELEC_ADDR", "广东省深圳市南山区科技园路1号", "广东省深圳市南山区***"),
+        ("mobile", None, None),
+        ("cons_no", "0001234567", "0001234567"),  # not a personal-data column
+        ("cons_name", "", ""),
+    ],
+)
 def test_mask_value(column, value, expected):
     assert pub.mask_value(column, value) == expected
 
@@ -167,31 +180,50 @@ def test_publish_creates_file_with_comments_masked_and_no_leftovers(paths):
     assert result.tables == {"marts.area_daily_loss": N_ROWS, "marts.area_problem_list": 2}
     assert result.previous_version is None
     with duckdb.connect(str(published), read_only=True) as con:
-        assert con.execute("select comment from duckdb_tables() where table_name = "
-                           "'area_daily_loss'").fetchone()[0] == "台区日线损"
-        comments = dict(con.execute(
-            "select column_name, comment from duckdb_columns() where table_name = "
-            "'area_daily_loss' and comment is not null").fetchall())
+        assert (
+            con.execute(
+                "select comment from duckdb_tables() where table_name = 'area_daily_loss'"
+            ).fetchone()[0]
+            == "台区日线损"
+        )
+        comments = dict(
+            con.execute(
+                "select column_name, comment from duckdb_columns() where table_name = "
+                "'area_daily_loss' and comment is not null"
+            ).fetchall()
+        )
         assert comments == {"tg_id": "台区编号", "loss_rate": "线损率"}
-        nullable = dict(con.execute(
-            "select column_name, is_nullable from duckdb_columns() "
-            "where table_name = 'area_daily_loss'").fetchall())
+        nullable = dict(
+            con.execute(
+                "select column_name, is_nullable from duckdb_columns() "
+                "where table_name = 'area_daily_loss'"
+            ).fetchall()
+        )
         assert nullable["tg_id"] is False and nullable["loss_rate"] is True
-        rows = con.execute("select cons_name, contact_name, mobile, elec_addr from "
-                           "marts.area_problem_list order by tg_id").fetchall()
-        assert rows == [("张*明", "李*", "138****5678", "广东省深圳市南山区***"),
-                        (None, None, None, None)]
-        schemas = {s for (s,) in con.execute(
-            "select distinct schema_name from duckdb_tables()").fetchall()}
+        rows = con.execute(
+            "select cons_name, contact_name, mobile, elec_addr from "
+            "marts.area_problem_list order by tg_id"
+        ).fetchall()
+        assert rows == [
+            ("张*明", "李*", "138****5678", "广东省深圳市南山区***"),
+            (None, None, None, None),
+        ]
+        schemas = {
+            s for (s,) in con.execute("select distinct schema_name from duckdb_tables()").fetchall()
+        }
         assert schemas == {"marts", "meta"}  # intermediate is not published
-        info = con.execute("select personal_data_masked, settings_fingerprint "
-                           "from meta.publish_info").fetchone()
+        info = con.execute(
+            "select personal_data_masked, settings_fingerprint from meta.publish_info"
+        ).fetchone()
         assert info[0] is True and len(info[1]) == 12
     assert sorted(result.masked_columns) == sorted(
-        f"marts.area_problem_list.{c}" for c in ("cons_name", "contact_name", "mobile",
-                                                 "elec_addr"))
-    leftovers = [p.name for p in published.parent.iterdir()
-                 if p.name.startswith(".incoming-") or p.name.endswith(".wal")]
+        f"marts.area_problem_list.{c}" for c in ("cons_name", "contact_name", "mobile", "elec_addr")
+    )
+    leftovers = [
+        p.name
+        for p in published.parent.iterdir()
+        if p.name.startswith(".incoming-") or p.name.endswith(".wal")
+    ]
     assert leftovers == []
 
 
@@ -200,8 +232,9 @@ def test_publish_without_masking_keeps_values(paths):
     make_warehouse(warehouse, 1)
     pub.publish(warehouse, published, mask_personal_data=False)
     with duckdb.connect(str(published), read_only=True) as con:
-        assert con.execute("select cons_name, mobile from marts.area_problem_list "
-                           "where cons_no = 'C1'").fetchone() == ("张三明", "13812345678")
+        assert con.execute(
+            "select cons_name, mobile from marts.area_problem_list where cons_no = 'C1'"
+        ).fetchone() == ("张三明", "13812345678")
 
 
 READER = textwrap.dedent("""
@@ -225,8 +258,12 @@ def test_reader_keeps_old_data_while_publish_replaces_the_file(paths):
     warehouse, published = paths
     make_warehouse(warehouse, 1, READER_ROWS)
     pub.publish(warehouse, published)
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(published)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(published)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert reader.stdout.readline().strip() == f"({READER_ROWS}, 1)"
         make_warehouse(warehouse, 2, READER_ROWS)
@@ -260,8 +297,7 @@ KILLED_PUBLISHER = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("from_date", ["", "2024-03-20"], ids=["full", "incremental"])
-def test_sigkill_during_publish_leaves_published_file_byte_identical(paths, tmp_path,
-                                                                     from_date):
+def test_sigkill_during_publish_leaves_published_file_byte_identical(paths, tmp_path, from_date):
     warehouse, published = paths
     make_warehouse(warehouse, 1)
     pub.publish(warehouse, published)
@@ -273,9 +309,17 @@ def test_sigkill_during_publish_leaves_published_file_byte_identical(paths, tmp_
     flag = tmp_path / "about-to-rename"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_PUBLISHER, str(warehouse), str(published), str(flag),
-         from_date],
-        env=env)
+        [
+            sys.executable,
+            "-c",
+            KILLED_PUBLISHER,
+            str(warehouse),
+            str(published),
+            str(flag),
+            from_date,
+        ],
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 120
         while not flag.exists():
@@ -293,8 +337,8 @@ def test_sigkill_during_publish_leaves_published_file_byte_identical(paths, tmp_
     assert incoming.exists()  # the killed run's file is left ...
 
     result = pub.publish(  # ... and the next publish removes it
-        warehouse, published,
-        from_date=dt.date.fromisoformat(from_date) if from_date else None)
+        warehouse, published, from_date=dt.date.fromisoformat(from_date) if from_date else None
+    )
     assert incoming in result.stale_removed and not incoming.exists()
     assert result.mode == ("incremental" if from_date else "full")
     assert 2 in generations_of(published)
@@ -383,8 +427,9 @@ def test_incremental_publish_equals_full_publish(paths, tmp_path):
     with duckdb.connect(str(warehouse)) as con:
         con.execute("drop table marts.dim_code")
         con.execute("create table marts.dim_other as select 1 as x")
-        con.execute("update marts.area_daily_loss set generation = 3 "
-                    "where data_date >= date '2024-03-28'")
+        con.execute(
+            "update marts.area_daily_loss set generation = 3 where data_date >= date '2024-03-28'"
+        )
 
     result = pub.publish(warehouse, published, from_date=FROM)
     assert (result.mode, result.fallback_reason) == ("incremental", None)
@@ -392,12 +437,13 @@ def test_incremental_publish_equals_full_publish(paths, tmp_path):
     assert result.tables["marts.area_daily_loss"] == N_ROWS - 50 + 100
     assert "marts.dim_code" not in result.tables and result.tables["marts.dim_other"] == 1
     assert sorted(result.masked_columns) == sorted(
-        f"marts.area_problem_list.{c}" for c in ("cons_name", "contact_name", "mobile",
-                                                 "elec_addr"))
+        f"marts.area_problem_list.{c}" for c in ("cons_name", "contact_name", "mobile", "elec_addr")
+    )
     assert result.metadata()["mode"] == "incremental"
     with duckdb.connect(str(published), read_only=True) as con:
-        assert con.execute("select cons_name, mobile from marts.area_problem_list "
-                           "where cons_no = 'C3'").fetchone() == ("王*二", "139****0000")
+        assert con.execute(
+            "select cons_name, mobile from marts.area_problem_list where cons_no = 'C3'"
+        ).fetchone() == ("王*二", "139****0000")
     assert_same_as_full(warehouse, published, tmp_path)
     assert oct(published.stat().st_mode & 0o777) == "0o444"
     assert not list(published.parent.glob(".incoming-*"))
@@ -424,25 +470,32 @@ def test_change_before_from_date_is_caught_by_the_safety_net(paths, tmp_path):
 def test_changed_settings_or_masking_publishes_in_full(paths, tmp_path):
     warehouse, published = paths
     settings = tmp_path / "audit_settings.csv"
-    settings.write_text("setting_name,setting_value,unit,description\n"
-                        "loss_rate_high_above,0.10,share,x\n", encoding="utf-8")
+    settings.write_text(
+        "setting_name,setting_value,unit,description\nloss_rate_high_above,0.10,share,x\n",
+        encoding="utf-8",
+    )
     make_warehouse(warehouse, 1)
     pub.publish(warehouse, published, settings_path=settings)
     change_recent_days(warehouse, 2)
 
-    settings.write_text("setting_name,setting_value,unit,description\n"
-                        "loss_rate_high_above,0.12,share,x\n", encoding="utf-8")
+    settings.write_text(
+        "setting_name,setting_value,unit,description\nloss_rate_high_above,0.12,share,x\n",
+        encoding="utf-8",
+    )
     result = pub.publish(warehouse, published, from_date=FROM, settings_path=settings)
     assert result.mode == "full" and "settings fingerprint" in result.fallback_reason
 
-    result = pub.publish(warehouse, published, from_date=FROM, settings_path=settings,
-                         mask_personal_data=False)
+    result = pub.publish(
+        warehouse, published, from_date=FROM, settings_path=settings, mask_personal_data=False
+    )
     assert result.mode == "full" and "personal_data_masked" in result.fallback_reason
-    assert_same_as_full(warehouse, published, tmp_path, settings_path=settings,
-                        mask_personal_data=False)
+    assert_same_as_full(
+        warehouse, published, tmp_path, settings_path=settings, mask_personal_data=False
+    )
 
-    result = pub.publish(warehouse, published, from_date=FROM, settings_path=settings,
-                         mask_personal_data=False)
+    result = pub.publish(
+        warehouse, published, from_date=FROM, settings_path=settings, mask_personal_data=False
+    )
     assert result.mode == "incremental"
 
 
@@ -563,8 +616,16 @@ READ_EVERYTHING = textwrap.dedent("""
     print(json.dumps(out, ensure_ascii=False))
 """)
 # what uv prints when it cannot reach a package registry (no network, or UV_OFFLINE)
-NO_REGISTRY = ("error sending request", "dns error", "failed to fetch", "failed to download",
-               "connection refused", "network is unreachable", "timed out", "offline")
+NO_REGISTRY = (
+    "error sending request",
+    "dns error",
+    "failed to fetch",
+    "failed to download",
+    "connection refused",
+    "network is unreachable",
+    "timed out",
+    "offline",
+)
 
 
 def _uv() -> list[str] | None:
@@ -573,8 +634,13 @@ def _uv() -> list[str] | None:
     if shutil.which("uv"):
         return ["uv"]
     python3 = shutil.which("python3")
-    if python3 and subprocess.run([python3, "-m", "uv", "--version"],
-                                  check=False, capture_output=True).returncode == 0:
+    if (
+        python3
+        and subprocess.run(
+            [python3, "-m", "uv", "--version"], check=False, capture_output=True
+        ).returncode
+        == 0
+    ):
         return [python3, "-m", "uv"]
     return None
 
@@ -584,16 +650,39 @@ def read_with_duckdb_1x(*paths: Path) -> dict:
     uv = _uv()
     if uv is None:
         pytest.skip("no uv to make a DuckDB 1.x environment (python3 -m pip install uv)")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT")
+    }
     proc = subprocess.run(
-        [*uv, "run", "--isolated", "--no-project", "--with", DUCKDB_1X, "python", "-c",
-         READ_EVERYTHING, *map(str, paths)],
-        check=False, capture_output=True, text=True, env=env, timeout=600)
-    if proc.returncode != 0 and "Traceback" not in proc.stderr and any(
-            marker in proc.stderr.lower() for marker in NO_REGISTRY):
-        pytest.skip(f"no package registry reachable to install {DUCKDB_1X}: "
-                    + proc.stderr.strip().splitlines()[-1])
+        [
+            *uv,
+            "run",
+            "--isolated",
+            "--no-project",
+            "--with",
+            DUCKDB_1X,
+            "python",
+            "-c",
+            READ_EVERYTHING,
+            *map(str, paths),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    if (
+        proc.returncode != 0
+        and "Traceback" not in proc.stderr
+        and any(marker in proc.stderr.lower() for marker in NO_REGISTRY)
+    ):
+        pytest.skip(
+            f"no package registry reachable to install {DUCKDB_1X}: "
+            + proc.stderr.strip().splitlines()[-1]
+        )
     assert proc.returncode == 0, f"DuckDB 1.x could not read {paths}:\n{proc.stderr}"
     out = json.loads(proc.stdout)
     assert out["duckdb"].startswith("1.4."), out["duckdb"]  # not this environment's 2.0
@@ -601,8 +690,13 @@ def read_with_duckdb_1x(*paths: Path) -> dict:
 
 
 def read_with_this_duckdb(*paths: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-c", READ_EVERYTHING, *map(str, paths)],
-                          capture_output=True, text=True, timeout=600, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", READ_EVERYTHING, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     return json.loads(proc.stdout)
 
 
@@ -658,8 +752,10 @@ def test_every_publish_path_leaves_a_file_duckdb_1x_opens(paths, tmp_path, monke
     full = keep("full")
     change_recent_days(warehouse, 2)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("update marts.unit_kpi_facts set energy_kwh = energy_kwh + 1 "
-                    "where data_date >= date '2024-03-20'")
+        con.execute(
+            "update marts.unit_kpi_facts set energy_kwh = energy_kwh + 1 "
+            "where data_date >= date '2024-03-20'"
+        )
     result = pub.publish(warehouse, published, from_date=FROM)
     assert (result.mode, result.fallback_reason) == ("incremental", None)
     incremental = keep("incremental")
@@ -671,8 +767,10 @@ def test_every_publish_path_leaves_a_file_duckdb_1x_opens(paths, tmp_path, monke
     assert pub.file_storage_version(published) == "v2.0.0+"
     result = pub.publish(warehouse, published, from_date=FROM)
     assert result.mode == "full"
-    assert result.fallback_reason == ("the published file has DuckDB storage version "
-                                      "v2.0.0+, the setting asks for v1.4.0 (v1.4.0+)")
+    assert result.fallback_reason == (
+        "the published file has DuckDB storage version "
+        "v2.0.0+, the setting asks for v1.4.0 (v1.4.0+)"
+    )
     after_old_format = keep("after_old_format")
     old_format = pub.list_versions(published)[0]
     assert pub.file_storage_version(old_format.path) == "v2.0.0+"
@@ -680,8 +778,9 @@ def test_every_publish_path_leaves_a_file_duckdb_1x_opens(paths, tmp_path, monke
     rolled_back_old = keep("rolled_back_old_format")
     assert published_tables(rolled_back_old) == published_tables(old_format.path)
 
-    read = assert_duckdb_1x_reads_the_same(full, incremental, rolled_back, after_old_format,
-                                           rolled_back_old)
+    read = assert_duckdb_1x_reads_the_same(
+        full, incremental, rolled_back, after_old_format, rolled_back_old
+    )
     facts = read["files"][str(incremental)]["tables"]["marts.unit_kpi_facts"]
     assert facts[0] == 20000
     types = {(t, c): d for _, t, c, d, _, _ in read["files"][str(full)]["columns"]}
@@ -689,7 +788,8 @@ def test_every_publish_path_leaves_a_file_duckdb_1x_opens(paths, tmp_path, monke
     assert types["unit_kpi_facts", "amount_yuan"] == "DECIMAL(38,6)"
     with duckdb.connect(str(incremental), read_only=True) as con:
         assert con.execute("select storage_version from meta.publish_info").fetchone() == (
-            "v1.4.0",)
+            "v1.4.0",
+        )
 
 
 def test_storage_version_setting(monkeypatch, paths):
@@ -727,9 +827,12 @@ def test_duckdb_1x_reads_the_published_marts_of_a_pipeline_run(tiny_run, tmp_pat
 
     read = assert_duckdb_1x_reads_the_same(published, copy)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        marts = {f"marts.{t}": con.execute(f'select count(*) from marts."{t}"').fetchone()[0]
-                 for (t,) in con.execute("select table_name from duckdb_tables() "
-                                         "where schema_name = 'marts'").fetchall()}
+        marts = {
+            f"marts.{t}": con.execute(f'select count(*) from marts."{t}"').fetchone()[0]
+            for (t,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts'"
+            ).fetchall()
+        }
     assert marts["marts.area_daily_loss"] > 0 and marts["marts.unit_kpi_facts"] > 0
     for path in (published, copy):
         tables = read["files"][str(path)]["tables"]
@@ -742,14 +845,25 @@ def test_the_duckdb_command_line_opens_the_published_file(tiny_run):
     duckdb_cli = Path(sys.executable).parent / "duckdb"
     if not duckdb_cli.exists():
         pytest.skip("duckdb-cli is not installed in this environment (python3 -m uv sync)")
-    version = subprocess.run([str(duckdb_cli), "--version"], capture_output=True, text=True,
-                             check=True).stdout
+    version = subprocess.run(
+        [str(duckdb_cli), "--version"], capture_output=True, text=True, check=True
+    ).stdout
     assert version.startswith("v1."), version
     published = tiny_run["workdir"] / "published" / "gridaudit.duckdb"
     proc = subprocess.run(
-        [str(duckdb_cli), "-readonly", "-csv", str(published), "-c",
-         "select count(*) from marts.area_daily_loss"],
-        check=False, capture_output=True, text=True, timeout=120)
+        [
+            str(duckdb_cli),
+            "-readonly",
+            "-csv",
+            str(published),
+            "-c",
+            "select count(*) from marts.area_daily_loss",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     with duckdb.connect(str(published), read_only=True) as con:
         rows = con.execute("select count(*) from marts.area_daily_loss").fetchone()[0]

@@ -35,14 +35,18 @@ import pandas as pd
 from dagster_project.lib.landing_contract import DEFAULT_ENCODINGS, TABLES_BY_NAME
 
 SHARE_INDICATORS = (
-    "loss_qualified_rate", "area_computable_rate", "collection_success_rate",
-    "fee_recovery_rate", "deposit_timely_rate", "arrival_timely_rate",
-    "hv_auto_read_billing_rate", "urban_sms_coverage_rate",
+    "loss_qualified_rate",
+    "area_computable_rate",
+    "collection_success_rate",
+    "fee_recovery_rate",
+    "deposit_timely_rate",
+    "arrival_timely_rate",
+    "hv_auto_read_billing_rate",
+    "urban_sms_coverage_rate",
 )
 SECTION4_INDICATORS = (*SHARE_INDICATORS, "hv_connect_days")
 # month rows: the population of the month's last day (else the sum over its days)
-LAST_DAY_INDICATORS = ("fee_recovery_rate", "hv_auto_read_billing_rate",
-                       "urban_sms_coverage_rate")
+LAST_DAY_INDICATORS = ("fee_recovery_rate", "hv_auto_read_billing_rate", "urban_sms_coverage_rate")
 LEVELS = {"04": "station", "03": "county", "02": "city"}
 TOLERANCE = 1e-6
 
@@ -60,8 +64,9 @@ class Landing:
         out = {}
         for path in sorted((self.root / t.system / t.name).glob("*.csv*")):
             day = dt.date.fromisoformat(path.name.split(".")[0])
-            df = pd.read_csv(path, dtype=str, keep_default_na=False,
-                             encoding=DEFAULT_ENCODINGS[t.system])
+            df = pd.read_csv(
+                path, dtype=str, keep_default_na=False, encoding=DEFAULT_ENCODINGS[t.system]
+            )
             df["_line"] = range(len(df))
             df["_day"] = day
             out[day] = df
@@ -113,8 +118,9 @@ def org_chain(landing: Landing, day: dt.date) -> dict[str, dict[str, str]]:
 
 
 # ------------------------------------------------------------------ the expected facts
-def expected_facts(landing: Landing, truth: Path, days: list[dt.date],
-                   settings: Mapping[str, str]) -> pd.DataFrame:
+def expected_facts(
+    landing: Landing, truth: Path, days: list[dt.date], settings: Mapping[str, str]
+) -> pd.DataFrame:
     """(data_date, indicator_code, org_no, numerator, denominator) per object, by the
     conventions of the module docstring."""
     rows: list[tuple] = []
@@ -129,8 +135,15 @@ def expected_facts(landing: Landing, truth: Path, days: list[dt.date],
         computable = r.loss_status != "uncomputable"
         rows.append((r.data_date, "area_computable_rate", r.org_no, float(computable), 1.0))
         if computable:
-            rows.append((r.data_date, "loss_qualified_rate", r.org_no,
-                         float(r.loss_status == "qualified"), 1.0))
+            rows.append(
+                (
+                    r.data_date,
+                    "loss_qualified_rate",
+                    r.org_no,
+                    float(r.loss_status == "qualified"),
+                    1.0,
+                )
+            )
 
     reads = landing.final_state("E_MP_DAY_READ")
     reads = reads[reads["PAP_R"] != ""]
@@ -154,52 +167,83 @@ def expected_facts(landing: Landing, truth: Path, days: list[dt.date],
             for mp in mps.itertuples():
                 org = cons["ORG_NO"].get(mp.CONS_NO) or areas["ORG_NO"].get(mp.TG_ID)
                 did = data_id.get(mp.MP_ID)
-                rows.append((day, "collection_success_rate", org,
-                             float(did is not None and (did, iso) in read_keys), 1.0))
+                rows.append(
+                    (
+                        day,
+                        "collection_success_rate",
+                        org,
+                        float(did is not None and (did, iso) in read_keys),
+                        1.0,
+                    )
+                )
 
         # receivables of D's month, as of D
         known = receivables[receivables["_day"] <= day].drop_duplicates("RCVBL_ID", keep="last")
         issue = pd.to_datetime(known["ISSUE_DATE"]).dt.date
         known = known[(issue >= month_start(day)) & (issue <= day)]
         for r in known.itertuples():
-            rows.append((day, "fee_recovery_rate", r.ORG_NO, float(r.RCVED_AMT or 0),
-                         float(r.RCVBL_AMT or 0)))
+            rows.append(
+                (
+                    day,
+                    "fee_recovery_rate",
+                    r.ORG_NO,
+                    float(r.RCVED_AMT or 0),
+                    float(r.RCVBL_AMT or 0),
+                )
+            )
             if cons["VOLT_CODE"].get(r.CONS_NO) == "03":
-                rows.append((day, "hv_auto_read_billing_rate", r.ORG_NO,
-                             float(r.READ_SRC == "01"), 1.0))
+                rows.append(
+                    (day, "hv_auto_read_billing_rate", r.ORG_NO, float(r.READ_SRC == "01"), 1.0)
+                )
 
         # payments charged on D
         for p in payments[payments["charge_date"] == day].itertuples():
             org = cons["ORG_NO"].get(p.CONS_NO)
             dep = (dt.date.fromisoformat(p.DEPOSIT_DATE) - day).days if p.DEPOSIT_DATE else None
             arr = (dt.date.fromisoformat(p.ARRIVE_DATE) - day).days if p.ARRIVE_DATE else None
-            rows.append((day, "deposit_timely_rate", org,
-                         float(dep is not None and dep <= deposit_max), 1.0))
-            rows.append((day, "arrival_timely_rate", org,
-                         float(arr is not None and arr <= arrive_max), 1.0))
+            rows.append(
+                (
+                    day,
+                    "deposit_timely_rate",
+                    org,
+                    float(dep is not None and dep <= deposit_max),
+                    1.0,
+                )
+            )
+            rows.append(
+                (day, "arrival_timely_rate", org, float(arr is not None and arr <= arrive_max), 1.0)
+            )
 
         # 城镇居民客户短信通
-        urban = cons[(cons["STATUS_CODE"] == "1") & (cons["URBAN_RURAL_FLAG"] == "1")
-                     & (cons["ELEC_TYPE_CODE"] == "201")]
+        urban = cons[
+            (cons["STATUS_CODE"] == "1")
+            & (cons["URBAN_RURAL_FLAG"] == "1")
+            & (cons["ELEC_TYPE_CODE"] == "201")
+        ]
         contacts = landing.snapshot("C_CONTACT", day)
         subscribed = set(contacts.loc[contacts["SMS_FLAG"] == "1", "CONS_NO"])
         for cons_no, org in urban["ORG_NO"].items():
             rows.append((day, "urban_sms_coverage_rate", org, float(cons_no in subscribed), 1.0))
 
         # 10 kV applications powered on D (the newest archive)
-        done = apps[(apps["VOLT_CODE"] == "03") & (apps["POWER_ON_DATE"] == iso)
-                    & (apps["APPLY_DATE"] != "")]
+        done = apps[
+            (apps["VOLT_CODE"] == "03")
+            & (apps["POWER_ON_DATE"] == iso)
+            & (apps["APPLY_DATE"] != "")
+        ]
         for a in done.itertuples():
             took = (day - dt.date.fromisoformat(a.APPLY_DATE)).days
             if took >= 0:
                 rows.append((day, "hv_connect_days", a.ORG_NO, float(took), 1.0))
 
-    return pd.DataFrame(rows, columns=["data_date", "indicator_code", "org_no",
-                                       "numerator", "denominator"])
+    return pd.DataFrame(
+        rows, columns=["data_date", "indicator_code", "org_no", "numerator", "denominator"]
+    )
 
 
-def expected_kpis(landing: Landing, truth: Path, days: list[dt.date],
-                  settings: Mapping[str, str]) -> pd.DataFrame:
+def expected_kpis(
+    landing: Landing, truth: Path, days: list[dt.date], settings: Mapping[str, str]
+) -> pd.DataFrame:
     """The day and month figures per unit: (period_type, period_start, unit_level, org_no,
     indicator_code, numerator, denominator, objects)."""
     facts = expected_facts(landing, truth, days, settings)
@@ -207,30 +251,51 @@ def expected_kpis(landing: Landing, truth: Path, days: list[dt.date],
     rolled = []
     for f in facts.itertuples():
         for level, unit in chains[f.data_date].get(f.org_no, {}).items():
-            rolled.append((f.data_date, f.indicator_code, level, unit, f.numerator,
-                           f.denominator))
-    units = pd.DataFrame(rolled, columns=["data_date", "indicator_code", "unit_level",
-                                          "org_no", "numerator", "denominator"])
+            rolled.append((f.data_date, f.indicator_code, level, unit, f.numerator, f.denominator))
+    units = pd.DataFrame(
+        rolled,
+        columns=["data_date", "indicator_code", "unit_level", "org_no", "numerator", "denominator"],
+    )
     keys = ["unit_level", "org_no", "indicator_code"]
-    day_rows = (units.groupby(["data_date", *keys])
-                .agg(numerator=("numerator", "sum"), denominator=("denominator", "sum"),
-                     objects=("numerator", "size")).reset_index()
-                .rename(columns={"data_date": "period_start"}).assign(period_type="day"))
+    day_rows = (
+        units.groupby(["data_date", *keys])
+        .agg(
+            numerator=("numerator", "sum"),
+            denominator=("denominator", "sum"),
+            objects=("numerator", "size"),
+        )
+        .reset_index()
+        .rename(columns={"data_date": "period_start"})
+        .assign(period_type="day")
+    )
     units["period_start"] = units["data_date"].map(month_start)
     last = units.groupby(["period_start", "indicator_code"])["data_date"].transform("max")
-    in_month = units[~units["indicator_code"].isin(LAST_DAY_INDICATORS)
-                     | (units["data_date"] == last)]
-    month_rows = (in_month.groupby(["period_start", *keys])
-                  .agg(numerator=("numerator", "sum"), denominator=("denominator", "sum"),
-                       objects=("numerator", "size")).reset_index()
-                  .assign(period_type="month"))
+    in_month = units[
+        ~units["indicator_code"].isin(LAST_DAY_INDICATORS) | (units["data_date"] == last)
+    ]
+    month_rows = (
+        in_month.groupby(["period_start", *keys])
+        .agg(
+            numerator=("numerator", "sum"),
+            denominator=("denominator", "sum"),
+            objects=("numerator", "size"),
+        )
+        .reset_index()
+        .assign(period_type="month")
+    )
     return pd.concat([day_rows, month_rows], ignore_index=True)
 
 
 # ------------------------------------------------------------------ the comparison
-def kpi_differences(warehouse: Path, landing_dir: Path, truth_dir: Path,
-                    start: dt.date, end: dt.date, settings: Mapping[str, str],
-                    indicators=SECTION4_INDICATORS) -> list[str]:
+def kpi_differences(
+    warehouse: Path,
+    landing_dir: Path,
+    truth_dir: Path,
+    start: dt.date,
+    end: dt.date,
+    settings: Mapping[str, str],
+    indicators=SECTION4_INDICATORS,
+) -> list[str]:
     """Mismatches between marts.unit_kpis of `warehouse` (day rows of start..end and the
     month rows) and the independently computed figures; [] when they agree."""
     landing = Landing(landing_dir)
@@ -243,7 +308,8 @@ def kpi_differences(warehouse: Path, landing_dir: Path, truth_dir: Path,
             " numerator_value, denominator_value, indicator_value, object_count"
             " from marts.unit_kpis where period_start between ? and ?"
             f" and indicator_code in ({', '.join('?' * len(indicators))})",
-            [month_start(start), end, *indicators]).df()
+            [month_start(start), end, *indicators],
+        ).df()
     got["period_start"] = pd.to_datetime(got["period_start"]).dt.date
     key = ["period_type", "period_start", "unit_level", "org_no", "indicator_code"]
     both = want.merge(got, on=key, how="outer", indicator="side")
@@ -257,14 +323,17 @@ def kpi_differences(warehouse: Path, landing_dir: Path, truth_dir: Path,
             if r.denominator_value != 0 or r.numerator_value != 0 or r.object_count != 0:
                 problems.append(f"{where}: unexpected {r.numerator_value}/{r.denominator_value}")
         else:
-            for name, exp, act in (("numerator", r.numerator, r.numerator_value),
-                                   ("denominator", r.denominator, r.denominator_value),
-                                   ("objects", r.objects, r.object_count)):
+            for name, exp, act in (
+                ("numerator", r.numerator, r.numerator_value),
+                ("denominator", r.denominator, r.denominator_value),
+                ("objects", r.objects, r.object_count),
+            ):
                 if abs(exp - act) > TOLERANCE * max(1.0, abs(exp)):
                     problems.append(f"{where}: {name} {act}, expected {exp}")
             ratio = r.numerator / r.denominator if r.denominator else None
             if (ratio is None) != pd.isna(r.indicator_value) or (
-                    ratio is not None and abs(ratio - r.indicator_value) > TOLERANCE):
+                ratio is not None and abs(ratio - r.indicator_value) > TOLERANCE
+            ):
                 problems.append(f"{where}: value {r.indicator_value}, expected {ratio}")
     return problems
 
@@ -297,17 +366,28 @@ def _published(tiny_run) -> Path:
 def test_unit_kpis_match_the_truth_and_the_landing_files(tiny_run):
     from dagster_project.lib import audit_settings
 
-    problems = kpi_differences(_published(tiny_run), tiny_run["landing"], tiny_run["truth"],
-                               tiny_run["start"], tiny_run["end"], audit_settings.load())
+    problems = kpi_differences(
+        _published(tiny_run),
+        tiny_run["landing"],
+        tiny_run["truth"],
+        tiny_run["start"],
+        tiny_run["end"],
+        audit_settings.load(),
+    )
     assert problems == [], f"{len(problems)} differences, e.g. {problems[:10]}"
 
 
 def test_every_section4_indicator_is_published_with_its_chinese_name(tiny_run):
     with duckdb.connect(str(_published(tiny_run)), read_only=True) as con:
-        names = dict(con.execute(
-            "select indicator_code, indicator_name from marts.dim_kpi_indicator").fetchall())
-        published = {r[0] for r in con.execute(
-            "select distinct indicator_code from marts.unit_kpis").fetchall()}
+        names = dict(
+            con.execute(
+                "select indicator_code, indicator_name from marts.dim_kpi_indicator"
+            ).fetchall()
+        )
+        published = {
+            r[0]
+            for r in con.execute("select distinct indicator_code from marts.unit_kpis").fetchall()
+        }
     assert set(SECTION4_INDICATORS) <= set(names)
     assert names["fee_recovery_rate"] == "电费回收率"
     # the tiny preset completes no 10 kV application in its window (no facts, no rows)

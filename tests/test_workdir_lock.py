@@ -40,9 +40,13 @@ def env_for_subprocess(**extra) -> dict:
 
 
 def start_holder(workdir: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(workdir), COMMAND, DAYS],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            env=env_for_subprocess())
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(workdir), COMMAND, DAYS],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env_for_subprocess(),
+    )
     assert proc.stdout.readline().strip() == "held"
     return proc
 
@@ -85,14 +89,17 @@ def test_lock_is_reentrant_within_a_process(tmp_path):
     """)
 
     def other_process_sees() -> str:
-        return subprocess.run([sys.executable, "-c", probe, str(tmp_path)], check=True,
-                              capture_output=True, text=True,
-                              env=env_for_subprocess()).stdout.strip()
+        return subprocess.run(
+            [sys.executable, "-c", probe, str(tmp_path)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env_for_subprocess(),
+        ).stdout.strip()
 
     with workdir_lock.hold(tmp_path, COMMAND, days=DAYS) as outer:
         # what an in-process Dagster run's GridauditPaths resource does
-        with workdir_lock.hold(tmp_path, "Dagster run of daily_pipeline",
-                               run_id="run-1") as inner:
+        with workdir_lock.hold(tmp_path, "Dagster run of daily_pipeline", run_id="run-1") as inner:
             assert inner.pid == outer.pid and inner.command == COMMAND
             assert workdir_lock.read_holder(tmp_path).run_id == "run-1"
             assert other_process_sees() == f"busy {os.getpid()} run-1"
@@ -122,8 +129,12 @@ def test_wait_blocks_until_the_holder_is_done(tmp_path):
 
     holder = start_holder(tmp_path)
     try:
-        with pytest.raises(WorkdirBusy), workdir_lock.hold(  # and a timeout gives up
-                tmp_path, "gridaudit run", wait=True, timeout=1.0):
+        with (
+            pytest.raises(WorkdirBusy),
+            workdir_lock.hold(  # and a timeout gives up
+                tmp_path, "gridaudit run", wait=True, timeout=1.0
+            ),
+        ):
             pass
     finally:
         release(holder)
@@ -149,17 +160,27 @@ def test_rollback_on_a_busy_work_directory_is_refused_or_waits(tmp_path):
     env = env_for_subprocess(DAGSTER_HOME=str(tmp_path / "dagster_home"))
     holder = start_holder(workdir)
     try:
-        refused = subprocess.run(cli("rollback", workdir=workdir), capture_output=True,
-                                 text=True, env=env, timeout=300, check=False)
+        refused = subprocess.run(
+            cli("rollback", workdir=workdir),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
         assert refused.returncode != 0
         assert f"the work directory {workdir} is busy: PID {holder.pid} on " in refused.stderr
         assert f"{COMMAND} (days {DAYS})" in refused.stderr
         assert "this one changed nothing" in refused.stderr and "--wait" in refused.stderr
         assert sha(published) == before
 
-        waiting = subprocess.Popen(cli("rollback", "--wait", workdir=workdir),
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True, env=env)
+        waiting = subprocess.Popen(
+            cli("rollback", "--wait", workdir=workdir),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
         try:
             lines = []
             while not any("gridaudit: waiting for the work directory" in x for x in lines):
@@ -184,26 +205,30 @@ def test_rollback_on_a_busy_work_directory_is_refused_or_waits(tmp_path):
 def tree_digest(root: Path) -> dict[str, str]:
     """Every file under root (the warehouse and its WAL, raw rows included, the published
     file and its versions, the Dagster instance, the lock file) by content."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
-def test_second_cli_run_on_a_busy_work_directory_is_refused_and_changes_nothing(
-        tiny_run, tmp_path):
+def test_second_cli_run_on_a_busy_work_directory_is_refused_and_changes_nothing(tiny_run, tmp_path):
     """`gridaudit run` twice at once on one work directory: the second exits non-zero,
     naming the first (PID, days), and changes no file of the work directory; the first
     goes on and succeeds."""
     workdir = tmp_path / "work"
     shutil.copytree(tiny_run["workdir"], workdir)
     day = tiny_run["end"].isoformat()
-    command = cli("run", "--landing", str(tiny_run["landing"]), "--start", day, "--end", day,
-                  workdir=workdir)
+    command = cli(
+        "run", "--landing", str(tiny_run["landing"]), "--start", day, "--end", day, workdir=workdir
+    )
     env = env_for_subprocess(DAGSTER_HOME=str(workdir / "dagster_home"))
     log = tmp_path / "first.log"
     with open(log, "w") as out:
         # its own process group: stopping it also stops dbt, which it runs as a child
-        first = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                 start_new_session=True)
+        first = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 300
         while "gridaudit: running" not in log.read_text():  # holds the lock, runs the job
@@ -220,8 +245,9 @@ def test_second_cli_run_on_a_busy_work_directory_is_refused_and_changes_nothing(
         assert tree_digest(workdir) == before, "the stopped run still writes"
 
         began = time.monotonic()
-        second = subprocess.run(command, capture_output=True, text=True, env=env,
-                                timeout=300, check=False)
+        second = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=300, check=False
+        )
         refused_in = time.monotonic() - began
         after = tree_digest(workdir)
         os.killpg(first.pid, signal.SIGCONT)
@@ -252,15 +278,21 @@ def test_second_cli_run_on_a_busy_work_directory_is_refused_and_changes_nothing(
 def _paths_asset(seen: list):
     @dg.asset
     def probe(context: dg.AssetExecutionContext, gridaudit_paths: GridauditPaths):
-        seen.append((context.run.run_id, workdir_lock.held_by_this_process(
-            gridaudit_paths.paths.workdir)))
+        seen.append(
+            (context.run.run_id, workdir_lock.held_by_this_process(gridaudit_paths.paths.workdir))
+        )
 
     return probe
 
 
 def _materialize(asset, workdir: Path, instance):
-    return dg.materialize([asset], instance=instance, resources={
-        "gridaudit_paths": GridauditPaths(workdir=str(workdir), landing_dir=str(workdir))})
+    return dg.materialize(
+        [asset],
+        instance=instance,
+        resources={
+            "gridaudit_paths": GridauditPaths(workdir=str(workdir), landing_dir=str(workdir))
+        },
+    )
 
 
 def test_a_dagster_run_holds_the_work_directory_and_waits_for_it(tmp_path):
@@ -271,7 +303,10 @@ def test_a_dagster_run_holds_the_work_directory_and_waits_for_it(tmp_path):
         assert result.success
         _, holder = seen.pop()
         assert (holder.pid, holder.run_id, holder.command) == (
-            os.getpid(), result.run_id, "Dagster run of __ephemeral_asset_job__")
+            os.getpid(),
+            result.run_id,
+            "Dagster run of __ephemeral_asset_job__",
+        )
         assert workdir_lock.read_holder(tmp_path, attempts=1) is None  # released at the end
 
         # inside `gridaudit run` (same process): re-entered, no deadlock
@@ -285,7 +320,8 @@ def test_a_dagster_run_holds_the_work_directory_and_waits_for_it(tmp_path):
         holder_proc = start_holder(tmp_path)
         results = []
         thread = threading.Thread(
-            target=lambda: results.append(_materialize(asset, tmp_path, instance)))
+            target=lambda: results.append(_materialize(asset, tmp_path, instance))
+        )
         try:
             thread.start()
             time.sleep(3.0)
@@ -296,8 +332,9 @@ def test_a_dagster_run_holds_the_work_directory_and_waits_for_it(tmp_path):
             holder_proc.kill()
         assert results[0].success and seen
         messages = [e.message for e in instance.all_logs(results[0].run_id)]
-        assert any(f"is busy (PID {holder_proc.pid} on " in m and "this run waits" in m
-                   for m in messages), messages
+        assert any(
+            f"is busy (PID {holder_proc.pid} on " in m and "this run waits" in m for m in messages
+        ), messages
         assert any("is free: this run goes on" in m for m in messages)
 
 
@@ -308,11 +345,14 @@ def test_every_run_of_the_daily_pipeline_job_carries_its_work_directory(tmp_path
     directories."""
     import json
 
-    code = ("import json; from dagster_project.definitions import defs; "
-            "print(json.dumps(defs.resolve_job_def('daily_pipeline').run_tags))")
+    code = (
+        "import json; from dagster_project.definitions import defs; "
+        "print(json.dumps(defs.resolve_job_def('daily_pipeline').run_tags))"
+    )
     env = {**os.environ, "GRIDAUDIT_WORKDIR": str(tmp_path / "work")}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert json.loads(out.strip().splitlines()[-1])[RUN_QUEUE_TAG] == str(tmp_path / "work")
 
 
@@ -346,21 +386,27 @@ def test_the_run_queue_starts_one_run_per_work_directory(tmp_path, capsys):
     def instance_of(config_dir: Path):
         # only the launcher is replaced: a launched run is recorded, not executed
         with open(config_dir / "dagster.yaml", "a") as f:
-            f.write("run_launcher:\n  module: dagster._core.test_utils\n"
-                    "  class: MockedRunLauncher\n")
+            f.write(
+                "run_launcher:\n  module: dagster._core.test_utils\n  class: MockedRunLauncher\n"
+            )
         return dg.DagsterInstance.from_config(str(config_dir))
 
     origin = RemoteJobOrigin(
         repository_origin=RemoteRepositoryOrigin(
             code_location_origin=RegisteredCodeLocationOrigin("gridaudit"),
-            repository_name="__repository__"),
-        job_name="daily_pipeline")
+            repository_name="__repository__",
+        ),
+        job_name="daily_pipeline",
+    )
 
     def run_of(instance, workdir: str, status=DagsterRunStatus.NOT_STARTED) -> str:
-        run = create_run_for_test(instance, job_name="daily_pipeline", status=status,
-                                  remote_job_origin=origin,
-                                  tags={RUN_QUEUE_TAG: workdir,
-                                        "dagster/partition": "2026-09-14"})
+        run = create_run_for_test(
+            instance,
+            job_name="daily_pipeline",
+            status=status,
+            remote_job_origin=origin,
+            tags={RUN_QUEUE_TAG: workdir, "dagster/partition": "2026-09-14"},
+        )
         if status == DagsterRunStatus.NOT_STARTED:
             instance.run_coordinator.submit_run(SubmitRunContext(run, workspace=None))
         return run.run_id
@@ -374,24 +420,29 @@ def test_the_run_queue_starts_one_run_per_work_directory(tmp_path, capsys):
 
     instance = instance_of(home)
     limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
-    assert limits == [{"key": RUN_QUEUE_TAG, "value": {"applyLimitPerUniqueValue": True},
-                       "limit": 1}]
+    assert limits == [
+        {"key": RUN_QUEUE_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    ]
     # a run record a killed `gridaudit run` left STARTED does not block the queue
     run_of(instance, f"/w1{IN_PROCESS_RUN_TAG_SUFFIX}", status=DagsterRunStatus.STARTED)
-    backfill, scheduled, other = (run_of(instance, "/w1"), run_of(instance, "/w1"),
-                                  run_of(instance, "/w2"))
+    backfill, scheduled, other = (
+        run_of(instance, "/w1"),
+        run_of(instance, "/w1"),
+        run_of(instance, "/w2"),
+    )
     assert statuses(instance, backfill, scheduled, other) == ["QUEUED"] * 3
     dequeue(instance)
     assert statuses(instance, backfill, scheduled, other) == ["STARTING", "QUEUED", "STARTING"]
-    instance.report_dagster_event(DagsterEvent(DagsterEventType.RUN_START.value,
-                                               job_name="daily_pipeline"), run_id=backfill)
+    instance.report_dagster_event(
+        DagsterEvent(DagsterEventType.RUN_START.value, job_name="daily_pipeline"), run_id=backfill
+    )
     dequeue(instance)
     assert statuses(instance, backfill, scheduled, other) == ["STARTED", "QUEUED", "STARTING"]
-    instance.report_dagster_event(DagsterEvent(DagsterEventType.RUN_SUCCESS.value,
-                                               job_name="daily_pipeline"), run_id=backfill)
+    instance.report_dagster_event(
+        DagsterEvent(DagsterEventType.RUN_SUCCESS.value, job_name="daily_pipeline"), run_id=backfill
+    )
     dequeue(instance)
-    assert statuses(instance, backfill, scheduled, other) == ["SUCCESS", "STARTING",
-                                                             "STARTING"]
+    assert statuses(instance, backfill, scheduled, other) == ["SUCCESS", "STARTING", "STARTING"]
 
     # without gridaudit's dagster.yaml both runs of /w1 would start at once
     plain = tmp_path / "plain_home"
@@ -411,10 +462,11 @@ def test_an_existing_dagster_yaml_is_left_as_it_is(tmp_path, capsys):
     out = capsys.readouterr().out
     assert config.read_text() == "telemetry:\n  enabled: false\n"
     assert f"{config} has no run-queue limit on the tag {RUN_QUEUE_TAG}" in out
-    assert "      - key: \"gridaudit/workdir\"" in out
-    config.write_text("telemetry:\n  enabled: false\n"
-                      + "concurrency:" + workdir_lock.instance_config_yaml().split(
-                          "concurrency:")[1])
+    assert '      - key: "gridaudit/workdir"' in out
+    config.write_text(
+        "telemetry:\n  enabled: false\n"
+        + "concurrency:"
+        + workdir_lock.instance_config_yaml().split("concurrency:")[1]
+    )
     _ensure_run_queue(tmp_path)
     assert capsys.readouterr().out == ""  # has the limit: nothing to say
-

@@ -28,8 +28,10 @@ class GridauditPaths(dg.ConfigurableResource):
     @property
     def paths(self) -> Paths:
         env = paths_from_env()
-        return Paths(landing=Path(self.landing_dir) if self.landing_dir else env.landing,
-                     workdir=Path(self.workdir) if self.workdir else env.workdir)
+        return Paths(
+            landing=Path(self.landing_dir) if self.landing_dir else env.landing,
+            workdir=Path(self.workdir) if self.workdir else env.workdir,
+        )
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
@@ -38,7 +40,8 @@ class GridauditPaths(dg.ConfigurableResource):
         tags = run.tags if run else {}
         days = workdir_lock.days_text(
             tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition"),
-            tags.get("dagster/asset_partition_range_end"))
+            tags.get("dagster/asset_partition_range_end"),
+        )
         log = context.log
 
         waited = []
@@ -47,12 +50,19 @@ class GridauditPaths(dg.ConfigurableResource):
             waited.append(holder)
             if log is not None:
                 who = holder.describe() if holder else "another process"
-                log.warning(f"the work directory {workdir} is busy ({who}): this run waits "
-                            "until it is free (one run at a time per work directory)")
+                log.warning(
+                    f"the work directory {workdir} is busy ({who}): this run waits "
+                    "until it is free (one run at a time per work directory)"
+                )
 
-        with workdir_lock.hold(workdir, f"Dagster run of {run.job_name}" if run else "Dagster",
-                               days=days, run_id=run.run_id if run else None, wait=True,
-                               on_wait=waiting):
+        with workdir_lock.hold(
+            workdir,
+            f"Dagster run of {run.job_name}" if run else "Dagster",
+            days=days,
+            run_id=run.run_id if run else None,
+            wait=True,
+            on_wait=waiting,
+        ):
             if waited and log is not None:
                 log.info(f"the work directory {workdir} is free: this run goes on")
             yield self.create_resource(context)

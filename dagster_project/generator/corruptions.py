@@ -85,8 +85,11 @@ def _encoding(table: str) -> str:
 
 def _write(t: _Text, raw_lines: list[bytes] | None = None, path: Path | None = None) -> Path:
     nl = t.newline.encode()
-    body = raw_lines if raw_lines is not None else [
-        line.encode(t.encoding, errors="surrogateescape") for line in t.lines]
+    body = (
+        raw_lines
+        if raw_lines is not None
+        else [line.encode(t.encoding, errors="surrogateescape") for line in t.lines]
+    )
     data = (BOM if t.bom else b"") + nl.join(body) + (nl if t.final_newline else b"")
     path = path or t.path
     path.write_bytes(gzip.compress(data, mtime=0) if path.name.endswith(".gz") else data)
@@ -123,8 +126,7 @@ def field(landing: Path, table: str, day: date, line: int, column: str) -> str:
 # ------------------------------------------------------------------ row-level corruptions
 
 
-def set_field(landing: Path, table: str, day: date, line: int, column: str, value: str
-              ) -> Broken:
+def set_field(landing: Path, table: str, day: date, line: int, column: str, value: str) -> Broken:
     """Line `line` gets `value` in `column` (a date 2026-02-30, a number 12,5 — written
     quoted, as a CSV writer would —, a code 1.0, a key that points nowhere)."""
     t = _read(landing, table, day)
@@ -149,8 +151,9 @@ def append_copy(landing: Path, table: str, day: date, line: int, **changes: str)
     return Broken(_rel(landing, t.path), len(t.lines), t.lines[-1])
 
 
-def append_from_day(landing: Path, table: str, day: date, from_day: date, line: int,
-                    **changes: str) -> Broken:
+def append_from_day(
+    landing: Path, table: str, day: date, from_day: date, line: int, **changes: str
+) -> Broken:
     """Append line `line` of the file of `from_day` (columns matched by name) to the file
     of `day`, with `changes`: a late row for an earlier day (a back-filled reading)."""
     src = _read(landing, table, from_day)
@@ -162,16 +165,18 @@ def append_from_day(landing: Path, table: str, day: date, from_day: date, line: 
     return Broken(_rel(landing, t.path), len(t.lines), t.lines[-1])
 
 
-def line_in_encoding(landing: Path, table: str, day: date, line: int,
-                     encoding: str = "utf-8") -> Broken:
+def line_in_encoding(
+    landing: Path, table: str, day: date, line: int, encoding: str = "utf-8"
+) -> Broken:
     """Line `line` written in `encoding` instead of the file's (a UTF-8 line in a GBK
     file). raw_line is the line as the loader shows undecodable bytes (backslash escapes)."""
     t = _read(landing, table, day)
     raw = [x.encode(t.encoding, errors="surrogateescape") for x in t.lines]
     raw[line - 1] = t.lines[line - 1].encode(encoding)
     _write(t, raw)
-    return Broken(_rel(landing, t.path), line,
-                  raw[line - 1].decode(t.encoding, errors="backslashreplace"))
+    return Broken(
+        _rel(landing, t.path), line, raw[line - 1].decode(t.encoding, errors="backslashreplace")
+    )
 
 
 def truncate_last_line(landing: Path, table: str, day: date, keep_fields: int = 3) -> Broken:
@@ -185,12 +190,17 @@ def truncate_last_line(landing: Path, table: str, day: date, keep_fields: int = 
     return Broken(_rel(landing, t.path), len(t.lines), cut)
 
 
-def add_column(landing: Path, table: str, day: date, name: str, value: str,
-               position: int = 1) -> Broken:
+def add_column(
+    landing: Path, table: str, day: date, name: str, value: str, position: int = 1
+) -> Broken:
     """A header that gained a column (inserted at `position`), every row with `value`."""
     t = _read(landing, table, day)
-    t.lines = [_join(_fields(x)[:position] + [name if i == 0 else value]
-                     + _fields(x)[position:]) if x else x for i, x in enumerate(t.lines)]
+    t.lines = [
+        _join(_fields(x)[:position] + [name if i == 0 else value] + _fields(x)[position:])
+        if x
+        else x
+        for i, x in enumerate(t.lines)
+    ]
     _write(t)
     return Broken(_rel(landing, t.path))
 
@@ -199,7 +209,7 @@ def drop_column(landing: Path, table: str, day: date, column: str) -> Broken:
     """A header that lost a (required) column, and every row its field."""
     t = _read(landing, table, day)
     pos = _fields(t.lines[0]).index(column)
-    t.lines = [_join(_fields(x)[:pos] + _fields(x)[pos + 1:]) if x else x for x in t.lines]
+    t.lines = [_join(_fields(x)[:pos] + _fields(x)[pos + 1 :]) if x else x for x in t.lines]
     _write(t)
     return Broken(_rel(landing, t.path))
 
@@ -207,8 +217,7 @@ def drop_column(landing: Path, table: str, day: date, column: str) -> Broken:
 # ----------------------------------------------------------------- file-level corruptions
 
 
-def whole_file_in_encoding(landing: Path, table: str, day: date, encoding: str = "utf-8"
-                           ) -> Broken:
+def whole_file_in_encoding(landing: Path, table: str, day: date, encoding: str = "utf-8") -> Broken:
     """The whole file written in `encoding` where its system declares another (a UTF-8
     file where GBK is declared)."""
     t = _read(landing, table, day)
@@ -223,8 +232,7 @@ def empty_file(landing: Path, table: str, day: date) -> Broken:
     return Broken(_rel(landing, path))
 
 
-def other_tables_file(landing: Path, table: str, day: date, other: str, other_day: date
-                      ) -> Broken:
+def other_tables_file(landing: Path, table: str, day: date, other: str, other_day: date) -> Broken:
     """The file of `table` holds the columns and rows of `other` (a misrouted export)."""
     path = landing_file(landing, table, day)
     src = _read(landing, other, other_day)

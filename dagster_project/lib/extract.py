@@ -99,8 +99,9 @@ class FileLoadResult:
 def landing_file(landing: Path, table: Table, day: date) -> Path | None:
     """The file of `table` for export day `day`, or None when that day has no file."""
     folder = landing / table.system / table.name
-    candidates = [p for p in (folder / f"{day:%Y-%m-%d}.csv", folder / f"{day:%Y-%m-%d}.csv.gz")
-                  if p.exists()]
+    candidates = [
+        p for p in (folder / f"{day:%Y-%m-%d}.csv", folder / f"{day:%Y-%m-%d}.csv.gz") if p.exists()
+    ]
     if len(candidates) > 1:
         raise LandingFileError(
             f"{candidates[0].relative_to(landing)} and {candidates[1].relative_to(landing)}: "
@@ -144,23 +145,38 @@ def _problem_expr(col: Column, ref: str, typed: str) -> str:
         # A well-formed number the exact column type cannot hold (a decimal of 10^12 or
         # more, an integer beyond BIGINT) is told apart from a malformed one.
         pattern = _PATTERNS[col.type]
-        checks.append((f"{ref} IS NOT NULL AND NOT regexp_full_match({ref}, '{pattern}')",
-                       f"{col.name}: not a valid {col.type}"))
-        checks.append((f"{ref} IS NOT NULL AND {typed} IS NULL",
-                       f"{col.name}: out of range for {DUCKDB_TYPES[col.type]}"))
+        checks.append(
+            (
+                f"{ref} IS NOT NULL AND NOT regexp_full_match({ref}, '{pattern}')",
+                f"{col.name}: not a valid {col.type}",
+            )
+        )
+        checks.append(
+            (
+                f"{ref} IS NOT NULL AND {typed} IS NULL",
+                f"{col.name}: out of range for {DUCKDB_TYPES[col.type]}",
+            )
+        )
     elif col.type in _PATTERNS:
         pattern = _PATTERNS[col.type]
-        bad = (f"{ref} IS NOT NULL AND (NOT regexp_full_match({ref}, '{pattern}') "
-               f"OR {typed} IS NULL)")
+        bad = (
+            f"{ref} IS NOT NULL AND (NOT regexp_full_match({ref}, '{pattern}') OR {typed} IS NULL)"
+        )
         checks.append((bad, f"{col.name}: not a valid {col.type}"))
     if col.codes:
         listed = ", ".join(_sql_literal(c) for c in col.codes)
-        checks.append((f"{ref} IS NOT NULL AND {ref} NOT IN ({listed})",
-                       f"{col.name}: not one of {'/'.join(col.codes)}"))
+        checks.append(
+            (
+                f"{ref} IS NOT NULL AND {ref} NOT IN ({listed})",
+                f"{col.name}: not one of {'/'.join(col.codes)}",
+            )
+        )
     if not checks:
         return "NULL"
-    parts = [f"WHEN {cond} THEN {_sql_literal(msg)} || coalesce(' (' || {ref} || ')', '')"
-             for cond, msg in checks]
+    parts = [
+        f"WHEN {cond} THEN {_sql_literal(msg)} || coalesce(' (' || {ref} || ')', '')"
+        for cond, msg in checks
+    ]
     return "CASE " + " ".join(parts) + " END"
 
 
@@ -171,17 +187,21 @@ _QUOTED = '"(?:[^"]|"")*"'
 _FIELD = f'(?:{_QUOTED}|[^,"]*)'
 # A line that is one whole record of such fields: DuckDB splits it by itself.
 _SIMPLE_LINE = f"{_FIELD}(?:,{_FIELD})*"
-_UNQUOTE = ("lambda f: CASE WHEN starts_with(f, '\"') "
-            "THEN replace(substring(f, 2, length(f) - 2), '\"\"', '\"') ELSE f END")
+_UNQUOTE = (
+    "lambda f: CASE WHEN starts_with(f, '\"') "
+    "THEN replace(substring(f, 2, length(f) - 2), '\"\"', '\"') ELSE f END"
+)
 # Fields of such a line: its pieces between quotes alternate outside / inside a quoted field
 # (a doubled quote is an empty outside piece), so the commas of the odd pieces are the field
 # separators; they become \x1f (a line holding one is read by Python instead), the line is
 # split there and each field unquoted. No regular expression: DuckDB's regexp_extract_all
 # was 4 to 5 times slower.
-_SPLIT_QUOTED = ("list_transform(string_split(array_to_string(list_transform("
-                 "string_split(l, '\"'), lambda x, i: CASE WHEN i % 2 = 1 "
-                 "THEN replace(x, ',', chr(31)) ELSE x END), '\"'), chr(31)), "
-                 f"{_UNQUOTE})")
+_SPLIT_QUOTED = (
+    "list_transform(string_split(array_to_string(list_transform("
+    "string_split(l, '\"'), lambda x, i: CASE WHEN i % 2 = 1 "
+    "THEN replace(x, ',', chr(31)) ELSE x END), '\"'), chr(31)), "
+    f"{_UNQUOTE})"
+)
 # Lines that are no record: empty, or one empty quoted field (csv reads it as a blank line).
 _NOT_BLANK = "l <> '' AND l <> '\"\"'"
 
@@ -233,8 +253,15 @@ def _parse_record(block: Block, start: int) -> tuple[int, list[str] | None, str 
 class _BlockLoader:
     """Checks and loads the blocks of one file inside the caller's transaction."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, table: Table, header: list[str],
-                 day: date, rel: str, encoding: str):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: Table,
+        header: list[str],
+        day: date,
+        rel: str,
+        encoding: str,
+    ):
         self.con, self.table, self.day, self.rel = con, table, day, rel
         self.undecodable_reason = f"cannot be decoded as {encoding}"
         self.width = len(header)
@@ -259,8 +286,10 @@ class _BlockLoader:
             if not self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {source})").fetchall()[0][0]:
                 continue
             keys = f"_ga_ref_{i}"
-            self.con.execute(f'CREATE OR REPLACE TEMP TABLE {keys} AS SELECT DISTINCT '
-                             f'"{ref_column}" AS k FROM {source} WHERE "{ref_column}" IS NOT NULL')
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {keys} AS SELECT DISTINCT "
+                f'"{ref_column}" AS k FROM {source} WHERE "{ref_column}" IS NOT NULL'
+            )
             refs.append((column, ref_table, keys))
         return refs
 
@@ -270,12 +299,15 @@ class _BlockLoader:
         refs = {c.name: f"c{i}" for i, c in enumerate(cols)}
         typed = {c.name: f"t{i}" for i, c in enumerate(cols)}
         # An empty field is NULL (the contract); quoted fields were unquoted first.
-        fields = ", ".join(f"nullif(fields[{header.index(c.name) + 1}], '') AS {refs[c.name]}"
-                           for c in cols)
+        fields = ", ".join(
+            f"nullif(fields[{header.index(c.name) + 1}], '') AS {refs[c.name]}" for c in cols
+        )
         casts = ", ".join(f"{_cast_expr(c, refs[c.name])} AS {typed[c.name]}" for c in cols)
         problems = [_problem_expr(c, refs[c.name], typed[c.name]) for c in cols]
-        width_reason = (f"'expected {width} fields, found ' || n || CASE WHEN n < {width} "
-                        "THEN ' (cut off)' ELSE ' (too many fields)' END")
+        width_reason = (
+            f"'expected {width} fields, found ' || n || CASE WHEN n < {width} "
+            "THEN ' (cut off)' ELSE ' (too many fields)' END"
+        )
         out = ", ".join(f'{typed[c.name]} AS "{c.name}"' for c in cols)
         return f"""
             WITH records AS (
@@ -311,12 +343,17 @@ class _BlockLoader:
         cut = None
         in_records: set[int] = set()
         if block.has_quote():
-            irregular = [number for (number,) in self._query(
-                pa.table({"line_number": numbers, "l": lines}), "_ga_lines",
-                f"""SELECT line_number FROM _ga_lines
+            irregular = [
+                number
+                for (number,) in self._query(
+                    pa.table({"line_number": numbers, "l": lines}),
+                    "_ga_lines",
+                    f"""SELECT line_number FROM _ga_lines
                     WHERE contains(l, '"') AND {_NOT_BLANK}
                       AND (contains(l, chr(31)) OR NOT regexp_full_match(l, '{_SIMPLE_LINE}'))
-                    ORDER BY line_number""").fetchall()]
+                    ORDER BY line_number""",
+                ).fetchall()
+            ]
             done_until = first - 1
             for start in irregular:
                 if start <= done_until:
@@ -327,11 +364,11 @@ class _BlockLoader:
                     break
                 end, row, error = parsed
                 done_until = end
-                keep[start - first:end - first + 1] = False
+                keep[start - first : end - first + 1] = False
                 self._side_record(block, start, end, row, error, side)
                 in_records.update(range(start, end + 1))
         if cut is not None:
-            keep[cut - first:] = False
+            keep[cut - first :] = False
         for number, escaped in block.undecodable.items():
             if number not in in_records and (cut is None or number < cut):
                 side.add(number, escaped, None, self.undecodable_reason)
@@ -343,8 +380,10 @@ class _BlockLoader:
             "l": [lines, pa.array(side.raw_line, lines.type)],
             "keep": [pa.array(keep), pa.array(np.ones(m, dtype=bool))],
             "side": [pa.array(np.zeros(n, dtype=bool)), pa.array(np.ones(m, dtype=bool))],
-            "fields": [pa.nulls(n, pa.list_(pa.string())),
-                       pa.array(side.fields, pa.list_(pa.string()))],
+            "fields": [
+                pa.nulls(n, pa.list_(pa.string())),
+                pa.array(side.fields, pa.list_(pa.string())),
+            ],
             "pre_reason": [pa.nulls(n, pa.string()), pa.array(side.pre_reason, pa.string())],
         }
         records = pa.table({name: pa.chunked_array(parts) for name, parts in chunks.items()})
@@ -357,16 +396,29 @@ class _BlockLoader:
         whole file would stay in memory."""
         return self.con.from_arrow(data).query(name, sql)
 
-    def _side_record(self, block: Block, start: int, end: int, row: list[str] | None,
-                     error: str | None, side: _Side) -> None:
+    def _side_record(
+        self,
+        block: Block,
+        start: int,
+        end: int,
+        row: list[str] | None,
+        error: str | None,
+        side: _Side,
+    ) -> None:
         numbers = range(start, end + 1)
         physical = "\n".join(block.line(n) for n in numbers)
         if error is not None:
             side.add(start, physical, None, f"malformed CSV record: {error}")
         elif any(n in block.undecodable for n in numbers):
-            side.add(start, "\n".join(block.undecodable[n] if n in block.undecodable
-                                      else block.line(n) for n in numbers),
-                     None, self.undecodable_reason)
+            side.add(
+                start,
+                "\n".join(
+                    block.undecodable[n] if n in block.undecodable else block.line(n)
+                    for n in numbers
+                ),
+                None,
+                self.undecodable_reason,
+            )
         elif row and row != [""]:  # else a blank line, no record
             side.add(start, physical, row, None)
             if end > start:
@@ -374,21 +426,31 @@ class _BlockLoader:
 
     def _insert(self, checked: pa.Table) -> None:
         day, rel = f"DATE '{self.day.isoformat()}'", _sql_literal(self.rel)
-        counts = self._query(checked, "_ga_checked",
-                             "SELECT split_part(split_part(reason, ':', 1), ' (', 1), count(*) "
-                             "FROM _ga_checked GROUP BY 1").fetchall()
+        counts = self._query(
+            checked,
+            "_ga_checked",
+            "SELECT split_part(split_part(reason, ':', 1), ' (', 1), count(*) "
+            "FROM _ga_checked GROUP BY 1",
+        ).fetchall()
         bad = any(key is not None for key, _ in counts)
         if bad:
-            self._query(checked, "_ga_checked", f"""
+            self._query(
+                checked,
+                "_ga_checked",
+                f"""
                 INSERT INTO quarantine.rejected_rows
                 SELECT {_sql_literal(self.table.system)}, {_sql_literal(self.table.name)}, {day},
                        {rel}, line_number, raw_line, reason, now()
-                FROM _ga_checked WHERE reason IS NOT NULL""")
+                FROM _ga_checked WHERE reason IS NOT NULL""",
+            )
             if self.refs:  # their keys are checked at the end, with the loaded rows'
                 columns = ", ".join(f'"{column}"' for column, _, _ in self.refs)
                 self.rejected_keys += self._query(
-                    checked, "_ga_checked", f"SELECT line_number, {columns} FROM _ga_checked "
-                    "WHERE reason IS NOT NULL AND fields_checked").fetchall()
+                    checked,
+                    "_ga_checked",
+                    f"SELECT line_number, {columns} FROM _ga_checked "
+                    "WHERE reason IS NOT NULL AND fields_checked",
+                ).fetchall()
             checked = checked.filter(pc.is_null(checked.column("reason")))
         for key, count in counts:
             if key is None:
@@ -416,9 +478,13 @@ class _BlockLoader:
         names = ", ".join(f'"{c}"' for c in self.table.column_names)
         day, rel = f"DATE '{self.day.isoformat()}'", _sql_literal(self.rel)
         # one chunk: the insert splits row groups where the Arrow chunks end
-        self._query(rows.slice(0, count).combine_chunks(), "_ga_good", f"""
+        self._query(
+            rows.slice(0, count).combine_chunks(),
+            "_ga_good",
+            f"""
             INSERT INTO {self.target} SELECT {names}, {day}, {rel}, line_number
-            FROM _ga_good""")
+            FROM _ga_good""",
+        )
 
     def check_references(self, read_lines: Callable[[list[int]], dict[int, str]]) -> None:
         """Keys that point nowhere, checked once per file, over all its rows: per block, the
@@ -432,51 +498,83 @@ class _BlockLoader:
         for i, (column, ref_table, keys) in enumerate(self.refs):
             what = f"{column}: unknown to every {ref_table.name} snapshot"
             for line, value in self.con.execute(
-                    f'SELECT _line_number, "{column}" FROM {self.target} t '
-                    f'WHERE _export_date = ? AND "{column}" IS NOT NULL AND NOT EXISTS '
-                    f'(SELECT 1 FROM {keys} r WHERE r.k = t."{column}")', [self.day]).fetchall():
+                f'SELECT _line_number, "{column}" FROM {self.target} t '
+                f'WHERE _export_date = ? AND "{column}" IS NOT NULL AND NOT EXISTS '
+                f'(SELECT 1 FROM {keys} r WHERE r.k = t."{column}")',
+                [self.day],
+            ).fetchall():
                 unknown[line].append(f"{what} ({value})")
                 loaded_bad.add(line)
-            keyed = [(line, values[i]) for line, *values in self.rejected_keys
-                     if values[i] is not None]
+            keyed = [
+                (line, values[i]) for line, *values in self.rejected_keys if values[i] is not None
+            ]
             if keyed:
                 lines, values = zip(*keyed, strict=True)
                 rows = self._query(
-                    pa.table({"line_number": pa.array(lines, pa.int64()),
-                              "k": pa.array(values, pa.string())}), "_ga_keys",
+                    pa.table(
+                        {
+                            "line_number": pa.array(lines, pa.int64()),
+                            "k": pa.array(values, pa.string()),
+                        }
+                    ),
+                    "_ga_keys",
                     f"SELECT line_number, k FROM _ga_keys x "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {keys} r WHERE r.k = x.k)").fetchall()
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {keys} r WHERE r.k = x.k)",
+                ).fetchall()
                 for line, value in rows:
                     unknown[line].append(f"{what} ({value})")
         if not unknown:
             return
-        where = (f"system = {_sql_literal(self.table.system)} AND table_name = "
-                 f"{_sql_literal(self.table.name)} AND export_date = DATE '{self.day}' AND "
-                 f"source_file = {_sql_literal(self.rel)}")
-        appended = [(line, "; ".join(why)) for line, why in unknown.items()
-                    if line not in loaded_bad]
+        where = (
+            f"system = {_sql_literal(self.table.system)} AND table_name = "
+            f"{_sql_literal(self.table.name)} AND export_date = DATE '{self.day}' AND "
+            f"source_file = {_sql_literal(self.rel)}"
+        )
+        appended = [
+            (line, "; ".join(why)) for line, why in unknown.items() if line not in loaded_bad
+        ]
         if appended:
-            self._query(pa.table({"line_number": pa.array([x[0] for x in appended], pa.int64()),
-                                  "extra": pa.array([x[1] for x in appended], pa.string())}),
-                        "_ga_extra", f"""UPDATE quarantine.rejected_rows q
+            self._query(
+                pa.table(
+                    {
+                        "line_number": pa.array([x[0] for x in appended], pa.int64()),
+                        "extra": pa.array([x[1] for x in appended], pa.string()),
+                    }
+                ),
+                "_ga_extra",
+                f"""UPDATE quarantine.rejected_rows q
                                          SET reason = q.reason || '; ' || x.extra FROM _ga_extra x
-                                         WHERE {where} AND q.line_number = x.line_number""")
+                                         WHERE {where} AND q.line_number = x.line_number""",
+            )
         if not loaded_bad:
             return
         moved = sorted(loaded_bad)
-        text = read_lines([n for line in moved for n in range(line, self.spans.get(line, line) + 1)])
-        raw = ["\n".join(text[n] for n in range(line, self.spans.get(line, line) + 1))
-               for line in moved]
+        text = read_lines(
+            [n for line in moved for n in range(line, self.spans.get(line, line) + 1)]
+        )
+        raw = [
+            "\n".join(text[n] for n in range(line, self.spans.get(line, line) + 1))
+            for line in moved
+        ]
         reasons = ["; ".join(unknown[line]) for line in moved]
-        bad = pa.table({"line_number": pa.array(moved, pa.int64()), "raw_line": raw,
-                        "reason": reasons})
-        self._query(bad, "_ga_moved", f"""DELETE FROM {self.target} WHERE _export_date =
-            DATE '{self.day}' AND _line_number IN (SELECT line_number FROM _ga_moved)""")
-        self._query(bad, "_ga_moved", f"""INSERT INTO quarantine.rejected_rows
+        bad = pa.table(
+            {"line_number": pa.array(moved, pa.int64()), "raw_line": raw, "reason": reasons}
+        )
+        self._query(
+            bad,
+            "_ga_moved",
+            f"""DELETE FROM {self.target} WHERE _export_date =
+            DATE '{self.day}' AND _line_number IN (SELECT line_number FROM _ga_moved)""",
+        )
+        self._query(
+            bad,
+            "_ga_moved",
+            f"""INSERT INTO quarantine.rejected_rows
             SELECT {_sql_literal(self.table.system)}, {_sql_literal(self.table.name)},
                    DATE '{self.day}', {_sql_literal(self.rel)}, line_number, raw_line, reason,
                    now()
-            FROM _ga_moved""")
+            FROM _ga_moved""",
+        )
         self.loaded -= len(moved)
         self.rejected += len(moved)
         self.reasons.update(reason.split(":")[0] for reason in reasons)
@@ -500,12 +598,20 @@ def _read_header(stream: LandingStream, rel: str, encoding: str, table: Table) -
     if missing:
         raise LandingFileError(
             f"{rel}: required column(s) missing from the header: {', '.join(missing)} "
-            f"(header has: {', '.join(header)})")
+            f"(header has: {', '.join(header)})"
+        )
     return header
 
 
-def load_file(con: duckdb.DuckDBPyConnection, landing: Path, table: Table, day: date,
-              encoding: str, *, block_bytes: int | None = None) -> FileLoadResult | None:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    table: Table,
+    day: date,
+    encoding: str,
+    *,
+    block_bytes: int | None = None,
+) -> FileLoadResult | None:
     """Load the file of `table` for export day `day`; None when the day has no file
     (then nothing of that day is changed). Runs in one transaction. `block_bytes` is the
     size of the blocks the file is read in (default landing_stream.BLOCK_BYTES)."""
@@ -526,14 +632,22 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: Path, table: Table, day: 
             return _load(con, stream, table, day, rel, encoding, header, reread)
     except LandingStreamError as exc:
         if path.name.endswith(".gz"):
-            raise LandingFileError(f"{rel}: cannot be decompressed ({exc}); the file is cut "
-                                   "off or not gzip") from exc
+            raise LandingFileError(
+                f"{rel}: cannot be decompressed ({exc}); the file is cut off or not gzip"
+            ) from exc
         raise LandingFileError(f"{rel}: cannot be read ({exc})") from exc
 
 
-def _load(con: duckdb.DuckDBPyConnection, stream: LandingStream, table: Table, day: date,
-          rel: str, encoding: str, header: list[str],
-          reread: Callable[[list[int]], dict[int, str]]) -> FileLoadResult:
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    stream: LandingStream,
+    table: Table,
+    day: date,
+    rel: str,
+    encoding: str,
+    header: list[str],
+    reread: Callable[[list[int]], dict[int, str]],
+) -> FileLoadResult:
     extra = [h for h in header if h not in table.column_names]
     target = f'{table.schema}."{table.name}"'
     con.execute("BEGIN TRANSACTION")
@@ -543,8 +657,11 @@ def _load(con: duckdb.DuckDBPyConnection, stream: LandingStream, table: Table, d
         # Reloading day D replaces exactly day D: its raw rows, quarantine rows and log row.
         con.execute(f"DELETE FROM {target} WHERE _export_date = ?", [day])
         for bookkeeping in ("quarantine.rejected_rows", "meta.extract_files"):
-            con.execute(f"DELETE FROM {bookkeeping} WHERE system = ? AND table_name = ? "
-                        "AND export_date = ?", [table.system, table.name, day])
+            con.execute(
+                f"DELETE FROM {bookkeeping} WHERE system = ? AND table_name = ? "
+                "AND export_date = ?",
+                [table.system, table.name, day],
+            )
         loader = _BlockLoader(con, table, header, day, rel, encoding)
         carry = None
         for block in stream.blocks():
@@ -553,10 +670,20 @@ def _load(con: duckdb.DuckDBPyConnection, stream: LandingStream, table: Table, d
         loader.check_references(reread)
         sha256 = stream.sha256()
         rows_read = loader.loaded + loader.rejected
-        con.execute("INSERT INTO meta.extract_files "
-                    "VALUES (?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, now())",
-                    [table.system, table.name, day, rel, sha256, rows_read, loader.loaded,
-                     loader.rejected, ",".join(extra)])
+        con.execute(
+            "INSERT INTO meta.extract_files VALUES (?, ?, ?::DATE, ?, ?, ?, ?, ?, ?, now())",
+            [
+                table.system,
+                table.name,
+                day,
+                rel,
+                sha256,
+                rows_read,
+                loader.loaded,
+                loader.rejected,
+                ",".join(extra),
+            ],
+        )
         loader.close()
         con.execute("COMMIT")
     except Exception:
@@ -564,5 +691,16 @@ def _load(con: duckdb.DuckDBPyConnection, stream: LandingStream, table: Table, d
         if loader is not None:
             loader.close(drop_tables=False)
         raise
-    return FileLoadResult(table.system, table.name, day, rel, sha256, rows_read, loader.loaded,
-                          loader.rejected, extra, header, dict(loader.reasons))
+    return FileLoadResult(
+        table.system,
+        table.name,
+        day,
+        rel,
+        sha256,
+        rows_read,
+        loader.loaded,
+        loader.rejected,
+        extra,
+        header,
+        dict(loader.reasons),
+    )

@@ -90,8 +90,9 @@ class GateResult:
         table that has no check of its own, which is reported on every checked table."""
         from expectations import CHECKED_TABLES
 
-        return [r for r in self.results
-                if r.table == checked_table or r.table not in CHECKED_TABLES]
+        return [
+            r for r in self.results if r.table == checked_table or r.table not in CHECKED_TABLES
+        ]
 
     @property
     def errors(self) -> list[ExpectationResult]:
@@ -103,11 +104,13 @@ class GateResult:
 
     def summary(self) -> str:
         verdict = "PASSED" if self.passed else "FAILED"
-        lines = [(
-            f"{self.gate} gate {verdict} for {self.start_date}..{self.end_date}: "
-            f"{len(self.errors)} error(s), {len(self.warnings)} warning(s), "
-            f"{len(self.results)} checks, {self.duration_seconds:.1f}s"
-        )]
+        lines = [
+            (
+                f"{self.gate} gate {verdict} for {self.start_date}..{self.end_date}: "
+                f"{len(self.errors)} error(s), {len(self.warnings)} warning(s), "
+                f"{len(self.results)} checks, {self.duration_seconds:.1f}s"
+            )
+        ]
         lines += [f"  ERROR {r.message}" for r in self.errors]
         lines += [f"  WARN  {r.message}" for r in self.warnings]
         if self.report_path:
@@ -168,8 +171,9 @@ def run_gate(
         raise GateError(f"warehouse {warehouse_path} does not exist")
     custom_settings = settings is not None
     settings = dict(settings) if custom_settings else audit_settings.load(settings_path)
-    gate_suites, gate_checks = (registry.GATES[gate] if gate else
-                                (registry.TABLE_SUITES, registry.METRIC_CHECKS))
+    gate_suites, gate_checks = (
+        registry.GATES[gate] if gate else (registry.TABLE_SUITES, registry.METRIC_CHECKS)
+    )
     table_suites = gate_suites if table_suites is None else table_suites
     metric_checks = gate_checks if metric_checks is None else metric_checks
     if tables is not None:
@@ -183,33 +187,39 @@ def run_gate(
         validator = _GxValidator() if table_suites else None
         for spec in table_suites:
             if spec.table not in existing:
-                results.append(_missing_table(spec.table, spec.table, "its suite",
-                                              warehouse_path))
+                results.append(_missing_table(spec.table, spec.table, "its suite", warehouse_path))
                 continue
             results.extend(_run_table_suite(con, validator, spec, settings, start, end))
         for check in metric_checks:
             missing = [t for t in check.requires if t not in existing]
             if missing:
-                results.extend(_missing_table(table, missing[0], check.name, warehouse_path)
-                               for table in check.result_tables)
+                results.extend(
+                    _missing_table(table, missing[0], check.name, warehouse_path)
+                    for table in check.result_tables
+                )
                 continue
             results.extend(_run_metric_check(con, check, settings, start, end))
     if tables is not None:  # a check about many tables (quarantine) reports only these
         results = [r for r in results if r.table in wanted]
 
     if custom_settings:
-        fingerprint = "custom-" + hashlib.sha256(
-            repr(sorted(settings.items())).encode()).hexdigest()[:12]
+        fingerprint = (
+            "custom-" + hashlib.sha256(repr(sorted(settings.items())).encode()).hexdigest()[:12]
+        )
     elif settings_path.is_file():
         fingerprint = audit_settings.fingerprint(settings_path)
     else:
         fingerprint = "unknown"
     result = GateResult(
-        warehouse_path=warehouse_path, start_date=start, end_date=end, results=results,
-        report_path=None, settings_fingerprint=fingerprint,
+        warehouse_path=warehouse_path,
+        start_date=start,
+        end_date=end,
+        results=results,
+        report_path=None,
+        settings_fingerprint=fingerprint,
         duration_seconds=time.monotonic() - started,
-        gate=(gate or "all") + (f":{tables[0]}" if tables is not None and len(tables) == 1
-                                else ""))
+        gate=(gate or "all") + (f":{tables[0]}" if tables is not None and len(tables) == 1 else ""),
+    )
     if report_dir is not None:
         path = write_report(result, Path(report_dir))
         result = GateResult(**{**result.__dict__, "report_path": path})
@@ -234,14 +244,21 @@ def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {f"{s}.{t}" for s, t in rows}
 
 
-def _missing_table(table: str, missing: str, what: str, warehouse: Path
-                   ) -> ExpectationResult:
+def _missing_table(table: str, missing: str, what: str, warehouse: Path) -> ExpectationResult:
     """`missing` does not exist; the outcome is attributed to the checked `table`."""
     return ExpectationResult(
-        name=f"table_exists({missing})", table=table, severity=ERROR, success=False,
-        unexpected_count=0, element_count=None, sample_rows=[], kind="missing_table",
-        message=(f"{table}: {'' if missing == table else missing + ': '}table does not "
-                 f"exist in {warehouse} (needed by {what}); has the step that builds it run?"),
+        name=f"table_exists({missing})",
+        table=table,
+        severity=ERROR,
+        success=False,
+        unexpected_count=0,
+        element_count=None,
+        sample_rows=[],
+        kind="missing_table",
+        message=(
+            f"{table}: {'' if missing == table else missing + ': '}table does not "
+            f"exist in {warehouse} (needed by {what}); has the step that builds it run?"
+        ),
     )
 
 
@@ -267,8 +284,7 @@ class _GxValidator:
             progress_bars=ProgressBarsConfig(globally=False),
         )
         self.context = gx.get_context(mode="ephemeral", project_config=config)
-        asset = self.context.data_sources.add_pandas("gridaudit_gate").add_dataframe_asset(
-            "batch")
+        asset = self.context.data_sources.add_pandas("gridaudit_gate").add_dataframe_asset("batch")
         self.batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
 
     def validate(self, suite, df: pd.DataFrame):
@@ -301,21 +317,23 @@ def _batches(con, spec: TableSuite, start: dt.date, end: dt.date) -> Iterable[pd
     col = f'"{spec.window_column}"'
     if not spec.batch_per_day:
         yield con.execute(
-            f"select *{derived} from {table} where {col} between $1 and $2", [start, end]).df()
+            f"select *{derived} from {table} where {col} between $1 and $2", [start, end]
+        ).df()
         return
     # Whole days per batch, as many as fit in MAX_BATCH_ROWS (a day larger than that is a
     # batch of its own): memory is bounded by max(MAX_BATCH_ROWS, the largest day) and
     # small tables of a long window cost one validation, not one per day.
     day_counts = con.execute(
-        f"select {col}, count(*) from {table} where {col} between $1 and $2 "
-        "group by 1 order by 1", [start, end]).fetchall()
+        f"select {col}, count(*) from {table} where {col} between $1 and $2 group by 1 order by 1",
+        [start, end],
+    ).fetchall()
     for first, last in _day_groups(day_counts, MAX_BATCH_ROWS):
-        yield con.execute(f"select *{derived} from {table} where {col} between $1 and $2",
-                          [first, last]).df()
+        yield con.execute(
+            f"select *{derived} from {table} where {col} between $1 and $2", [first, last]
+        ).df()
 
 
-def _day_groups(day_counts: Sequence[tuple[Any, int]], max_rows: int
-                ) -> list[tuple[Any, Any]]:
+def _day_groups(day_counts: Sequence[tuple[Any, int]], max_rows: int) -> list[tuple[Any, Any]]:
     """Consecutive runs of days whose rows add up to at most `max_rows` (a day above it
     alone), as (first day, last day)."""
     groups: list[tuple[Any, Any]] = []
@@ -333,16 +351,20 @@ def _day_groups(day_counts: Sequence[tuple[Any, int]], max_rows: int
     return groups
 
 
-def _run_table_suite(con, validator: _GxValidator, spec: TableSuite, settings, start, end
-                     ) -> list[ExpectationResult]:
+def _run_table_suite(
+    con, validator: _GxValidator, spec: TableSuite, settings, start, end
+) -> list[ExpectationResult]:
     suite = spec.build(settings)
     accs: dict[str, _Accumulator] = {}
     for exp in suite.expectations:
         name = expectation_name(exp.configuration)
         if name in accs:
             raise ValueError(f"suite {suite.name}: two expectations are named {name}")
-        accs[name] = _Accumulator(name=name, severity=(exp.meta or {}).get("severity", ERROR),
-                                  description=exp.description or "")
+        accs[name] = _Accumulator(
+            name=name,
+            severity=(exp.meta or {}).get("severity", ERROR),
+            description=exp.description or "",
+        )
     batches = 0
     for df in _batches(con, spec, start, end):
         batches += 1
@@ -383,14 +405,23 @@ def _table_outcome(spec: TableSuite, acc: _Accumulator, batches: int) -> Expecta
     elif acc.success:
         message = f"{spec.table}: {acc.name} passed on {acc.element_count} rows"
     elif acc.unexpected_count:
-        message = (f"{spec.table}: {acc.name} failed on {acc.unexpected_count} rows, "
-                   f"e.g. {_row_text(acc.sample_rows, spec.key_columns, acc.name)}")
+        message = (
+            f"{spec.table}: {acc.name} failed on {acc.unexpected_count} rows, "
+            f"e.g. {_row_text(acc.sample_rows, spec.key_columns, acc.name)}"
+        )
     else:
         message = f"{spec.table}: {acc.name} failed (observed {acc.observed})"
     return ExpectationResult(
-        name=acc.name, table=spec.table, severity=acc.severity, success=acc.success,
-        unexpected_count=acc.unexpected_count, element_count=acc.element_count,
-        sample_rows=acc.sample_rows, message=message, description=acc.description)
+        name=acc.name,
+        table=spec.table,
+        severity=acc.severity,
+        success=acc.success,
+        unexpected_count=acc.unexpected_count,
+        element_count=acc.element_count,
+        sample_rows=acc.sample_rows,
+        message=message,
+        description=acc.description,
+    )
 
 
 def _row_text(rows: list[dict], key_columns: Sequence[str], name: str = "") -> str:
@@ -404,8 +435,7 @@ def _row_text(rows: list[dict], key_columns: Sequence[str], name: str = "") -> s
     return text + (f" (+{len(rows) - 1} more in the report)" if len(rows) > 1 else "")
 
 
-def _run_metric_check(con, check: MetricCheck, settings, start, end
-                      ) -> list[ExpectationResult]:
+def _run_metric_check(con, check: MetricCheck, settings, start, end) -> list[ExpectationResult]:
     params: dict[str, Any] = {}
     if "$start_date" in check.sql:
         params["start_date"] = start
@@ -416,18 +446,31 @@ def _run_metric_check(con, check: MetricCheck, settings, start, end
     try:
         df = con.execute(check.sql, params).df()
     except duckdb.Error as exc:
-        return [ExpectationResult(
-            name=check.name, table=table, severity=check.severity, success=False,
-            unexpected_count=0, element_count=None, sample_rows=[], kind="metric",
-            description=check.description,
-            message=f"{table}: {check.name} raised: {exc}") for table in check.result_tables]
+        return [
+            ExpectationResult(
+                name=check.name,
+                table=table,
+                severity=check.severity,
+                success=False,
+                unexpected_count=0,
+                element_count=None,
+                sample_rows=[],
+                kind="metric",
+                description=check.description,
+                message=f"{table}: {check.name} raised: {exc}",
+            )
+            for table in check.result_tables
+        ]
     if not check.table_column:
         return [_metric_outcome(check, check.table, df)]
     # every known table gets a result; a table the check does not know is reported too
     unknown = sorted(set(df[check.table_column]) - set(check.tables))
-    return [_metric_outcome(check, table, df[df[check.table_column] == table]
-                            .drop(columns=check.table_column))
-            for table in (*check.tables, *unknown)]
+    return [
+        _metric_outcome(
+            check, table, df[df[check.table_column] == table].drop(columns=check.table_column)
+        )
+        for table in (*check.tables, *unknown)
+    ]
 
 
 def _metric_outcome(check: MetricCheck, table: str, df: pd.DataFrame) -> ExpectationResult:
@@ -436,14 +479,25 @@ def _metric_outcome(check: MetricCheck, table: str, df: pd.DataFrame) -> Expecta
     details = _json_rows(df.drop(columns="failed").assign(failed=failed_mask.values))
     n_failed = int(failed_mask.sum())
     if n_failed:
-        message = (f"{table}: {check.name} failed on {n_failed} of {len(df)} "
-                   f"(e.g. {_metric_row_text(failing[0])}); {check.description}")
+        message = (
+            f"{table}: {check.name} failed on {n_failed} of {len(df)} "
+            f"(e.g. {_metric_row_text(failing[0])}); {check.description}"
+        )
     else:
         message = f"{table}: {check.name} passed on {len(df)}"
     return ExpectationResult(
-        name=check.name, table=table, severity=check.severity, success=n_failed == 0,
-        unexpected_count=n_failed, element_count=len(df), sample_rows=failing[:SAMPLE_ROWS],
-        message=message, description=check.description, kind="metric", details=details)
+        name=check.name,
+        table=table,
+        severity=check.severity,
+        success=n_failed == 0,
+        unexpected_count=n_failed,
+        element_count=len(df),
+        sample_rows=failing[:SAMPLE_ROWS],
+        message=message,
+        description=check.description,
+        kind="metric",
+        details=details,
+    )
 
 
 def _metric_row_text(row: dict) -> str:
@@ -469,8 +523,7 @@ def _json_value(v: Any) -> Any:
 
 
 def _json_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): _json_value(v) for k, v in row.items()}
-            for row in df.to_dict("records")]
+    return [{str(k): _json_value(v) for k, v in row.items()} for row in df.to_dict("records")]
 
 
 # --------------------------------------------------------------------------- report
@@ -504,8 +557,13 @@ def _rows_table(rows: list[dict]) -> str:
     cols = list(dict.fromkeys(c for r in rows for c in r))
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape('' if r.get(c) is None else str(r.get(c)))}</td>"
-                         for c in cols) + "</tr>" for r in rows)
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape('' if r.get(c) is None else str(r.get(c)))}</td>" for c in cols
+        )
+        + "</tr>"
+        for r in rows
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -518,8 +576,10 @@ def render_html(result: GateResult) -> str:
         if r.success:
             outcome, ocls = "passed", "ok"
         else:
-            outcome, ocls = ("failed" if r.severity == ERROR else "warning"), (
-                "error" if r.severity == ERROR else "warn")
+            outcome, ocls = (
+                ("failed" if r.severity == ERROR else "warning"),
+                ("error" if r.severity == ERROR else "warn"),
+            )
         extra = ""
         if r.sample_rows:
             extra += f"<details open><summary>failing rows (first {len(r.sample_rows)})</summary>"
@@ -532,7 +592,8 @@ def render_html(result: GateResult) -> str:
             f"<br><small>{esc(r.description)}</small></td><td>{esc(r.severity)}</td>"
             f"<td class='{ocls}'>{outcome}</td><td>{r.unexpected_count}</td>"
             f"<td>{'' if r.element_count is None else r.element_count}</td>"
-            f"<td>{esc(r.message)}{extra}</td></tr>")
+            f"<td>{esc(r.message)}{extra}</td></tr>"
+        )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>gridaudit {esc(result.gate)} gate {result.start_date}..{result.end_date}</title>
@@ -547,5 +608,5 @@ def render_html(result: GateResult) -> str:
 <p><code>error</code> failures block publishing; <code>warn</code> failures are reported only.</p>
 <table><tr><th>table</th><th>expectation</th><th>severity</th><th>outcome</th>
 <th>unexpected</th><th>evaluated</th><th>message</th></tr>
-{''.join(rows)}</table></body></html>
+{"".join(rows)}</table></body></html>
 """

@@ -44,9 +44,11 @@ def codec_name(encoding: str) -> str:
     dropped for every encoding anyway)."""
     name = codecs.lookup(encoding).name
     name = "utf-8" if name == "utf-8-sig" else name
-    if any(ch.encode(name) != ch.encode("ascii") for ch in "\n\r,\""):
-        raise ValueError(f"encoding {encoding!r} is not ASCII-compatible; the loader reads "
-                         "ASCII-compatible encodings only (UTF-8, GBK, GB18030, ...)")
+    if any(ch.encode(name) != ch.encode("ascii") for ch in '\n\r,"'):
+        raise ValueError(
+            f"encoding {encoding!r} is not ASCII-compatible; the loader reads "
+            "ASCII-compatible encodings only (UTF-8, GBK, GB18030, ...)"
+        )
     return name
 
 
@@ -79,7 +81,7 @@ class Block:
         """One line's text (for the few lines that need Python: multi-line records)."""
         i = number - self.first_line
         start = int(self.ends[i - 1]) + 1 if i else 0
-        return self.data[start:int(self.ends[i])].decode("utf-8")
+        return self.data[start : int(self.ends[i])].decode("utf-8")
 
     def has_quote(self) -> bool:
         return b'"' in self.data
@@ -94,22 +96,32 @@ class Block:
         offsets -= np.arange(n + 1, dtype=np.int64)
         text = self.data.replace(b"\n", b"")
         if len(text) < 2**31:
-            return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)),
-                                               pa.py_buffer(text))
+            return pa.StringArray.from_buffers(
+                n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(text)
+            )
         return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
 
     def tail(self, from_line: int) -> Block:
         """The block from line `from_line` on (a record that goes on in the next block)."""
         i = from_line - self.first_line
         start = int(self.ends[i - 1]) + 1 if i else 0
-        return Block(from_line, self.data[start:], self.ends[i:] - start,
-                     {n: t for n, t in self.undecodable.items() if n >= from_line}, self.final)
+        return Block(
+            from_line,
+            self.data[start:],
+            self.ends[i:] - start,
+            {n: t for n, t in self.undecodable.items() if n >= from_line},
+            self.final,
+        )
 
     def followed_by(self, other: Block) -> Block:
         assert other.first_line == self.last_line + 1, (self.last_line, other.first_line)
-        return Block(self.first_line, self.data + other.data,
-                     np.concatenate([self.ends, other.ends + len(self.data)]),
-                     {**self.undecodable, **other.undecodable}, other.final)
+        return Block(
+            self.first_line,
+            self.data + other.data,
+            np.concatenate([self.ends, other.ends + len(self.data)]),
+            {**self.undecodable, **other.undecodable},
+            other.final,
+        )
 
 
 class _HashingReader:
@@ -149,8 +161,11 @@ class LandingStream:
     def __enter__(self) -> Self:
         self._file = self.path.open("rb")
         self._hashing = _HashingReader(self._file)
-        self._source = (gzip.GzipFile(fileobj=self._hashing, mode="rb")
-                        if self.path.name.endswith(".gz") else self._hashing)
+        self._source = (
+            gzip.GzipFile(fileobj=self._hashing, mode="rb")
+            if self.path.name.endswith(".gz")
+            else self._hashing
+        )
         return self
 
     def __exit__(self, *exc) -> None:
@@ -179,7 +194,7 @@ class LandingStream:
             return False, None
         cut = self._pending.find(b"\n")
         raw = self._pending if cut < 0 else self._pending[:cut]
-        self._pending = b"" if cut < 0 else self._pending[cut + 1:]
+        self._pending = b"" if cut < 0 else self._pending[cut + 1 :]
         self._next_line = 2
         try:
             return True, raw.removesuffix(b"\r").decode(self.codec)
@@ -226,8 +241,8 @@ class LandingStream:
                     data += b"\n"  # the last line has no line break (a cut-off export)
                 yield data, True
                 return
-            self._pending = data[cut + 1:]
-            yield data[:cut + 1], False
+            self._pending = data[cut + 1 :]
+            yield data[: cut + 1], False
 
     def _block(self, data: bytes, final: bool) -> Block:
         data = data.replace(b"\r\n", b"\n")

@@ -199,8 +199,7 @@ class PublishResult:
             "tables": dict(self.tables),
             "rows": sum(self.tables.values()),
             "masked_columns": list(self.masked_columns),
-            "previous_version": str(self.previous_version.path) if self.previous_version
-            else None,
+            "previous_version": str(self.previous_version.path) if self.previous_version else None,
             "size_bytes": self.size_bytes,
             "settings_fingerprint": self.settings_fingerprint,
             "duration_seconds": round(self.duration_seconds, 3),
@@ -246,8 +245,9 @@ def publish(
         raise PublishError(f"warehouse {warehouse_path} does not exist")
     published_dir = published_path.parent
     published_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = (audit_settings.fingerprint(settings_path) if settings_path.is_file()
-                   else "unknown")
+    fingerprint = (
+        audit_settings.fingerprint(settings_path) if settings_path.is_file() else "unknown"
+    )
     full_required = published_dir / FULL_REQUIRED_NAME
     storage_version = storage_version or settings.published_storage_version()
     wanted_storage = storage_tag(storage_version)  # also rejects an unknown version early
@@ -265,12 +265,21 @@ def publish(
                 else:
                     try:
                         tables, masked, reason = _write_incremental(
-                            incoming, published_path, warehouse_path, schemas,
-                            mask_personal_data, settings_path, fingerprint, from_date,
-                            storage_version, wanted_storage)
+                            incoming,
+                            published_path,
+                            warehouse_path,
+                            schemas,
+                            mask_personal_data,
+                            settings_path,
+                            fingerprint,
+                            from_date,
+                            storage_version,
+                            wanted_storage,
+                        )
                         if reason is None:  # DuckDB must not have upgraded the copy
-                            reason = _storage_differs(incoming, storage_version,
-                                                      wanted_storage, "the patched copy")
+                            reason = _storage_differs(
+                                incoming, storage_version, wanted_storage, "the patched copy"
+                            )
                     except Exception as exc:  # noqa: BLE001 - the full copy is always right
                         reason = f"incremental publish failed: {type(exc).__name__}: {exc}"
                     if reason is None:
@@ -279,14 +288,24 @@ def publish(
                         _discard(incoming)
                         incoming = published_dir / f"{INCOMING_PREFIX}{uuid.uuid4().hex}.duckdb"
                 if reason is not None:
-                    log.warning("incremental publish from %s not possible, publishing in "
-                                "full: %s", from_date, reason)
+                    log.warning(
+                        "incremental publish from %s not possible, publishing in full: %s",
+                        from_date,
+                        reason,
+                    )
             if mode == "full":
                 tables, masked = _write_incoming(
-                    incoming, warehouse_path, schemas, mask_personal_data, settings_path,
-                    fingerprint, storage_version)
-                problem = _storage_differs(incoming, storage_version, wanted_storage,
-                                           "the new file")
+                    incoming,
+                    warehouse_path,
+                    schemas,
+                    mask_personal_data,
+                    settings_path,
+                    fingerprint,
+                    storage_version,
+                )
+                problem = _storage_differs(
+                    incoming, storage_version, wanted_storage, "the new file"
+                )
                 if problem is not None:  # never publish a file the BI drivers cannot open
                     raise PublishError(problem)
             _fsync_file(incoming)
@@ -305,11 +324,19 @@ def publish(
         pruned = _prune(published_path, keep)
 
     return PublishResult(
-        published_path=published_path, tables=tables, masked_columns=masked,
-        previous_version=previous, pruned=pruned, stale_removed=stale,
+        published_path=published_path,
+        tables=tables,
+        masked_columns=masked,
+        previous_version=previous,
+        pruned=pruned,
+        stale_removed=stale,
         size_bytes=published_path.stat().st_size,
-        duration_seconds=time.monotonic() - started, settings_fingerprint=fingerprint,
-        mode=mode, fallback_reason=reason, storage_version=storage_version)
+        duration_seconds=time.monotonic() - started,
+        settings_fingerprint=fingerprint,
+        mode=mode,
+        fallback_reason=reason,
+        storage_version=storage_version,
+    )
 
 
 def _discard(incoming: Path) -> None:
@@ -344,7 +371,8 @@ def storage_tag(storage_version: str) -> str:
             raise PublishError(
                 f"storage version {storage_version!r} is not one DuckDB "
                 f"{duckdb.__version__} can write (e.g. v1.4.0, v1.0.0, latest): "
-                f"{str(exc).split(', valid options')[0]}") from exc
+                f"{str(exc).split(', valid options')[0]}"
+            ) from exc
         return file_storage_version(probe)
 
 
@@ -352,8 +380,9 @@ def file_storage_version(path: str | Path) -> str:
     """The storage version of a DuckDB file as DuckDB reports it, e.g. 'v1.4.0+' (a DuckDB
     1.x client older than that refuses the file)."""
     with duckdb.connect(str(path), read_only=True) as con:
-        (tags,) = con.execute("select tags from duckdb_databases() "
-                              "where database_name = current_database()").fetchone()
+        (tags,) = con.execute(
+            "select tags from duckdb_databases() where database_name = current_database()"
+        ).fetchone()
     return (tags or {}).get("storage_version", "unknown")
 
 
@@ -361,13 +390,21 @@ def _storage_differs(path: Path, storage_version: str, wanted: str, what: str) -
     found = file_storage_version(path)
     if found == wanted:
         return None
-    return (f"{what} has DuckDB storage version {found}, the setting asks for "
-            f"{storage_version} ({wanted})")
+    return (
+        f"{what} has DuckDB storage version {found}, the setting asks for "
+        f"{storage_version} ({wanted})"
+    )
 
 
-def _write_incoming(incoming: Path, warehouse: Path, schemas: Sequence[str], mask: bool,
-                    settings_path: Path, fingerprint: str, storage_version: str
-                    ) -> tuple[dict[str, int], list[str]]:
+def _write_incoming(
+    incoming: Path,
+    warehouse: Path,
+    schemas: Sequence[str],
+    mask: bool,
+    settings_path: Path,
+    fingerprint: str,
+    storage_version: str,
+) -> tuple[dict[str, int], list[str]]:
     tables: dict[str, int] = {}
     masked: list[str] = []
     con = _connect_new(incoming, storage_version)
@@ -379,8 +416,9 @@ def _write_incoming(incoming: Path, warehouse: Path, schemas: Sequence[str], mas
             for table, comment in objects:
                 masked += _copy_table(con, src, schema, table, comment, mask)
                 tables[f"{schema}.{table}"] = _count(con, schema, table)
-        _write_meta(con, warehouse, schemas, tables, mask, settings_path, fingerprint,
-                    storage_version)
+        _write_meta(
+            con, warehouse, schemas, tables, mask, settings_path, fingerprint, storage_version
+        )
         con.execute(f"DETACH {_q(src)}")
         con.execute("CHECKPOINT")
     finally:
@@ -388,11 +426,18 @@ def _write_incoming(incoming: Path, warehouse: Path, schemas: Sequence[str], mas
     return tables, masked
 
 
-def _write_incremental(incoming: Path, published: Path, warehouse: Path,
-                       schemas: Sequence[str], mask: bool, settings_path: Path,
-                       fingerprint: str, from_date: dt.date, storage_version: str,
-                       wanted_storage: str
-                       ) -> tuple[dict[str, int], list[str], str | None]:
+def _write_incremental(
+    incoming: Path,
+    published: Path,
+    warehouse: Path,
+    schemas: Sequence[str],
+    mask: bool,
+    settings_path: Path,
+    fingerprint: str,
+    from_date: dt.date,
+    storage_version: str,
+    wanted_storage: str,
+) -> tuple[dict[str, int], list[str], str | None]:
     """Patch a copy of the published file (module docstring). Returns the tables, the
     masked columns and None, or a reason why the full copy must be made instead."""
     shutil.copyfile(published, incoming)  # the published file is only read, never opened
@@ -415,19 +460,28 @@ def _write_incremental(incoming: Path, published: Path, warehouse: Path,
         for schema in schemas:
             objects = _source_objects(con, src, warehouse, schema)
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(schema)}")
-            present = {t for (t,) in con.execute(
-                "select table_name from duckdb_tables() where database_name = $db "
-                "and schema_name = $schema", {"db": own, "schema": schema}).fetchall()}
+            present = {
+                t
+                for (t,) in con.execute(
+                    "select table_name from duckdb_tables() where database_name = $db "
+                    "and schema_name = $schema",
+                    {"db": own, "schema": schema},
+                ).fetchall()
+            }
             for table, comment in objects:
                 spec = _table_spec(con, src, schema, table, mask)
                 day = spec.day_column
                 target = f"{_q(schema)}.{_q(table)}"
-                if (day is not None and table in present
-                        and _published_columns(con, own, schema, table) == spec.ddl_columns
-                        and _patch_share(con, schema, table, day, from_date)
-                        <= PATCH_SHARE_MAX):
-                    con.execute(f"DELETE FROM {target} WHERE {_q(day)} >= $d "
-                                f"OR {_q(day)} IS NULL", {"d": from_date})
+                if (
+                    day is not None
+                    and table in present
+                    and _published_columns(con, own, schema, table) == spec.ddl_columns
+                    and _patch_share(con, schema, table, day, from_date) <= PATCH_SHARE_MAX
+                ):
+                    con.execute(
+                        f"DELETE FROM {target} WHERE {_q(day)} >= $d OR {_q(day)} IS NULL",
+                        {"d": from_date},
+                    )
                     plan.append((schema, table, comment, spec, day))
                 else:  # not keyed by day (small), new, columns changed, mostly re-copied
                     con.execute(f"DROP TABLE IF EXISTS {target}")
@@ -440,8 +494,15 @@ def _write_incremental(incoming: Path, published: Path, warehouse: Path,
         for schema, table, comment, spec, day in plan:
             target = f"{_q(schema)}.{_q(table)}"
             if day is not None:
-                _insert_rows(con, src, schema, table, spec,
-                             f"{_q(day)} >= $d OR {_q(day)} IS NULL", {"d": from_date})
+                _insert_rows(
+                    con,
+                    src,
+                    schema,
+                    table,
+                    spec,
+                    f"{_q(day)} >= $d OR {_q(day)} IS NULL",
+                    {"d": from_date},
+                )
                 _set_comments(con, target, comment, spec, clear=True)
                 day_keyed.append((schema, table, day))
             else:
@@ -453,8 +514,9 @@ def _write_incremental(incoming: Path, published: Path, warehouse: Path,
             if reason is not None:
                 return tables, masked, reason
         con.execute(f"DROP SCHEMA {META_SCHEMA} CASCADE")
-        _write_meta(con, warehouse, schemas, tables, mask, settings_path, fingerprint,
-                    storage_version)
+        _write_meta(
+            con, warehouse, schemas, tables, mask, settings_path, fingerprint, storage_version
+        )
         con.execute(f"DETACH {_q(src)}")
         con.execute("CHECKPOINT")
     finally:
@@ -469,8 +531,9 @@ def _attach_warehouse(con, warehouse: Path) -> str:
     con.execute(f"ATTACH {_lit(str(warehouse))} AS {_q(src)} (READ_ONLY)")
     for fn_name, fn in _mask_functions().items():
         # vectorized (one call per Arrow batch); the pure functions above do the work
-        con.create_function(fn_name, _arrow_udf(fn), ["VARCHAR"], "VARCHAR",
-                            type="arrow", side_effects=False)
+        con.create_function(
+            fn_name, _arrow_udf(fn), ["VARCHAR"], "VARCHAR", type="arrow", side_effects=False
+        )
     return src
 
 
@@ -484,10 +547,11 @@ def _source_objects(con, src: str, warehouse: Path, schema: str) -> list[tuple[s
         select view_name, comment from duckdb_views()
         where database_name = $db and schema_name = $schema and not internal
         order by 1
-        """, {"db": src, "schema": schema}).fetchall()
+        """,
+        {"db": src, "schema": schema},
+    ).fetchall()
     if not objects:
-        raise PublishError(
-            f"schema {schema!r} of {warehouse} has no tables: nothing to publish")
+        raise PublishError(f"schema {schema!r} of {warehouse} has no tables: nothing to publish")
     return objects
 
 
@@ -495,13 +559,15 @@ def _count(con, schema: str, table: str) -> int:
     return con.execute(f"select count(*) from {_q(schema)}.{_q(table)}").fetchone()[0]
 
 
-def _meta_mismatch(con, warehouse: Path, schemas: Sequence[str], mask: bool,
-                   fingerprint: str) -> str | None:
+def _meta_mismatch(
+    con, warehouse: Path, schemas: Sequence[str], mask: bool, fingerprint: str
+) -> str | None:
     """Why the published file (opened as `con`) cannot be patched by this publish."""
     try:
         rows = con.execute(
             f"select schemas, personal_data_masked, settings_fingerprint, source_warehouse "
-            f"from {META_SCHEMA}.publish_info").fetchall()
+            f"from {META_SCHEMA}.publish_info"
+        ).fetchall()
     except duckdb.Error as exc:
         return f"published file has no readable {META_SCHEMA}.publish_info ({exc})"
     if len(rows) != 1:
@@ -522,36 +588,45 @@ def _patch_share(con, schema: str, table: str, day: str, from_date: dt.date) -> 
     """Share of a published table's rows that patching would delete and re-insert."""
     total, patched = con.execute(
         f"select count(*), count(*) filter ({_q(day)} >= $d or {_q(day)} is null) "
-        f"from {_q(schema)}.{_q(table)}", {"d": from_date}).fetchone()
+        f"from {_q(schema)}.{_q(table)}",
+        {"d": from_date},
+    ).fetchone()
     return patched / total if total else 1.0
 
 
 def _published_columns(con, db: str, schema: str, table: str) -> list[tuple[str, str, bool]]:
-    return [tuple(r) for r in con.execute(
-        """
+    return [
+        tuple(r)
+        for r in con.execute(
+            """
         select column_name, data_type, is_nullable from duckdb_columns()
         where database_name = $db and schema_name = $schema and table_name = $table
         order by column_index
-        """, {"db": db, "schema": schema, "table": table}).fetchall()]
+        """,
+            {"db": db, "schema": schema, "table": table},
+        ).fetchall()
+    ]
 
 
-def _earlier_days_differ(con, src: str, schema: str, table: str, day: str,
-                         from_date: dt.date) -> str | None:
+def _earlier_days_differ(
+    con, src: str, schema: str, table: str, day: str, from_date: dt.date
+) -> str | None:
     """Safety net: rows per day before from_date, warehouse vs the patched file."""
     d = _q(day)
-    diffs = con.execute(f"""
+    diffs = con.execute(
+        f"""
         with w as (select {d} as day, count(*) as n from {_q(src)}.{_q(schema)}.{_q(table)}
                    where {d} < $f group by all),
              p as (select {d} as day, count(*) as n from {_q(schema)}.{_q(table)}
                    where {d} < $f group by all)
         select day, w.n, p.n from w full join p using (day)
-        where w.n is distinct from p.n order by day limit 3""", {"f": from_date}).fetchall()
+        where w.n is distinct from p.n order by day limit 3""",
+        {"f": from_date},
+    ).fetchall()
     if not diffs:
         return None
-    shown = ", ".join(f"{day}: warehouse {w or 0} rows, published {p or 0}"
-                      for day, w, p in diffs)
-    return (f"safety net: {schema}.{table} differs from the warehouse before {from_date} "
-            f"({shown})")
+    shown = ", ".join(f"{day}: warehouse {w or 0} rows, published {p or 0}" for day, w, p in diffs)
+    return f"safety net: {schema}.{table} differs from the warehouse before {from_date} ({shown})"
 
 
 def _mask_functions() -> dict[str, Callable[[str], str]]:
@@ -562,8 +637,9 @@ def _arrow_udf(fn: Callable[[str], str]) -> Callable:
     import pyarrow as pa
 
     def udf(values):  # no annotations: DuckDB evaluates them
-        return pa.array([None if v is None else fn(v) for v in values.to_pylist()],
-                        type=pa.string())
+        return pa.array(
+            [None if v is None else fn(v) for v in values.to_pylist()], type=pa.string()
+        )
 
     return udf
 
@@ -571,6 +647,7 @@ def _arrow_udf(fn: Callable[[str], str]) -> Callable:
 @dataclass(frozen=True)
 class _TableSpec:
     """A warehouse table as published: its columns and the masking select, built once."""
+
     columns: list[tuple[str, str, bool, str | None]]  # name, published type, nullable, comment
     select: list[str]  # one expression per column (masking UDFs for personal data)
     masked: list[str]  # "schema.table.column"
@@ -591,7 +668,9 @@ def _table_spec(con, src: str, schema: str, table: str, mask: bool) -> _TableSpe
         select column_name, data_type, is_nullable, comment from duckdb_columns()
         where database_name = $db and schema_name = $schema and table_name = $table
         order by column_index
-        """, {"db": src, "schema": schema, "table": table}).fetchall()
+        """,
+        {"db": src, "schema": schema, "table": table},
+    ).fetchall()
     columns, select, masked = [], [], []
     for name, data_type, nullable, comment in cols:
         if mask and name.lower() in MASKS:  # a masked value is text, whatever the type was
@@ -604,30 +683,50 @@ def _table_spec(con, src: str, schema: str, table: str, mask: bool) -> _TableSpe
     return _TableSpec(columns=columns, select=select, masked=masked)
 
 
-def _insert_rows(con, src: str, schema: str, table: str, spec: _TableSpec,
-                 where: str | None = None, params: dict | None = None) -> None:
-    con.execute(f"INSERT INTO {_q(schema)}.{_q(table)} SELECT {', '.join(spec.select)} "
-                f"FROM {_q(src)}.{_q(schema)}.{_q(table)}"
-                + (f" WHERE {where}" if where else ""), params or {})
+def _insert_rows(
+    con,
+    src: str,
+    schema: str,
+    table: str,
+    spec: _TableSpec,
+    where: str | None = None,
+    params: dict | None = None,
+) -> None:
+    con.execute(
+        f"INSERT INTO {_q(schema)}.{_q(table)} SELECT {', '.join(spec.select)} "
+        f"FROM {_q(src)}.{_q(schema)}.{_q(table)}" + (f" WHERE {where}" if where else ""),
+        params or {},
+    )
 
 
-def _set_comments(con, target: str, comment: str | None, spec: _TableSpec,
-                  clear: bool = False) -> None:
+def _set_comments(
+    con, target: str, comment: str | None, spec: _TableSpec, clear: bool = False
+) -> None:
     """Table and column comments; `clear` also removes comments the warehouse dropped."""
     if comment or clear:
-        con.execute(f"COMMENT ON TABLE {target} IS "
-                    f"{_lit(comment) if comment else 'NULL'}")
+        con.execute(f"COMMENT ON TABLE {target} IS {_lit(comment) if comment else 'NULL'}")
     for name, _, _, col_comment in spec.columns:
         if col_comment or clear:
-            con.execute(f"COMMENT ON COLUMN {target}.{_q(name)} IS "
-                        f"{_lit(col_comment) if col_comment else 'NULL'}")
+            con.execute(
+                f"COMMENT ON COLUMN {target}.{_q(name)} IS "
+                f"{_lit(col_comment) if col_comment else 'NULL'}"
+            )
 
 
-def _copy_table(con, src: str, schema: str, table: str, comment: str | None, mask: bool,
-                spec: _TableSpec | None = None) -> list[str]:
+def _copy_table(
+    con,
+    src: str,
+    schema: str,
+    table: str,
+    comment: str | None,
+    mask: bool,
+    spec: _TableSpec | None = None,
+) -> list[str]:
     spec = spec or _table_spec(con, src, schema, table, mask)
-    ddl = [f"{_q(name)} {data_type}" + ("" if nullable else " NOT NULL")
-           for name, data_type, nullable, _ in spec.columns]
+    ddl = [
+        f"{_q(name)} {data_type}" + ("" if nullable else " NOT NULL")
+        for name, data_type, nullable, _ in spec.columns
+    ]
     target = f"{_q(schema)}.{_q(table)}"
     con.execute(f"CREATE TABLE {target} ({', '.join(ddl)})")
     _insert_rows(con, src, schema, table, spec)
@@ -635,19 +734,31 @@ def _copy_table(con, src: str, schema: str, table: str, comment: str | None, mas
     return spec.masked
 
 
-def _write_meta(con, warehouse: Path, schemas, tables, mask, settings_path, fingerprint,
-                storage_version):
+def _write_meta(
+    con, warehouse: Path, schemas, tables, mask, settings_path, fingerprint, storage_version
+):
     con.execute(f"CREATE SCHEMA {META_SCHEMA}")
     con.execute(f"""
         CREATE TABLE {META_SCHEMA}.publish_info (
             published_at TIMESTAMP, source_warehouse VARCHAR, schemas VARCHAR,
             table_rows VARCHAR, personal_data_masked BOOLEAN, settings_fingerprint VARCHAR,
             storage_version VARCHAR)""")
-    con.execute(f"INSERT INTO {META_SCHEMA}.publish_info VALUES (?, ?, ?, ?, ?, ?, ?)", [
-        dt.datetime.now(dt.UTC).replace(tzinfo=None), str(warehouse), ",".join(schemas),
-        json.dumps(tables, ensure_ascii=False), mask, fingerprint, storage_version])
-    con.execute(f"COMMENT ON TABLE {META_SCHEMA}.publish_info IS "
-                "'发布信息: when and from what this file was published (UTC)'")
+    con.execute(
+        f"INSERT INTO {META_SCHEMA}.publish_info VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            str(warehouse),
+            ",".join(schemas),
+            json.dumps(tables, ensure_ascii=False),
+            mask,
+            fingerprint,
+            storage_version,
+        ],
+    )
+    con.execute(
+        f"COMMENT ON TABLE {META_SCHEMA}.publish_info IS "
+        "'发布信息: when and from what this file was published (UTC)'"
+    )
     con.execute(f"""
         CREATE TABLE {META_SCHEMA}.audit_settings (
             setting_name VARCHAR, setting_value VARCHAR, unit VARCHAR, description VARCHAR)""")
@@ -655,13 +766,16 @@ def _write_meta(con, warehouse: Path, schemas, tables, mask, settings_path, fing
         import csv
 
         with open(settings_path, encoding="utf-8", newline="") as f:
-            rows = [(r["setting_name"], r["setting_value"], r.get("unit"), r.get("description"))
-                    for r in csv.DictReader(f)]
+            rows = [
+                (r["setting_name"], r["setting_value"], r.get("unit"), r.get("description"))
+                for r in csv.DictReader(f)
+            ]
         if rows:
-            con.executemany(f"INSERT INTO {META_SCHEMA}.audit_settings VALUES (?, ?, ?, ?)",
-                            rows)
-    con.execute(f"COMMENT ON TABLE {META_SCHEMA}.audit_settings IS "
-                "'稽查阈值: the settings (dbt/seeds/audit_settings.csv) at publish time'")
+            con.executemany(f"INSERT INTO {META_SCHEMA}.audit_settings VALUES (?, ?, ?, ?)", rows)
+    con.execute(
+        f"COMMENT ON TABLE {META_SCHEMA}.audit_settings IS "
+        "'稽查阈值: the settings (dbt/seeds/audit_settings.csv) at publish time'"
+    )
 
 
 # --------------------------------------------------------------------------- versions
@@ -672,8 +786,12 @@ def _versions_dir(published_path: Path) -> Path:
 
 
 def _version_re(published_path: Path) -> re.Pattern:
-    return re.compile(re.escape(published_path.stem) + r"-(\d{8}T\d{12}Z)" +
-                      re.escape(published_path.suffix) + "$")
+    return re.compile(
+        re.escape(published_path.stem)
+        + r"-(\d{8}T\d{12}Z)"
+        + re.escape(published_path.suffix)
+        + "$"
+    )
 
 
 def list_versions(published_path: str | Path) -> list[PublishedVersion]:
@@ -729,8 +847,12 @@ def _prune(published_path: Path, keep: int) -> list[Path]:
     return pruned
 
 
-def rollback(published_path: str | Path, version: str | Path | None = None, *,
-             storage_version: str | None = None) -> PublishedVersion:
+def rollback(
+    published_path: str | Path,
+    version: str | Path | None = None,
+    *,
+    storage_version: str | None = None,
+) -> PublishedVersion:
     """Restore a kept version (default: the newest) as the published file, atomically.
 
     `version` is a version id (the timestamp), a file name or a path from
@@ -754,23 +876,29 @@ def rollback(published_path: str | Path, version: str | Path | None = None, *,
             chosen = versions[0]
         else:
             wanted = Path(str(version)).name
-            chosen = next((v for v in versions
-                           if wanted in (v.version, v.path.name, v.path.stem)), None)
+            chosen = next(
+                (v for v in versions if wanted in (v.version, v.path.name, v.path.stem)), None
+            )
             if chosen is None:
                 raise PublishError(
                     f"version {version!r} of {published_path} is not kept; kept: "
-                    + ", ".join(v.version for v in versions))
+                    + ", ".join(v.version for v in versions)
+                )
         incoming = published_dir / f"{INCOMING_PREFIX}{uuid.uuid4().hex}.duckdb"
         try:
             if file_storage_version(chosen.path) == wanted_storage:
                 shutil.copyfile(chosen.path, incoming)
             else:
-                log.warning("version %s has DuckDB storage version %s: rewriting it at %s",
-                            chosen.version, file_storage_version(chosen.path),
-                            storage_version)
+                log.warning(
+                    "version %s has DuckDB storage version %s: rewriting it at %s",
+                    chosen.version,
+                    file_storage_version(chosen.path),
+                    storage_version,
+                )
                 _rewrite(chosen.path, incoming, storage_version)
-                problem = _storage_differs(incoming, storage_version, wanted_storage,
-                                           "the rewritten version")
+                problem = _storage_differs(
+                    incoming, storage_version, wanted_storage, "the rewritten version"
+                )
                 if problem is not None:
                     raise PublishError(problem)
             _fsync_file(incoming)
@@ -790,8 +918,7 @@ def _rewrite(source: Path, target: Path, storage_version: str) -> None:
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"ATTACH {_lit(str(source))} AS src (READ_ONLY)")
-        con.execute(f"ATTACH {_lit(str(target))} AS dst "
-                    f"(STORAGE_VERSION {_lit(storage_version)})")
+        con.execute(f"ATTACH {_lit(str(target))} AS dst (STORAGE_VERSION {_lit(storage_version)})")
         con.execute("COPY FROM DATABASE src TO dst")
         con.execute("DETACH dst")
     finally:

@@ -93,6 +93,8 @@ def published_storage_version() -> str:
     value = os.environ.get("GRIDAUDIT_PUBLISHED_STORAGE_VERSION", "").strip()
     value = value or "v1.4.0"
     if not re.fullmatch(r"v\d+\.\d+\.\d+|latest", value):
-        raise ValueError("GRIDAUDIT_PUBLISHED_STORAGE_VERSION must be a DuckDB version such "
-                         f"as v1.4.0 (or latest), got {value!r}")
+        raise ValueError(
+            "GRIDAUDIT_PUBLISHED_STORAGE_VERSION must be a DuckDB version such "
+            f"as v1.4.0 (or latest), got {value!r}"
+        )
     return value

@@ -59,22 +59,25 @@ def _check_raw_types(con: duckdb.DuckDBPyConnection) -> None:
     # CREATE TABLE IF NOT EXISTS keeps an old table as it is: a warehouse built when
     # `decimal` was DOUBLE would silently turn every exact value back into a double (and
     # dbt's incremental tables keep their old column types too), so it is refused.
-    expected = {(t.schema, t.name, c.name): DUCKDB_TYPES[c.type]
-                for t in TABLES for c in t.columns}
+    expected = {(t.schema, t.name, c.name): DUCKDB_TYPES[c.type] for t in TABLES for c in t.columns}
     rows = con.execute(
         "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
         "WHERE database_name = current_database() AND starts_with(schema_name, 'raw_')"
     ).fetchall()
-    wrong = [f'{schema}."{table}".{column} is {actual}, the contract says {want}'
-             for schema, table, column, actual in rows
-             if (want := expected.get((schema, table, column))) and actual != want]
+    wrong = [
+        f'{schema}."{table}".{column} is {actual}, the contract says {want}'
+        for schema, table, column, actual in rows
+        if (want := expected.get((schema, table, column))) and actual != want
+    ]
     if wrong:
         raise WarehouseTypeError(
             "the warehouse was built by an older version of the landing contract: "
-            + "; ".join(wrong[:5]) + (f" (and {len(wrong) - 5} more)" if len(wrong) > 5 else "")
+            + "; ".join(wrong[:5])
+            + (f" (and {len(wrong) - 5} more)" if len(wrong) > 5 else "")
             + ". Rebuild it from the landing tree (a new work directory, or delete "
             "warehouse.duckdb and run the history again); see docs/architecture.md "
-            "\"Numeric types\".")
+            '"Numeric types".'
+        )
 
 
 def create_empty_warehouse(path: Path) -> None:

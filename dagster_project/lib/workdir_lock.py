@@ -62,8 +62,9 @@ class Holder:
         extra = [f"days {self.days}"] if self.days else []
         extra += [f"Dagster run {self.run_id}"] if self.run_id else []
         started = self.started_at.replace("T", " ").removesuffix("+00:00") + " UTC"
-        return (f"PID {self.pid} on {self.host}, started {started}: {self.command}"
-                + (f" ({', '.join(extra)})" if extra else ""))
+        return f"PID {self.pid} on {self.host}, started {started}: {self.command}" + (
+            f" ({', '.join(extra)})" if extra else ""
+        )
 
     @classmethod
     def parse(cls, text: str) -> Holder | None:
@@ -131,10 +132,16 @@ def held_by_this_process(workdir: str | Path) -> Holder | None:
 
 
 @contextmanager
-def hold(workdir: str | Path, command: str, *, days: str | None = None,
-         run_id: str | None = None, wait: bool = False,
-         on_wait: Callable[[Holder | None], None] | None = None,
-         timeout: float | None = None) -> Iterator[Holder]:
+def hold(
+    workdir: str | Path,
+    command: str,
+    *,
+    days: str | None = None,
+    run_id: str | None = None,
+    wait: bool = False,
+    on_wait: Callable[[Holder | None], None] | None = None,
+    timeout: float | None = None,
+) -> Iterator[Holder]:
     """Hold the work directory for the block (creating the directory if needed).
 
     Busy: raises WorkdirBusy naming the holder, unless `wait`, then calls `on_wait` with
@@ -147,8 +154,9 @@ def hold(workdir: str | Path, command: str, *, days: str | None = None,
         held = _held.get(workdir)
         if held is not None:  # re-entered by this process (its own in-process Dagster run)
             outer = held.stack[-1]
-            inner = dataclasses.replace(outer, days=days or outer.days,
-                                        run_id=run_id or outer.run_id)
+            inner = dataclasses.replace(
+                outer, days=days or outer.days, run_id=run_id or outer.run_id
+            )
             held.stack.append(inner)
             _write(held.fd, inner)
     if held is not None:
@@ -164,9 +172,14 @@ def hold(workdir: str | Path, command: str, *, days: str | None = None,
     fd = os.open(lock_path(workdir), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         _acquire(fd, workdir, wait, on_wait, timeout)
-        holder = Holder(pid=os.getpid(), host=socket.gethostname(),
-                        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                        command=command, days=days, run_id=run_id)
+        holder = Holder(
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            command=command,
+            days=days,
+            run_id=run_id,
+        )
         _write(fd, holder)
         with _guard:
             _held[workdir] = _Held(fd=fd, stack=[holder])
@@ -180,8 +193,13 @@ def hold(workdir: str | Path, command: str, *, days: str | None = None,
         os.close(fd)  # releases the flock
 
 
-def _acquire(fd: int, workdir: Path, wait: bool,
-             on_wait: Callable[[Holder | None], None] | None, timeout: float | None) -> None:
+def _acquire(
+    fd: int,
+    workdir: Path,
+    wait: bool,
+    on_wait: Callable[[Holder | None], None] | None,
+    timeout: float | None,
+) -> None:
     deadline = None if timeout is None else time.monotonic() + timeout
     told = False
     while True:
@@ -251,9 +269,11 @@ def has_queue_limit(path: str | Path) -> bool:
     candidates = [
         ((config.get("concurrency") or {}).get("runs") or {}).get("tag_concurrency_limits"),
         (config.get("run_queue") or {}).get("tag_concurrency_limits"),
-        ((config.get("run_coordinator") or {}).get("config") or {}).get(
-            "tag_concurrency_limits"),
+        ((config.get("run_coordinator") or {}).get("config") or {}).get("tag_concurrency_limits"),
     ]
-    return any(isinstance(limit, dict) and limit.get("key") == RUN_QUEUE_TAG
-               and limit.get("limit") == 1
-               for limits in candidates if isinstance(limits, list) for limit in limits)
+    return any(
+        isinstance(limit, dict) and limit.get("key") == RUN_QUEUE_TAG and limit.get("limit") == 1
+        for limits in candidates
+        if isinstance(limits, list)
+        for limit in limits
+    )

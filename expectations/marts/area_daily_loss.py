@@ -32,65 +32,112 @@ COMPUTABLE = Column("loss_status") != "uncomputable"
 def build(settings: Settings) -> "gxe.ExpectationSuite":  # noqa: UP037
     high_above = float(settings["loss_rate_high_above"])
     negative_below = float(settings["loss_rate_negative_below"])
-    return suite("marts.area_daily_loss", [
-        # keys
-        gxe.ExpectColumnValuesToNotBeNull(column="tg_id", **ERROR_KW),
-        gxe.ExpectColumnValuesToNotBeNull(column="data_date", **ERROR_KW),
-        gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=["tg_id", "data_date"], **ERROR_KW,
-            description="one row per area and day"),
-        gxe.ExpectColumnValuesToNotBeNull(column="org_no", **ERROR_KW),
-        # status and loss rate
-        gxe.ExpectColumnValuesToBeInSet(
-            column="loss_status", value_set=list(LOSS_STATUSES), **ERROR_KW),
-        gxe.ExpectColumnValuesToNotBeNull(column="loss_status", **ERROR_KW),
-        gxe.ExpectColumnValuesToNotBeNull(
-            column="loss_rate", row_condition=COMPUTABLE, **ERROR_KW,
-            description="a computable area has a loss rate"),
-        gxe.ExpectColumnValuesToBeNull(
-            column="loss_rate", row_condition=UNCOMPUTABLE, **ERROR_KW,
-            description="an uncomputable area gets no loss rate, only the status and reason"),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="loss_rate", min_value=LOSS_RATE_MIN, max_value=LOSS_RATE_MAX, **ERROR_KW,
-            description="physical bounds of (supply - sales) / supply"),
-        gxe.ExpectColumnValuesToNotBeNull(column="loss_kwh", row_condition=COMPUTABLE, **ERROR_KW),
-        gxe.ExpectColumnValuesToBeNull(column="loss_kwh", row_condition=UNCOMPUTABLE, **ERROR_KW),
-        # the status matches the bands of the settings
-        gxe.ExpectColumnValuesToBeBetween(
-            column="loss_rate", min_value=high_above, strict_min=True,
-            row_condition=Column("loss_status") == "high", **ERROR_KW,
-            description="status high iff rate > loss_rate_high_above"),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="loss_rate", max_value=negative_below, strict_max=True,
-            row_condition=Column("loss_status") == "negative", **ERROR_KW,
-            description="status negative iff rate < loss_rate_negative_below"),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="loss_rate", min_value=negative_below, max_value=high_above,
-            row_condition=Column("loss_status") == "qualified", **ERROR_KW,
-            description="status qualified iff the rate is within the bands"),
-        # uncomputable reason set iff uncomputable
-        gxe.ExpectColumnValuesToNotBeNull(
-            column="uncomputable_reason", row_condition=UNCOMPUTABLE, **ERROR_KW),
-        gxe.ExpectColumnValuesToBeNull(
-            column="uncomputable_reason", row_condition=COMPUTABLE, **ERROR_KW),
-        gxe.ExpectColumnValuesToBeInSet(
-            column="uncomputable_reason", value_set=list(UNCOMPUTABLE_REASONS), **ERROR_KW),
-        # energies and meter counts
-        gxe.ExpectColumnValuesToBeBetween(column="supply_kwh", min_value=0, **ERROR_KW),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="supply_kwh", min_value=0, strict_min=True, row_condition=COMPUTABLE,
-            **ERROR_KW, description="supply <= 0 is not computable"),
-        gxe.ExpectColumnValuesToBeBetween(column="sales_kwh", min_value=0, **ERROR_KW),
-        gxe.ExpectColumnValuesToNotBeNull(column="meter_count", **ERROR_KW),
-        gxe.ExpectColumnValuesToNotBeNull(column="meter_read_count", **ERROR_KW),
-        gxe.ExpectColumnValuesToBeBetween(column="meter_read_count", min_value=0, **ERROR_KW),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="meter_count", column_B="meter_read_count", or_equal=True, **ERROR_KW,
-            description="meter_read_count <= meter_count"),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="meter_count", min_value=1, **WARN_KW,
-            description="an in-service area without active settlement meters is suspicious"),
-    ])
+    return suite(
+        "marts.area_daily_loss",
+        [
+            # keys
+            gxe.ExpectColumnValuesToNotBeNull(column="tg_id", **ERROR_KW),
+            gxe.ExpectColumnValuesToNotBeNull(column="data_date", **ERROR_KW),
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["tg_id", "data_date"],
+                **ERROR_KW,
+                description="one row per area and day",
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(column="org_no", **ERROR_KW),
+            # status and loss rate
+            gxe.ExpectColumnValuesToBeInSet(
+                column="loss_status", value_set=list(LOSS_STATUSES), **ERROR_KW
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(column="loss_status", **ERROR_KW),
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="loss_rate",
+                row_condition=COMPUTABLE,
+                **ERROR_KW,
+                description="a computable area has a loss rate",
+            ),
+            gxe.ExpectColumnValuesToBeNull(
+                column="loss_rate",
+                row_condition=UNCOMPUTABLE,
+                **ERROR_KW,
+                description="an uncomputable area gets no loss rate, only the status and reason",
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="loss_rate",
+                min_value=LOSS_RATE_MIN,
+                max_value=LOSS_RATE_MAX,
+                **ERROR_KW,
+                description="physical bounds of (supply - sales) / supply",
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="loss_kwh", row_condition=COMPUTABLE, **ERROR_KW
+            ),
+            gxe.ExpectColumnValuesToBeNull(
+                column="loss_kwh", row_condition=UNCOMPUTABLE, **ERROR_KW
+            ),
+            # the status matches the bands of the settings
+            gxe.ExpectColumnValuesToBeBetween(
+                column="loss_rate",
+                min_value=high_above,
+                strict_min=True,
+                row_condition=Column("loss_status") == "high",
+                **ERROR_KW,
+                description="status high iff rate > loss_rate_high_above",
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="loss_rate",
+                max_value=negative_below,
+                strict_max=True,
+                row_condition=Column("loss_status") == "negative",
+                **ERROR_KW,
+                description="status negative iff rate < loss_rate_negative_below",
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="loss_rate",
+                min_value=negative_below,
+                max_value=high_above,
+                row_condition=Column("loss_status") == "qualified",
+                **ERROR_KW,
+                description="status qualified iff the rate is within the bands",
+            ),
+            # uncomputable reason set iff uncomputable
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="uncomputable_reason", row_condition=UNCOMPUTABLE, **ERROR_KW
+            ),
+            gxe.ExpectColumnValuesToBeNull(
+                column="uncomputable_reason", row_condition=COMPUTABLE, **ERROR_KW
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="uncomputable_reason", value_set=list(UNCOMPUTABLE_REASONS), **ERROR_KW
+            ),
+            # energies and meter counts
+            gxe.ExpectColumnValuesToBeBetween(column="supply_kwh", min_value=0, **ERROR_KW),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="supply_kwh",
+                min_value=0,
+                strict_min=True,
+                row_condition=COMPUTABLE,
+                **ERROR_KW,
+                description="supply <= 0 is not computable",
+            ),
+            gxe.ExpectColumnValuesToBeBetween(column="sales_kwh", min_value=0, **ERROR_KW),
+            gxe.ExpectColumnValuesToNotBeNull(column="meter_count", **ERROR_KW),
+            gxe.ExpectColumnValuesToNotBeNull(column="meter_read_count", **ERROR_KW),
+            gxe.ExpectColumnValuesToBeBetween(column="meter_read_count", min_value=0, **ERROR_KW),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="meter_count",
+                column_B="meter_read_count",
+                or_equal=True,
+                **ERROR_KW,
+                description="meter_read_count <= meter_count",
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="meter_count",
+                min_value=1,
+                **WARN_KW,
+                description="an in-service area without active settlement meters is suspicious",
+            ),
+        ],
+    )
 
 
 SUITE = TableSuite(
@@ -113,7 +160,8 @@ ROW_COUNT_VS_PREVIOUS_DAY = MetricCheck(
     description=(
         "a day's row count differs from the previous day's by at most "
         "row_count_tolerance_share; every day of the window has rows (from the day after "
-        "the first export day of the readings on)"),
+        "the first export day of the readings on)"
+    ),
     sql="""
 with days as (
     select cast(unnest(generate_series(cast($start_date as timestamp),

@@ -38,12 +38,15 @@ POINTS = (
 
 # Columns computed by DuckDB when the batch is fetched (whole table, one batch).
 DERIVED_COLUMNS = (
-    ("_check_score_minus_points",
-     "abs(theft_score - (" + " + ".join(f"coalesce({c}, 0)" for c, _ in POINTS) + "))"),
-    ("_check_score_rank_minus_rank",
-     "abs(score_rank - rank() over (order by theft_score desc))"),
-    ("_check_area_rank_minus_rank",
-     "abs(area_rank - rank() over (partition by tg_id order by theft_score desc))"),
+    (
+        "_check_score_minus_points",
+        "abs(theft_score - (" + " + ".join(f"coalesce({c}, 0)" for c, _ in POINTS) + "))",
+    ),
+    ("_check_score_rank_minus_rank", "abs(score_rank - rank() over (order by theft_score desc))"),
+    (
+        "_check_area_rank_minus_rank",
+        "abs(area_rank - rank() over (partition by tg_id order by theft_score desc))",
+    ),
 )
 
 
@@ -51,66 +54,109 @@ def build(settings: Settings):
     exps = [
         # keys and the day
         gxe.ExpectColumnValuesToNotBeNull(column="cons_no", **ERROR_KW),
-        gxe.ExpectColumnValuesToBeUnique(column="cons_no", **ERROR_KW,
-                                         description="one row per customer"),
+        gxe.ExpectColumnValuesToBeUnique(
+            column="cons_no", **ERROR_KW, description="one row per customer"
+        ),
         gxe.ExpectColumnValuesToNotBeNull(column="as_of_date", **ERROR_KW),
         gxe.ExpectColumnUniqueValueCountToBeBetween(
-            column="as_of_date", min_value=0, max_value=1, **ERROR_KW,
-            description="the ranking is as of one day (the newest of marts.area_daily_loss)"),
+            column="as_of_date",
+            min_value=0,
+            max_value=1,
+            **ERROR_KW,
+            description="the ranking is as of one day (the newest of marts.area_daily_loss)",
+        ),
         gxe.ExpectColumnValuesToNotBeNull(column="tg_id", **WARN_KW),
         gxe.ExpectColumnValuesToNotBeNull(column="org_no", **WARN_KW),
         # score and its points
         gxe.ExpectColumnValuesToNotBeNull(column="theft_score", **ERROR_KW),
         gxe.ExpectColumnValuesToBeBetween(
-            column="theft_score", min_value=0, strict_min=True, **ERROR_KW,
-            description="only customers with a positive score are listed"),
+            column="theft_score",
+            min_value=0,
+            strict_min=True,
+            **ERROR_KW,
+            description="only customers with a positive score are listed",
+        ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="_check_score_minus_points", min_value=0, max_value=TOLERANCE, **ERROR_KW,
-            description="theft_score = the sum of the signals' points"),
+            column="_check_score_minus_points",
+            min_value=0,
+            max_value=TOLERANCE,
+            **ERROR_KW,
+            description="theft_score = the sum of the signals' points",
+        ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="signal_count", min_value=1, max_value=SIGNALS, **ERROR_KW),
+            column="signal_count", min_value=1, max_value=SIGNALS, **ERROR_KW
+        ),
         # why: the signals text
         gxe.ExpectColumnValuesToNotBeNull(column="signals", **ERROR_KW),
-        gxe.ExpectColumnValuesToMatchRegex(column="signals", regex=NON_EMPTY, **ERROR_KW,
-                                           description="every suspect says why"),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="signals", regex=NON_EMPTY, **ERROR_KW, description="every suspect says why"
+        ),
         # ranks
         gxe.ExpectColumnValuesToBeBetween(column="score_rank", min_value=1, **ERROR_KW),
         gxe.ExpectColumnValuesToBeBetween(column="area_rank", min_value=1, **ERROR_KW),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="score_rank", column_B="area_rank", or_equal=True, **ERROR_KW,
-            description="a customer ranks no worse in its area than overall"),
+            column_A="score_rank",
+            column_B="area_rank",
+            or_equal=True,
+            **ERROR_KW,
+            description="a customer ranks no worse in its area than overall",
+        ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="_check_score_rank_minus_rank", min_value=0, max_value=0, **ERROR_KW,
-            description="score_rank is the rank of theft_score (1 = highest)"),
+            column="_check_score_rank_minus_rank",
+            min_value=0,
+            max_value=0,
+            **ERROR_KW,
+            description="score_rank is the rank of theft_score (1 = highest)",
+        ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="_check_area_rank_minus_rank", min_value=0, max_value=0, **ERROR_KW,
-            description="area_rank is the rank of theft_score within the area"),
+            column="_check_area_rank_minus_rank",
+            min_value=0,
+            max_value=0,
+            **ERROR_KW,
+            description="area_rank is the rank of theft_score within the area",
+        ),
         # events
         gxe.ExpectColumnValuesToBeBetween(column="event_count", min_value=0, **ERROR_KW),
         gxe.ExpectColumnValuesToBeInSet(
-            column="latest_event_code", value_set=list(THEFT_EVENT_CODES), **ERROR_KW,
-            description="only the catalogue's theft events (as rule T01)"),
+            column="latest_event_code",
+            value_set=list(THEFT_EVENT_CODES),
+            **ERROR_KW,
+            description="only the catalogue's theft events (as rule T01)",
+        ),
         gxe.ExpectColumnValuesToNotBeNull(
-            column="latest_event_code", row_condition=Column("event_count") > 0, **ERROR_KW),
+            column="latest_event_code", row_condition=Column("event_count") > 0, **ERROR_KW
+        ),
         gxe.ExpectColumnValuesToNotBeNull(
-            column="latest_event_time", row_condition=Column("event_count") > 0, **ERROR_KW),
+            column="latest_event_time", row_condition=Column("event_count") > 0, **ERROR_KW
+        ),
         # signal values
         gxe.ExpectColumnValuesToBeBetween(
-            column="energy_drop_share", max_value=1, **ERROR_KW,
-            description="a drop is at most 100 % (energies are not negative)"),
+            column="energy_drop_share",
+            max_value=1,
+            **ERROR_KW,
+            description="a drop is at most 100 % (energies are not negative)",
+        ),
         gxe.ExpectColumnValuesToBeBetween(column="zero_energy_days", min_value=0, **ERROR_KW),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="recent_read_days", column_B="zero_energy_days", or_equal=True,
-            **ERROR_KW, description="zero-energy days are read days"),
+            column_A="recent_read_days",
+            column_B="zero_energy_days",
+            or_equal=True,
+            **ERROR_KW,
+            description="zero-energy days are read days",
+        ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="baseline_valley_share", min_value=0, max_value=1, **WARN_KW),
+            column="baseline_valley_share", min_value=0, max_value=1, **WARN_KW
+        ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="recent_valley_share", min_value=0, max_value=1, **WARN_KW),
+            column="recent_valley_share", min_value=0, max_value=1, **WARN_KW
+        ),
         # windows
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="as_of_date", column_B="recent_start_date", or_equal=True, **ERROR_KW),
+            column_A="as_of_date", column_B="recent_start_date", or_equal=True, **ERROR_KW
+        ),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="recent_start_date", column_B="baseline_start_date", **ERROR_KW),
+            column_A="recent_start_date", column_B="baseline_start_date", **ERROR_KW
+        ),
         gxe.ExpectColumnValuesToNotBeNull(column="settings_fingerprint", **WARN_KW),
     ]
     for column, weight_setting in POINTS:
@@ -118,24 +164,41 @@ def build(settings: Settings):
         exps += [
             gxe.ExpectColumnValuesToNotBeNull(column=column, **ERROR_KW),
             gxe.ExpectColumnValuesToBeBetween(
-                column=column, min_value=0, max_value=weight, **ERROR_KW,
-                description=f"{column} between 0 and {weight_setting}"),
+                column=column,
+                min_value=0,
+                max_value=weight,
+                **ERROR_KW,
+                description=f"{column} between 0 and {weight_setting}",
+            ),
         ]
     event_weight = float(settings["theft_score_event_points"])
     exps += [
         gxe.ExpectColumnValuesToBeBetween(
-            column="event_points", min_value=event_weight, max_value=event_weight,
-            row_condition=Column("event_count") > 0, **ERROR_KW,
-            description="a theft event earns theft_score_event_points"),
+            column="event_points",
+            min_value=event_weight,
+            max_value=event_weight,
+            row_condition=Column("event_count") > 0,
+            **ERROR_KW,
+            description="a theft event earns theft_score_event_points",
+        ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="event_points", min_value=0, max_value=0,
-            row_condition=Column("event_count") == 0, **ERROR_KW,
-            description="no event, no event points"),
+            column="event_points",
+            min_value=0,
+            max_value=0,
+            row_condition=Column("event_count") == 0,
+            **ERROR_KW,
+            description="no event, no event points",
+        ),
     ]
     return suite(TABLE, exps)
 
 
-SUITE = TableSuite(TABLE, build, window_column=None, key_columns=("cons_no", "as_of_date"),
-                   derived_columns=DERIVED_COLUMNS)
+SUITE = TableSuite(
+    TABLE,
+    build,
+    window_column=None,
+    key_columns=("cons_no", "as_of_date"),
+    derived_columns=DERIVED_COLUMNS,
+)
 
 METRIC_CHECKS: tuple[MetricCheck, ...] = ()

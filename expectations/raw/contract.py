@@ -79,47 +79,75 @@ def contract_expectations(table: Table, settings: Settings) -> list:
         if col.required or col.name in table.key:
             exps.append(gxe.ExpectColumnValuesToNotBeNull(column=col.name, **ERROR_KW))
         if col.codes:
-            exps.append(gxe.ExpectColumnValuesToBeInSet(
-                column=col.name, value_set=list(col.codes), **ERROR_KW))
+            exps.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=col.name, value_set=list(col.codes), **ERROR_KW
+                )
+            )
     key_day = [*table.key, "_export_date"]
     if table.kind == "snapshot":
-        exps.append(gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=key_day, **WARN_KW,
-            description="a snapshot holds each key once (staging keeps the last line of a "
-                        "duplicated key); above raw_snapshot_duplicate_key_max_share of a "
-                        "file's rows the check snapshot_duplicate_key_share blocks"))
+        exps.append(
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=key_day,
+                **WARN_KW,
+                description="a snapshot holds each key once (staging keeps the last line of a "
+                "duplicated key); above raw_snapshot_duplicate_key_max_share of a "
+                "file's rows the check snapshot_duplicate_key_share blocks",
+            )
+        )
     else:
-        exps.append(gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=key_day, **WARN_KW,
-            description="a key delivered twice in one delta file is a legal re-delivery "
-                        "(the later one wins in staging); reported only"))
+        exps.append(
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=key_day,
+                **WARN_KW,
+                description="a key delivered twice in one delta file is a legal re-delivery "
+                "(the later one wins in staging); reported only",
+            )
+        )
     for column, severity in DATE_NOT_AFTER_EXPORT.get(table.name, ()):
-        exps.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="_export_date", column_B=column, or_equal=True,
-            ignore_row_if="either_value_is_missing", **_kw(severity),
-            description=f"{column} <= the export day: a record dated after its export "
-                        "means a mislabelled or misplaced export"))
+        exps.append(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="_export_date",
+                column_B=column,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                **_kw(severity),
+                description=f"{column} <= the export day: a record dated after its export "
+                "means a mislabelled or misplaced export",
+            )
+        )
     for column, severity in TIMESTAMP_NOT_AFTER_EXPORT.get(table.name, ()):
-        exps.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=EXPORT_DAY_END, column_B=column, or_equal=True,
-            ignore_row_if="either_value_is_missing", **_kw(severity),
-            description=f"{column} not after the end of the export day"))
+        exps.append(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=EXPORT_DAY_END,
+                column_B=column,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                **_kw(severity),
+                description=f"{column} not after the end of the export day",
+            )
+        )
     for col in table.columns:
         if col.type in ("decimal", "integer"):
-            exps.append(gxe.ExpectColumnValuesToBeBetween(
-                column=col.name, min_value=0, **WARN_KW,
-                description="a negative value is an anomaly of one record, reported"))
+            exps.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=col.name,
+                    min_value=0,
+                    **WARN_KW,
+                    description="a negative value is an anomaly of one record, reported",
+                )
+            )
     return exps
 
 
-def table_suite(table: Table, extra=None, key_columns: tuple[str, ...] | None = None
-                ) -> TableSuite:
+def table_suite(table: Table, extra=None, key_columns: tuple[str, ...] | None = None) -> TableSuite:
     """The TableSuite of one raw table: the contract's expectations plus `extra(settings)`."""
 
     def build(settings: Settings):
-        return suite(f"{table.schema}.{table.name}",
-                     [*contract_expectations(table, settings),
-                      *(extra(settings) if extra else [])])
+        return suite(
+            f"{table.schema}.{table.name}",
+            [*contract_expectations(table, settings), *(extra(settings) if extra else [])],
+        )
 
     derived = ()
     if table.name in TIMESTAMP_NOT_AFTER_EXPORT:
@@ -158,32 +186,80 @@ class Reference:
 
 
 REFERENCES: tuple[Reference, ...] = (
-    Reference("active_customers_on_a_known_area", "C_CONS", "TG_ID", "G_TG", "TG_ID",
-              "ri_customer_area_min_share", "STATUS_CODE = '1' and TG_ID is not null",
-              "share of active customers (C_CONS) whose TG_ID is an area of G_TG as of D"),
-    Reference("metering_points_on_a_known_area", "C_MP", "TG_ID", "G_TG", "TG_ID",
-              "ri_metering_point_area_min_share", "STATUS_CODE = '1' and TG_ID is not null",
-              "share of in-use metering points (C_MP) whose TG_ID is an area of G_TG as of D"),
-    Reference("settlement_mps_with_acquisition_point", "C_MP", "MP_ID", "E_DATA_MP", "MP_ID",
-              "ri_settlement_mp_acquisition_min_share",
-              "STATUS_CODE = '1' and USAGE_TYPE_CODE = '01'",
-              "share of in-use settlement metering points (C_MP 01) with an acquisition data "
-              "point (E_DATA_MP) as of D; a few uncovered meters are normal (rule A06)"),
-    Reference("meters_on_a_known_metering_point", "C_METER", "MP_ID", "C_MP", "MP_ID",
-              "ri_meter_mp_min_share", "true",
-              "share of meters (C_METER) whose MP_ID is a metering point of C_MP as of D"),
-    Reference("data_points_on_a_known_metering_point", "E_DATA_MP", "MP_ID", "C_MP", "MP_ID",
-              "ri_data_point_mp_min_share", "MP_ID is not null",
-              "share of acquisition data points (E_DATA_MP) whose MP_ID is a marketing "
-              "metering point (C_MP) as of D"),
-    Reference("readings_of_a_known_data_point", "E_MP_DAY_READ", "DATA_ID", "E_DATA_MP",
-              "DATA_ID", "ri_reading_data_point_min_share", "true",
-              "share of the export day's readings (E_MP_DAY_READ) whose DATA_ID is a data "
-              "point of E_DATA_MP as of D"),
-    Reference("receivables_of_a_known_customer", "A_RCVBL_FLOW", "CONS_NO", "C_CONS", "CONS_NO",
-              "ri_receivable_customer_min_share", "true",
-              "share of the export day's receivables (A_RCVBL_FLOW) whose CONS_NO is a "
-              "customer of C_CONS as of D"),
+    Reference(
+        "active_customers_on_a_known_area",
+        "C_CONS",
+        "TG_ID",
+        "G_TG",
+        "TG_ID",
+        "ri_customer_area_min_share",
+        "STATUS_CODE = '1' and TG_ID is not null",
+        "share of active customers (C_CONS) whose TG_ID is an area of G_TG as of D",
+    ),
+    Reference(
+        "metering_points_on_a_known_area",
+        "C_MP",
+        "TG_ID",
+        "G_TG",
+        "TG_ID",
+        "ri_metering_point_area_min_share",
+        "STATUS_CODE = '1' and TG_ID is not null",
+        "share of in-use metering points (C_MP) whose TG_ID is an area of G_TG as of D",
+    ),
+    Reference(
+        "settlement_mps_with_acquisition_point",
+        "C_MP",
+        "MP_ID",
+        "E_DATA_MP",
+        "MP_ID",
+        "ri_settlement_mp_acquisition_min_share",
+        "STATUS_CODE = '1' and USAGE_TYPE_CODE = '01'",
+        "share of in-use settlement metering points (C_MP 01) with an acquisition data "
+        "point (E_DATA_MP) as of D; a few uncovered meters are normal (rule A06)",
+    ),
+    Reference(
+        "meters_on_a_known_metering_point",
+        "C_METER",
+        "MP_ID",
+        "C_MP",
+        "MP_ID",
+        "ri_meter_mp_min_share",
+        "true",
+        "share of meters (C_METER) whose MP_ID is a metering point of C_MP as of D",
+    ),
+    Reference(
+        "data_points_on_a_known_metering_point",
+        "E_DATA_MP",
+        "MP_ID",
+        "C_MP",
+        "MP_ID",
+        "ri_data_point_mp_min_share",
+        "MP_ID is not null",
+        "share of acquisition data points (E_DATA_MP) whose MP_ID is a marketing "
+        "metering point (C_MP) as of D",
+    ),
+    Reference(
+        "readings_of_a_known_data_point",
+        "E_MP_DAY_READ",
+        "DATA_ID",
+        "E_DATA_MP",
+        "DATA_ID",
+        "ri_reading_data_point_min_share",
+        "true",
+        "share of the export day's readings (E_MP_DAY_READ) whose DATA_ID is a data "
+        "point of E_DATA_MP as of D",
+    ),
+    Reference(
+        "receivables_of_a_known_customer",
+        "A_RCVBL_FLOW",
+        "CONS_NO",
+        "C_CONS",
+        "CONS_NO",
+        "ri_receivable_customer_min_share",
+        "true",
+        "share of the export day's receivables (A_RCVBL_FLOW) whose CONS_NO is a "
+        "customer of C_CONS as of D",
+    ),
 )
 
 
@@ -192,8 +268,10 @@ def _rows_as_of(table: Table, alias: str, day_col: str = "day") -> str:
     before the day (snapshot tables) or the rows delivered that day (delta tables)."""
     t = f'{table.schema}."{table.name}"'
     if table.kind == "delta":
-        return (f"select d.{day_col} as day, x.* from days as d "
-                f"join {t} as x on x._export_date = d.{day_col}")
+        return (
+            f"select d.{day_col} as day, x.* from days as d "
+            f"join {t} as x on x._export_date = d.{day_col}"
+        )
     return f"""select s.day, x.* from (
         select d.{day_col} as day, max(e._export_date) as snap
         from days as d join (select distinct _export_date from {t}) as e
@@ -210,11 +288,11 @@ with days as (
                                        interval 1 day)) as date) as day
 ),
 child as (
-    select day, "{ref.column}" as ref_value from ({_rows_as_of(child, 'c')}) as c
+    select day, "{ref.column}" as ref_value from ({_rows_as_of(child, "c")}) as c
     where {ref.child_filter}
 ),
 parent as (
-    select distinct day, "{ref.parent_column}" as ref_value from ({_rows_as_of(parent, 'p')}) as p
+    select distinct day, "{ref.parent_column}" as ref_value from ({_rows_as_of(parent, "p")}) as p
 ),
 matched as (
     select child.day, count(*) as child_rows, count(parent.ref_value) as matched_rows
@@ -259,8 +337,8 @@ def snapshot_duplicate_key_share(t: Table) -> MetricCheck:
         table=f"{t.schema}.{t.name}",
         severity=ERROR,
         description="a snapshot's rows repeating a key are at most "
-                    "raw_snapshot_duplicate_key_max_share of its rows (a few are tolerated: "
-                    "staging keeps the last line)",
+        "raw_snapshot_duplicate_key_max_share of its rows (a few are tolerated: "
+        "staging keeps the last line)",
         sql=f"""
 with per_file as (
     select _export_date as export_date, count(*) as row_count,

@@ -29,7 +29,8 @@ READ_COUNT_VS_PREVIOUS_DAY = MetricCheck(
     severity=ERROR,
     description=(
         "an export day's readings are at least read_count_min_share_of_previous of the "
-        "previous export day's (a truncated or missing export fails)"),
+        "previous export day's (a truncated or missing export fails)"
+    ),
     sql="""
 with days as (
     select cast(unnest(generate_series(cast($start_date as timestamp),

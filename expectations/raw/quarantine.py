@@ -57,6 +57,7 @@ from table_days as t
 left join reasons as r using (system, table_name, export_date)
 """
 
+
 def _table_day_check(name: str, severity, description: str, failed: str) -> MetricCheck:
     """A check over the table-days of _TABLE_DAYS that fails where `failed` is true."""
     return MetricCheck(
@@ -80,19 +81,23 @@ order by system, table_name, export_date
 # Blocks: a table-day whose rejected rows are both more than quarantine_min_rejected_rows
 # and above quarantine_max_share of its rows read, or a file none of whose rows loaded.
 QUARANTINE_SHARE = _table_day_check(
-    "quarantine_share", ERROR,
+    "quarantine_share",
+    ERROR,
     "a table's rejected rows of an export day are systemic (more than "
     "quarantine_min_rejected_rows and above quarantine_max_share of its rows read), or a "
     "file had no loadable row",
-    failed="systemic")
+    failed="systemic",
+)
 
 # Reports (warn) every other table-day with rejected rows: the run's summary and the
 # table's asset check list the counts, files and reasons, and the publish goes ahead.
 QUARANTINED_ROWS = _table_day_check(
-    "quarantined_rows", WARN,
+    "quarantined_rows",
+    WARN,
     "rows of this table were quarantined (below the systemic bounds: published; see "
     "quarantine.rejected_rows for file, line, raw text and reason)",
-    failed="rows_rejected > 0 and not systemic")
+    failed="rows_rejected > 0 and not systemic",
+)
 
 # The extract's bookkeeping agrees with what it quarantined (one row per table-day).
 QUARANTINE_MATCHES_EXTRACT_LOG = MetricCheck(
@@ -100,7 +105,7 @@ QUARANTINE_MATCHES_EXTRACT_LOG = MetricCheck(
     table="quarantine.rejected_rows",
     severity=WARN,
     description="quarantine.rejected_rows holds as many rows per table and export day as "
-                "meta.extract_files says were rejected",
+    "meta.extract_files says were rejected",
     sql="""
 with logged as (
     select system, table_name, export_date, sum(rows_rejected) as rows_rejected_logged

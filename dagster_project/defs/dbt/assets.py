@@ -5,7 +5,6 @@ The manifest is prepared by the build (`gridaudit prepare` / `dagster dev` runs
 [schema, model] so the graph, the dbt folders and the DuckDB schemas tell one story.
 """
 
-
 import json
 import os
 from collections.abc import Mapping
@@ -46,8 +45,9 @@ class GridauditDbtTranslator(DagsterDbtTranslator):
     partitions_def=daily_partitions,
     backfill_policy=single_run,
 )
-def gridaudit_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                         gridaudit_paths: GridauditPaths):
+def gridaudit_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, gridaudit_paths: GridauditPaths
+):
     days = window_days(context.partition_time_window)
     dbt_vars = {"start_date": days[0].isoformat(), "end_date": days[-1].isoformat()}
     # profiles.yml reads the warehouse path from the environment: one file for all.

@@ -38,29 +38,41 @@ from dagster_project.lib.settings import (
     backfill_policy=single_run,
     kinds={"duckdb"},
     description="The published DuckDB file BI tools read: every marts.* table, replaced "
-                "atomically after the blocking GX gate passed.",
+    "atomically after the blocking GX gate passed.",
 )
 def published_marts(context: dg.AssetExecutionContext, gridaudit_paths: GridauditPaths):
     paths = gridaudit_paths.paths
     from_date = _from_date(context, paths.warehouse)
-    result = publisher.publish(paths.warehouse, paths.published,
-                               keep=published_versions_kept(),
-                               mask_personal_data=mask_personal_data(),
-                               from_date=from_date)
+    result = publisher.publish(
+        paths.warehouse,
+        paths.published,
+        keep=published_versions_kept(),
+        mask_personal_data=mask_personal_data(),
+        from_date=from_date,
+    )
     info = result.metadata()
-    context.log.info(f"published {paths.published} ({result.mode}"
-                     + (f" from {from_date}" if result.mode == "incremental" else "")
-                     + f"): {info['rows']:,} rows in {len(info['tables'])} tables")
+    context.log.info(
+        f"published {paths.published} ({result.mode}"
+        + (f" from {from_date}" if result.mode == "incremental" else "")
+        + f"): {info['rows']:,} rows in {len(info['tables'])} tables"
+    )
     if result.fallback_reason:
-        context.log.warning(f"incremental publish from {from_date} fell back to a full "
-                            f"copy: {result.fallback_reason}")
-    return dg.MaterializeResult(metadata={
-        **{k: v for k, v in info.items()
-           if v is not None and k not in ("published_path", "fallback_reason")},
-        "fallback_reason": info["fallback_reason"] or "",
-        "from_date": str(from_date) if from_date else "",
-        "path": dg.MetadataValue.path(str(paths.published)),
-    })
+        context.log.warning(
+            f"incremental publish from {from_date} fell back to a full "
+            f"copy: {result.fallback_reason}"
+        )
+    return dg.MaterializeResult(
+        metadata={
+            **{
+                k: v
+                for k, v in info.items()
+                if v is not None and k not in ("published_path", "fallback_reason")
+            },
+            "fallback_reason": info["fallback_reason"] or "",
+            "from_date": str(from_date) if from_date else "",
+            "path": dg.MetadataValue.path(str(paths.published)),
+        }
+    )
 
 
 def _from_date(context: dg.AssetExecutionContext, warehouse) -> dt.date | None:
@@ -73,11 +85,15 @@ def _from_date(context: dg.AssetExecutionContext, warehouse) -> dt.date | None:
         return None
     first = window_days(context.partition_time_window)[0]
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        if not con.execute("select count(*) from duckdb_tables() where schema_name = "
-                           "'intermediate' and table_name = 'int_kpi_window'").fetchone()[0]:
+        if not con.execute(
+            "select count(*) from duckdb_tables() where schema_name = "
+            "'intermediate' and table_name = 'int_kpi_window'"
+        ).fetchone()[0]:
             return None
-        found = con.execute("select least(day_facts_from_date, event_facts_from_date) "
-                            "from intermediate.int_kpi_window").fetchone()
+        found = con.execute(
+            "select least(day_facts_from_date, event_facts_from_date) "
+            "from intermediate.int_kpi_window"
+        ).fetchone()
     if not found or found[0] is None:
         return None
     return min(first, found[0]) - dt.timedelta(days=lookback)

@@ -28,20 +28,26 @@ def _asset_key(table: str) -> dg.AssetKey:
 
 
 def _gate_spec(table: str) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec("gx_gate", asset=_asset_key(table), blocking=True,
-                             description=f"Great Expectations suite of {table} on the run "
-                                         "window (error severity blocks)")
+    return dg.AssetCheckSpec(
+        "gx_gate",
+        asset=_asset_key(table),
+        blocking=True,
+        description=f"Great Expectations suite of {table} on the run "
+        "window (error severity blocks)",
+    )
 
 
 MART_GATE_SPECS = [_gate_spec(table) for table in MART_TABLES]
 
 
-def _run(context: dg.AssetCheckExecutionContext, paths, gate_name: str,
-         specs: list[dg.AssetCheckSpec]):
+def _run(
+    context: dg.AssetCheckExecutionContext, paths, gate_name: str, specs: list[dg.AssetCheckSpec]
+):
     days = window_days(context.op_execution_context.partition_time_window)
     tables = [".".join(spec.asset_key.path) for spec in specs]
-    result = gate.run_gate(paths.warehouse, days[0], days[-1], paths.reports_dir,
-                           gate=gate_name, tables=tables)
+    result = gate.run_gate(
+        paths.warehouse, days[0], days[-1], paths.reports_dir, gate=gate_name, tables=tables
+    )
     (context.log.info if result.passed else context.log.error)(result.summary())
     for spec, table in zip(specs, tables, strict=True):
         outcomes = result.results_for(table)
@@ -60,8 +66,10 @@ def _run(context: dg.AssetCheckExecutionContext, paths, gate_name: str,
                 "failed_warnings": len(warnings),
                 "report": dg.MetadataValue.path(str(result.report_path)),
                 "report_url": dg.MetadataValue.url(result.report_path.as_uri()),
-                "failures": dg.MetadataValue.md("\n".join(
-                    f"* **{r.severity}** {r.message}" for r in errors + warnings) or "none"),
+                "failures": dg.MetadataValue.md(
+                    "\n".join(f"* **{r.severity}** {r.message}" for r in errors + warnings)
+                    or "none"
+                ),
             },
         )
 
@@ -72,10 +80,13 @@ def build_raw_gate(table: str) -> dg.AssetChecksDefinition:
     over several raw tables that blocks would sit both before and after some of them."""
     spec = _gate_spec(table)
 
-    @dg.multi_asset_check(specs=[spec], name=f"gx_raw_gate__{table.replace('.', '__')}",
-                          description=f"GX suite and metric checks of {table} over the run "
-                                      "window, after its extract; error severity stops what is "
-                                      "built from it (dbt, the publish)")
+    @dg.multi_asset_check(
+        specs=[spec],
+        name=f"gx_raw_gate__{table.replace('.', '__')}",
+        description=f"GX suite and metric checks of {table} over the run "
+        "window, after its extract; error severity stops what is "
+        "built from it (dbt, the publish)",
+    )
     def _raw_gate(context: dg.AssetCheckExecutionContext, gridaudit_paths: GridauditPaths):
         yield from _run(context, gridaudit_paths.paths, "raw", [spec])
 
@@ -85,13 +96,17 @@ def build_raw_gate(table: str) -> dg.AssetChecksDefinition:
 raw_gates = [build_raw_gate(table) for table in RAW_TABLES]
 
 
-@dg.multi_asset_check(specs=MART_GATE_SPECS, name="gx_quality_gate",
-                      description="GX suites of the marts over the run window; error severity "
-                                  "blocks publishing")
+@dg.multi_asset_check(
+    specs=MART_GATE_SPECS,
+    name="gx_quality_gate",
+    description="GX suites of the marts over the run window; error severity blocks publishing",
+)
 def gx_quality_gate(context: dg.AssetCheckExecutionContext, gridaudit_paths: GridauditPaths):
     yield from _run(context, gridaudit_paths.paths, "marts", MART_GATE_SPECS)
 
 
 def mart_keys() -> list[dg.AssetKey]:
-    return sorted((k for k in gridaudit_dbt_models.keys if k.path[0] == "marts"),
-                  key=lambda k: k.to_user_string())
+    return sorted(
+        (k for k in gridaudit_dbt_models.keys if k.path[0] == "marts"),
+        key=lambda k: k.to_user_string(),
+    )
