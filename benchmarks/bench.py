@@ -21,10 +21,10 @@ Phases, each in a process of its own (so that every phase's peak memory is its o
 Peak memory is the sum of the proportional set size (PSS: a page shared by n processes
 counts 1/n) of a phase's process tree (the Dagster process and its dbt subprocesses, the
 generator's forked workers), sampled every 0.25 s, and at least the resident size of the
-largest single process (getrusage). Idleness: the load average before and after, and the CPU time that other
-processes used during every phase (/proc/stat minus the phase's own CPU time). The table is
-printed and written into the preset's section of docs/benchmarks.md; every number is also
-in OUT/bench-<preset>.json.
+largest single process (getrusage). Idleness: the load average before and after, and the
+CPU time that other processes used during every phase (/proc/stat minus the phase's own CPU
+time). The table is printed and written into the preset's section of docs/benchmarks.md;
+every number is also in OUT/bench-<preset>.json.
 """
 
 from __future__ import annotations

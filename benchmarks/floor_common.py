@@ -221,7 +221,7 @@ def compare(
         "max_rate_difference": rate_diff,
         "max_kwh_difference": kwh_diff,
         "equal": n_diff == 0 and n_floor == n_ref,
-        "sample": [dict(zip(columns, row)) for row in sample],
+        "sample": [dict(zip(columns, row, strict=True)) for row in sample],
     }
 
 

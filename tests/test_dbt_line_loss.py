@@ -263,7 +263,7 @@ def area_daily_loss(warehouse: Path) -> dict[tuple[str, str], dict]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cursor = con.execute("SELECT * FROM marts.area_daily_loss ORDER BY tg_id, data_date")
         columns = [d[0] for d in cursor.description]
-        rows = [dict(zip(columns, values)) for values in cursor.fetchall()]
+        rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
     return {(r["tg_id"], str(r["data_date"])): r for r in rows}
 
 

@@ -281,7 +281,7 @@ def test_truth_recomputed_from_landing(out):
             ce = energy(chk["MP_ID"].iloc[0], float(tg.at[tg_id, "TG_CAP"])) if len(chk) else None
             supply = sales = 0.0
             n_read = 0
-            for mp_id, cn in zip(settle["MP_ID"], settle["CONS_NO"]):
+            for mp_id, cn in zip(settle["MP_ID"], settle["CONS_NO"], strict=True):
                 gen = cons.at[cn, "GEN_FLAG"] == "1"
                 e = energy(mp_id, float(cons.at[cn, "CONTRACT_CAP"]))
                 if e is None or (gen and e[1] < 0):

@@ -69,7 +69,8 @@ def published_differences(before, after) -> dict[str, str]:
                 continue
             only = {
                 side: con.execute(
-                    f"SELECT * FROM {one}.marts.{table} EXCEPT ALL SELECT * FROM {other}.marts.{table}"
+                    f"SELECT * FROM {one}.marts.{table}"
+                    f" EXCEPT ALL SELECT * FROM {other}.marts.{table}"
                 ).fetchall()
                 for side, one, other in (
                     ("before", "before", "after"),

@@ -1,6 +1,7 @@
 """One run at a time per work directory (lib/workdir_lock.py): the lock of the CLI and of
 Dagster runs, and the run queue of the Dagster instance."""
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -261,10 +262,8 @@ def test_second_cli_run_on_a_busy_work_directory_is_refused_and_changes_nothing(
         print(f"refused in {refused_in:.1f} s:\n{second.stderr}")
         assert first.wait(timeout=900) == 0, log.read_text()
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(first.pid, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
             first.wait(timeout=30)

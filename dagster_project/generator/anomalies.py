@@ -60,10 +60,12 @@ def inject(s: Sim) -> RowPatch:
         note(
             s,
             "L01",
-            f"unmetered load (illegal connection) of {u:.0%} of the area's consumption from {w.ds(d0)}",
+            f"unmetered load (illegal connection) of {u:.0%} of the area's consumption"
+            f" from {w.ds(d0)}",
             tg=a,
         )
-    # ------------------------------------------------------------ L02 check meter multiplier error in marketing (A05)
+    # ------------------------------------------------------------ L02 check meter multiplier
+    # error in marketing (A05)
     for k, a in enumerate(pick_areas(s, max(2, kl // 2), min_size=40)):
         true_f = int(s.check_factor_true[a])
         wrong = {40: 30, 60: 40, 80: 60, 120: 80}.get(true_f, true_f // 2)
@@ -88,7 +90,8 @@ def inject(s: Sim) -> RowPatch:
                 "a": a,
             }
         )
-    # ------------------------------------------------------------ L02 unrecorded PV (GEN_FLAG 0 but exporting)
+    # ------------------------------------------------------------ L02 unrecorded PV
+    # (GEN_FLAG 0 but exporting)
     for a in pick_areas(s, max(1, kl // 2 - 1), min_size=40):
         c = [
             i
@@ -111,13 +114,15 @@ def inject(s: Sim) -> RowPatch:
             tg=a,
             cons=i,
         )
-    # ------------------------------------------------------------ L03 check meter acquisition failure
+    # ------------------------------------------------------------ L03 check meter
+    # acquisition failure
     for k, a in enumerate(pick_areas(s, max(2, kl // 2))):
         d = int(rng.integers(1, n - 1))
         ln = 1 + k % 2
         s.fail[w.NC + a, d : d + ln] = True
         note(s, "L03", f"check meter reading missing {w.ds(d)} ({ln} day(s))", tg=a)
-    # ------------------------------------------------------------ L03 mass acquisition failure (terminal down)
+    # ------------------------------------------------------------ L03 mass acquisition
+    # failure (terminal down)
     for k, a in enumerate(pick_areas(s, max(2, kl // 2))):
         ln = 3 if (k == 0 and n >= 30) else 2
         d = int(rng.integers(2, max(3, n - ln)))
@@ -198,19 +203,22 @@ def inject(s: Sim) -> RowPatch:
                 "app": "",
                 "i": i,
                 "a": b,
-                "desc": f"marketing moved the customer to area {w.tg_id[b]} on {w.ds(d)}; still connected to {w.tg_id[a]} (GIS, acquisition, on site)",
+                "desc": f"marketing moved the customer to area {w.tg_id[b]} on {w.ds(d)};"
+                f" still connected to {w.tg_id[a]} (GIS, acquisition, on site)",
             }
         )
         note(
             s,
             "L01",
-            f"customer {w.cons_no[i]} is supplied here but billed in area {w.tg_id[b]} (wrong 户变关系 in marketing)",
+            f"customer {w.cons_no[i]} is supplied here but billed in area {w.tg_id[b]}"
+            " (wrong 户变关系 in marketing)",
             tg=a,
         )
         note(
             s,
             "L02",
-            f"customer {w.cons_no[i]} of area {w.tg_id[a]} counted in this area's sales (wrong 户变关系 in marketing)",
+            f"customer {w.cons_no[i]} of area {w.tg_id[a]} counted in this area's sales"
+            " (wrong 户变关系 in marketing)",
             tg=b,
         )
     # ------------------------------------------------------------ A02
@@ -395,18 +403,18 @@ def inject(s: Sim) -> RowPatch:
         note(s, "M01", f"meter not read {w.ds(d0)} .. {ln} days", tg=w.cust_area[i], cons=i)
     # ------------------------------------------------------------ M02 (vacant; implies M06)
     if n >= 17:
-        for k, i in enumerate(pick(s, K, min_mu=4)):
+        for i in pick(s, K, min_mu=4):
             v = int(rng.integers(1, n - 15))
             s.inc[i, v:] = 0
             note(s, "M02", f"no consumption from {w.ds(v)} (vacant)", tg=w.cust_area[i], cons=i)
     # ------------------------------------------------------------ M03
-    for k, i in enumerate(pick(s, K)):
+    for i in pick(s, K):
         x = int(rng.integers(2, max(3, n - 1)))  # a 3-day window: day 2
         s.shifts.append((i, x, int(s.inc[i, x] + rng.integers(2000, 8000))))
         note(s, "M03", f"register goes backwards on {w.ds(x)}", tg=w.cust_area[i], cons=i)
     # ------------------------------------------------------------ M04 (with ERC29; implies M07)
     flying = RowPatch(n)
-    for k, i in enumerate(pick(s, K)):
+    for i in pick(s, K):
         x = int(rng.integers(2, n - 2)) if n > 4 else 1
         if x == 1:
             x = 2
@@ -459,7 +467,8 @@ def inject(s: Sim) -> RowPatch:
             close_after=None if k % 2 else 0,
         )
         note(s, "M07", f"event {code} on {w.ds(x)}", tg=w.cust_area[i], cons=i)
-    # ------------------------------------------------------------ T01 (theft; implies M06, often L01)
+    # ------------------------------------------------------------ T01 (theft; implies M06,
+    # often L01)
     if n >= 23:
         for k, i in enumerate(pick(s, K, kinds=(COM,), min_mu=60)):
             e = int(rng.integers(15, n - 7))

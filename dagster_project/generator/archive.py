@@ -199,7 +199,7 @@ class TableState:
             if c not in out:
                 continue
             old = out[c].take(pa.array(pos)).to_pylist()
-            new = [self.upd[k].get(c, o) for k, o in zip(hit_keys, old)]
+            new = [self.upd[k].get(c, o) for k, o in zip(hit_keys, old, strict=True)]
             out[c] = pc.replace_with_mask(out[c], hit, pa.array(new, type=pa.string()))
         return out
 

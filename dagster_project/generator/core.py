@@ -418,7 +418,7 @@ class _Tasks:
             return [_task(t) for t in self.tasks]
         got = self.async_result.get()
         out = [None] * len(self.tasks)
-        for j, r in zip(self.order, got):
+        for j, r in zip(self.order, got, strict=True):
             out[j] = r
         return out
 
@@ -647,7 +647,7 @@ def _labels(s, states, day_state, runs: pd.DataFrame, tl: pd.DataFrame) -> pd.Da
     org_of_app = {}
     for st in states:
         ab = st.tables["APP_BIZ"]
-        org_of_app.update(dict(zip(ab["APP_NO"], ab["ORG_NO"])))
+        org_of_app.update(dict(zip(ab["APP_NO"], ab["ORG_NO"], strict=True)))
     area_of_tg = {tg: a for a, tg in enumerate(w.tg_id)}
     rows = []
     for r in runs.itertuples(index=False):
@@ -663,7 +663,10 @@ def _labels(s, states, day_state, runs: pd.DataFrame, tl: pd.DataFrame) -> pd.Da
                 dict.fromkeys(f"{p['code']} {p['cons']} ({p['desc']})" for p in by_tg[r.tg_id])
             )
         elif r.rule_code == "L03":
-            desc = "acquisition failures (random, baseline) push the area below the completeness threshold"
+            desc = (
+                "acquisition failures (random, baseline) push the area below the completeness"
+                " threshold"
+            )
         else:
             desc = "UNPLANNED"
         st = states[day_state[r.first_day]]

@@ -86,7 +86,7 @@ def person_names(rng: np.random.Generator, n: int) -> PersonNames:
 
 def shop_names(rng: np.random.Generator, n: int, place: str = "青山") -> np.ndarray:
     out = []
-    for i in range(n):
+    for _ in range(n):
         w = SHOP_WORDS[rng.integers(len(SHOP_WORDS))]
         s = SHOPS[rng.integers(len(SHOPS))]
         r = rng.random()

@@ -152,10 +152,7 @@ class _Rows:
 def _draws(rng, n: int, mark: str, wrong: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(delta, COL_TIME second) of n rows, drawn in the order they always were."""
     delta = rng.integers(1, 900, n) if wrong else None
-    if mark == "0":
-        secs = rng.integers(3600, 6 * 3600, n)
-    else:
-        secs = rng.integers(6 * 3600, 7 * 3600, n)
+    secs = rng.integers(3600, 6 * 3600, n) if mark == "0" else rng.integers(6 * 3600, 7 * 3600, n)
     return delta, secs
 
 
@@ -203,7 +200,7 @@ def day_file(s: Sim, d: int, late=None):
             ed.append(np.full(len(fix), d - 1))
             es.append(_draws(rng, len(fix), "1")[1])
     if d in late_by_file:
-        mm, dd = map(np.array, zip(*late_by_file[d]))
+        mm, dd = map(np.array, zip(*late_by_file[d], strict=True))
         em.append(mm)
         ed.append(dd)
         es.append(_draws(rng, len(mm), "1")[1])

@@ -63,13 +63,13 @@ def archive_findings(
         gn, an = ~pd.isna(g), ~pd.isna(acq)
         with np.errstate(all="ignore"):
             bad = (gn & (g != mk)) | (an & (acq != mk)) | (gn & an & (g != acq))
-        hits += [("A01", x, cn) for cn, x in zip(c[bad], mk[bad])]
+        hits += [("A01", x, cn) for cn, x in zip(c[bad], mk[bad], strict=True)]
         # A02 / A03
         gt = t["G_TG"]
         tr = t["T_SB_ZNYC_PDBYQ"].set_index("OBJ_ID")
         lk = t["ST_TQ_BYQ"]
         by_tg = lk.groupby("YX_TQ_BS")["PMS_BYQ_BS"].apply(list).to_dict()
-        for tg, cap, run in zip(gt["TG_ID"], gt["TG_CAP"], gt["RUN_STATUS_CODE"]):
+        for tg, cap, run in zip(gt["TG_ID"], gt["TG_CAP"], gt["RUN_STATUS_CODE"], strict=True):
             known = [b for b in by_tg.get(tg, []) if b in tr.index]
             if run == "01" and (not known or all(tr.at[b, "YXZT"] == "30" for b in known)):
                 hits.append(("A02", tg, ""))
@@ -83,7 +83,7 @@ def archive_findings(
             ("A05", pd.to_numeric(me["T_FACTOR_M"]) != pd.to_numeric(me["T_FACTOR_E"])),
         ):
             x = me[bad]
-            for cn, tg in zip(x["CN"], _cons_tg(st, x["CN"].to_numpy(dtype=object))):
+            for cn, tg in zip(x["CN"], _cons_tg(st, x["CN"].to_numpy(dtype=object)), strict=True):
                 hits.append((code, tg, cn))
         # A06
         a6 = mp[
@@ -91,7 +91,9 @@ def archive_findings(
             & (mp["STATUS_CODE"] == "1")
             & ~mp["MP_ID"].isin(t["E_DATA_MP"]["MP_ID"])
         ]
-        for cn, tg in zip(a6["CONS_NO"], _cons_tg(st, a6["CONS_NO"].to_numpy(dtype=object))):
+        for cn, tg in zip(
+            a6["CONS_NO"], _cons_tg(st, a6["CONS_NO"].to_numpy(dtype=object)), strict=True
+        ):
             hits.append(("A06", tg, cn))
         # A07
         ct = t["C_CONTACT"]
@@ -101,11 +103,13 @@ def archive_findings(
         badm = ~ct["MOBILE"].str.fullmatch(r"1[3-9][0-9]{9}") | ct["MOBILE"].isin(shared)
         bad_c = set(ct.loc[badm, "CONS_NO"]) | (set(act["CONS_NO"]) - set(ct["CONS_NO"]))
         a7 = act[act["CONS_NO"].isin(bad_c)]
-        hits += [("A07", tg, cn) for cn, tg in zip(a7["CONS_NO"], a7["TG_ID"])]
+        hits += [("A07", tg, cn) for cn, tg in zip(a7["CONS_NO"], a7["TG_ID"], strict=True)]
         # A09
         kp = t["K_PRC"].set_index("PRC_CODE")["ELEC_TYPE_CODE"]
         pe = kp.reindex(act["PRC_CODE"]).to_numpy(dtype=object)
-        for cn, tg, et, p in zip(act["CONS_NO"], act["TG_ID"], act["ELEC_TYPE_CODE"], pe):
+        for cn, tg, et, p in zip(
+            act["CONS_NO"], act["TG_ID"], act["ELEC_TYPE_CODE"], pe, strict=True
+        ):
             if isinstance(p, str) and p != et:
                 hits.append(("A09", tg, cn))
         for d in days:
@@ -115,7 +119,7 @@ def archive_findings(
         hv = act[act["VOLT_CODE"] == volt]
         con = t["C_CONTRACT"].sort_values(["CONS_NO", "VALID_DATE", "SIGN_DATE", "AGRT_NO"])
         newest = con.groupby("CONS_NO").last()["INVALID_DATE"]
-        for cn, tg in zip(hv["CONS_NO"], hv["TG_ID"]):
+        for cn, tg in zip(hv["CONS_NO"], hv["TG_ID"], strict=True):
             inv = newest.get(cn)
             for d in days:
                 if inv is None or (inv != "" and inv < w.ds(d)):
@@ -124,7 +128,9 @@ def archive_findings(
         ab = t["APP_BIZ"]
         ab = ab[ab["STATUS_CODE"] == "01"]
         ctg = cons.set_index("CONS_NO")["TG_ID"]
-        for app, bt, ap, cn in zip(ab["APP_NO"], ab["BUSI_TYPE"], ab["APPLY_DATE"], ab["CONS_NO"]):
+        for app, bt, ap, cn in zip(
+            ab["APP_NO"], ab["BUSI_TYPE"], ab["APPLY_DATE"], ab["CONS_NO"], strict=True
+        ):
             lim = lim_lv if bt == "102" else lim_hv
             if sampled and cn and cn not in ctg.index:
                 continue
@@ -218,7 +224,7 @@ def meter_findings(
         for code, mask in codes.items():
             idx = ix[mask]
             if len(idx):
-                for cn, tg in zip(st.cons_no_of(idx), st.tg_of(idx)):
+                for cn, tg in zip(st.cons_no_of(idx), st.tg_of(idx), strict=True):
                     out.append((code, tg, cn, "", d))
     # events: M07 and T01
     m07 = {"ERC12", "ERC27", "ERC29", "ERC30"}
@@ -284,7 +290,7 @@ def billing_findings(
     )
     # a receivable never goes back from settled to unsettled in these data
     agg["from"] = np.maximum(agg["f0"], agg["due"] + grace + 1)
-    for cn, a, b in zip(agg["cons"], agg["from"], agg["settled"]):
+    for cn, a, b in zip(agg["cons"], agg["from"], agg["settled"], strict=True):
         for d in range(int(a), int(min(b, n))):
             out.append(("B01", states[day_state[d]].tg_of_cons([cn])[0], cn, "", d))
     # B02: on every delivery day
@@ -295,7 +301,7 @@ def billing_findings(
         fire = (dl["READ_SRC"].to_numpy() == "03") | (
             ~np.isnan(meas) & (diff > share * meas) & (diff > mink)
         )
-    for cn, d in zip(dl.loc[fire, "CONS_NO"], dl.loc[fire, "file_day"]):
+    for cn, d in zip(dl.loc[fire, "CONS_NO"], dl.loc[fire, "file_day"], strict=True):
         out.append(("B02", states[day_state[d]].tg_of_cons([cn])[0], cn, "", int(d)))
     return out
 
@@ -403,7 +409,7 @@ def loss_findings(truth: pd.DataFrame, start: dt.date) -> list[tuple]:
     t = truth[truth["loss_status"] != "qualified"]
     return [
         (code[st], tg, "", "", (dt.date.fromisoformat(ds) - start).days)
-        for tg, ds, st in zip(t["tg_id"], t["data_date"], t["loss_status"])
+        for tg, ds, st in zip(t["tg_id"], t["data_date"], t["loss_status"], strict=True)
     ]
 
 

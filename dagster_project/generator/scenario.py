@@ -339,14 +339,14 @@ def baseline(s: Sim, n_new: int) -> None:
     # random acquisition failures: late back-fills and (isolated) lost reads
     NCA = w.NC + w.NA
     lat = rng.random((NCA, n)) < 0.004
-    for m, d in zip(*np.nonzero(lat)):
+    for m, d in zip(*np.nonzero(lat), strict=True):
         lag = int(rng.integers(1, 4))
         if d + lag < n:
             s.late[(int(m), int(d))] = int(d + lag)
     lost = rng.random((w.NC, n)) < 0.0003
     lost &= (w.mu_kwh < 6)[:, None] & (w.kind == RES)[:, None]
     lost[:, 0] = False
-    for i, d in zip(*np.nonzero(lost)):
+    for i, d in zip(*np.nonzero(lost), strict=True):
         if i in s.used or s.fail[i].any():
             continue
         s.fail[i, d] = True
@@ -413,7 +413,7 @@ def _public_areas_by_station(w: World) -> dict[int, np.ndarray]:
     order = np.argsort(st, kind="stable")
     keys, start = np.unique(st[order], return_index=True)
     groups = np.split(pub[order], start[1:])
-    out = {int(k): g for k, g in zip(keys, groups)}
+    out = {int(k): g for k, g in zip(keys, groups, strict=True)}
     return {k: out.get(k, np.array([], dtype=int)) for k in range(len(w.station_no))}
 
 

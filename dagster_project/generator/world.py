@@ -122,10 +122,13 @@ def build(w: World, n_new: int) -> None:
     w.county_no, w.county_nm = np.array(county_no, dtype=object), np.array(county_nm, dtype=object)
     w.station_no, w.station_county = np.array(stations, dtype=object), np.array(st_county)
     org = [(city, "国网青山供电公司", "", "02")]
-    org += [(cno, f"国网青山市{nm}供电公司", city, "03") for cno, nm in zip(county_no, county_nm)]
+    org += [
+        (cno, f"国网青山市{nm}供电公司", city, "03")
+        for cno, nm in zip(county_no, county_nm, strict=True)
+    ]
     org += [
         (sno, f"{county_nm[c]}{st_names[k % len(st_names)]}供电所", county_no[c], "04")
-        for k, (sno, c) in enumerate(zip(stations, st_county))
+        for k, (sno, c) in enumerate(zip(stations, st_county, strict=True))
     ]
     w.orgs = pd.DataFrame(org, columns=["ORG_NO", "ORG_NAME", "P_ORG_NO", "ORG_TYPE"])
 
@@ -290,7 +293,7 @@ def base_tables(w: World) -> dict[str, pd.DataFrame | LazyBase]:
             "TG_NO": w.tg_no,
             "TG_NAME": [
                 f"{w.county_nm[c]}{'专变' if h else '公变'}{k + 1:04d}号台区"
-                for k, (c, h) in enumerate(zip(w.area_county, w.area_hv))
+                for k, (c, h) in enumerate(zip(w.area_county, w.area_hv, strict=True))
             ],
             "ORG_NO": w.station_no[w.area_station],
             "TG_CAP": w.area_cap.astype(str),

@@ -197,7 +197,7 @@ def _object_strings(col) -> pa.Array:
 
 def lines_bytes(cols: list, eol: str, quote: list[bool]) -> tuple[int, memoryview]:
     """(rows, UTF-8 text of the rows, each ended by `eol`) of equal-length columns."""
-    fields = [field_strings(c, q) for c, q in zip(cols, quote)]
+    fields = [field_strings(c, q) for c, q in zip(cols, quote, strict=True)]
     n = len(fields[0])
     if any(len(x) != n for x in fields):
         raise ValueError("columns of unequal length")
