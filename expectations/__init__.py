@@ -22,6 +22,7 @@ MART_TABLES: tuple[str, ...] = (
     "marts.area_problem_list",
     "marts.problem_history",
     "marts.unit_kpis",
+    "marts.unit_kpi_daily",
     "marts.unit_kpi_facts",
     "marts.dim_kpi_indicator",
     "marts.theft_suspects",

@@ -243,27 +243,52 @@ def theft_rows() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def kpi_fact_rows(days=DAYS) -> pd.DataFrame:
-    """Per day: two areas of the mapping rate (one mapped), one application of 30 days."""
+def kpi_daily_rows(days=DAYS) -> pd.DataFrame:
+    """Per day, station S1: two areas of the mapping rate (one mapped, the other in the
+    drill-down), one application of 30 days (every application is in the drill-down)."""
     rows = []
     for day in days:
-        for tg, mapped in (("T1", 1.0), ("T2", 0.0)):
+        for code, numerator, denominator, objects, drill_down in (
+            ("area_mapping_rate", 1.0, 2.0, 2, 1),
+            ("hv_connect_days", 30.0, 1.0, 1, 1),
+        ):
             rows.append(
                 {
                     "data_date": day,
-                    "indicator_code": "area_mapping_rate",
-                    "object_type": "area",
-                    "object_id": tg,
-                    "tg_id": tg,
+                    "indicator_code": code,
                     "org_no": "S1",
                     "station_no": "S1",
                     "county_no": "K1",
                     "city_no": "X1",
-                    "numerator_value": mapped,
-                    "denominator_value": 1.0,
-                    "detail": None if mapped else "未对应",
+                    "numerator_value": numerator,
+                    "denominator_value": denominator,
+                    "object_count": objects,
+                    "drill_down_count": drill_down,
                 }
             )
+    return pd.DataFrame(rows)
+
+
+def kpi_fact_rows(days=DAYS) -> pd.DataFrame:
+    """Per day, the drill-down of kpi_daily_rows: the unmapped area T2 and the application."""
+    rows = []
+    for day in days:
+        rows.append(
+            {
+                "data_date": day,
+                "indicator_code": "area_mapping_rate",
+                "object_type": "area",
+                "object_id": "T2",
+                "tg_id": "T2",
+                "org_no": "S1",
+                "station_no": "S1",
+                "county_no": "K1",
+                "city_no": "X1",
+                "numerator_value": 0.0,
+                "denominator_value": 1.0,
+                "detail": "未对应",
+            }
+        )
         rows.append(
             {
                 "data_date": day,
@@ -277,7 +302,7 @@ def kpi_fact_rows(days=DAYS) -> pd.DataFrame:
                 "city_no": "X1",
                 "numerator_value": 30.0,
                 "denominator_value": 1.0,
-                "detail": None,
+                "detail": "接电 30 天",
             }
         )
     return pd.DataFrame(rows)
@@ -290,6 +315,7 @@ def mart_frames() -> dict[str, pd.DataFrame]:
         "area_problem_list": problem_list_rows(),
         "problem_history": history_rows(),
         "unit_kpis": kpi_rows(),
+        "unit_kpi_daily": kpi_daily_rows(),
         "unit_kpi_facts": kpi_fact_rows(),
         "dim_kpi_indicator": pd.read_csv(KPI_INDICATOR_FILE, dtype=str),
         "theft_suspects": theft_rows(),
@@ -1032,16 +1058,34 @@ def test_theft_suspects_score_must_be_its_points_and_ranked(tmp_path):
     assert not result.passed
 
 
-def test_kpi_fact_beyond_its_denominator_or_of_an_unknown_indicator_fails(tmp_path):
+def test_kpi_fact_counting_fully_or_of_an_unknown_indicator_fails(tmp_path):
     facts = kpi_fact_rows()
-    facts.loc[3, "numerator_value"] = 2.0  # T1 counted twice in a rate
+    facts.loc[2, "numerator_value"] = 1.0  # T2 mapped after all: not an exception of a rate
     facts.loc[5, "indicator_code"] = "made_up_rate"
     wh = build_warehouse(tmp_path / "warehouse.duckdb", marts={"unit_kpi_facts": facts})
     result = gate.run_gate(wh, START, END, None)
     names = {r.name for r in result.errors if r.table == "marts.unit_kpi_facts"}
-    assert any("denominator_value >= numerator_value" in n for n in names), result.summary()
+    assert any("denominator_value > numerator_value" in n for n in names), result.summary()
     assert any(n.startswith("expect_column_values_to_be_in_set(indicator_code") for n in names)
     assert all(r.table == "marts.unit_kpi_facts" for r in result.errors), result.summary()
+
+
+def test_kpi_daily_counts_must_hold_their_drill_down(tmp_path):
+    daily = kpi_daily_rows()
+    daily.loc[2, "drill_down_count"] = 0  # 1 of 2 areas mapped, but nothing to drill into
+    daily.loc[3, "drill_down_count"] = 2  # two applications listed of one
+    daily.loc[4, "numerator_value"] = 3.0  # 3 of 2 areas mapped
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", marts={"unit_kpi_daily": daily})
+    result = gate.run_gate(wh, START, END, None)
+    failed = {r.name: r for r in result.errors if r.table == "marts.unit_kpi_daily"}
+    assert any(
+        n.startswith("expect_column_values_to_be_between(drill_down_count, 1, None)")
+        for n in failed
+    ), result.summary()
+    assert any("object_count >= drill_down_count" in n for n in failed), result.summary()
+    assert any("denominator_value >= numerator_value" in n for n in failed), result.summary()
+    assert len(failed) == 3, result.summary()
+    assert all(r.table == "marts.unit_kpi_daily" for r in result.errors), result.summary()
 
 
 def test_mart_row_counts_within_tolerance_of_the_previous_day(tmp_path):

@@ -4,8 +4,8 @@ CSV files (pandas; the archive as of D = the newest snapshot file dated <= D, a 
 table's final state = the later file, then the later line).
 
 Every §4 indicator is checked for every unit (供电所 / 县公司 / 地市公司) and day of the tiny
-window and for the month, numerator and denominator; the conventions are those of
-marts.unit_kpi_facts (docs/architecture.md "同业对标"):
+window and for the month, numerator and denominator; the conventions are those of the KPI
+objects (audit/kpis, docs/architecture.md "同业对标"):
 
 * areas: the truth's rows of D, unit G_TG.ORG_NO; 线损合格率 over the computable ones;
 * 采集成功率: C_MP USAGE_TYPE_CODE 01 / STATUS_CODE 1 as of D, a reading = an E_MP_DAY_READ
@@ -20,6 +20,10 @@ marts.unit_kpi_facts (docs/architecture.md "同业对标"):
 
 `kpi_differences()` does the comparison and is called by the test on the pipeline's
 published file; it also runs on any warehouse with the marts (a developer's copy).
+`drill_down_differences()` reproduces every figure from marts.unit_kpi_daily (the counts per
+unit and day) and marts.unit_kpi_facts (the objects that count against an indicator) by
+the documented plain join, and `exception_differences()` checks that the drill-down lists
+exactly the objects computed here that count against their indicator.
 """
 
 from __future__ import annotations
@@ -121,8 +125,8 @@ def org_chain(landing: Landing, day: dt.date) -> dict[str, dict[str, str]]:
 def expected_facts(
     landing: Landing, truth: Path, days: list[dt.date], settings: Mapping[str, str]
 ) -> pd.DataFrame:
-    """(data_date, indicator_code, org_no, numerator, denominator) per object, by the
-    conventions of the module docstring."""
+    """(data_date, indicator_code, object_id, org_no, numerator, denominator) per object,
+    by the conventions of the module docstring."""
     rows: list[tuple] = []
     end = max(days)
     deposit_max = float(settings["kpi_deposit_max_days"])
@@ -133,12 +137,15 @@ def expected_facts(
     loss["data_date"] = pd.to_datetime(loss["data_date"]).dt.date
     for r in loss[loss["data_date"].isin(days)].itertuples():
         computable = r.loss_status != "uncomputable"
-        rows.append((r.data_date, "area_computable_rate", r.org_no, float(computable), 1.0))
+        rows.append(
+            (r.data_date, "area_computable_rate", r.tg_id, r.org_no, float(computable), 1.0)
+        )
         if computable:
             rows.append(
                 (
                     r.data_date,
                     "loss_qualified_rate",
+                    r.tg_id,
                     r.org_no,
                     float(r.loss_status == "qualified"),
                     1.0,
@@ -171,6 +178,7 @@ def expected_facts(
                     (
                         day,
                         "collection_success_rate",
+                        mp.MP_ID,
                         org,
                         float(did is not None and (did, iso) in read_keys),
                         1.0,
@@ -186,6 +194,7 @@ def expected_facts(
                 (
                     day,
                     "fee_recovery_rate",
+                    r.RCVBL_ID,
                     r.ORG_NO,
                     float(r.RCVED_AMT or 0),
                     float(r.RCVBL_AMT or 0),
@@ -193,7 +202,14 @@ def expected_facts(
             )
             if cons["VOLT_CODE"].get(r.CONS_NO) == "03":
                 rows.append(
-                    (day, "hv_auto_read_billing_rate", r.ORG_NO, float(r.READ_SRC == "01"), 1.0)
+                    (
+                        day,
+                        "hv_auto_read_billing_rate",
+                        r.RCVBL_ID,
+                        r.ORG_NO,
+                        float(r.READ_SRC == "01"),
+                        1.0,
+                    )
                 )
 
         # payments charged on D
@@ -205,13 +221,21 @@ def expected_facts(
                 (
                     day,
                     "deposit_timely_rate",
+                    p.PAY_ID,
                     org,
                     float(dep is not None and dep <= deposit_max),
                     1.0,
                 )
             )
             rows.append(
-                (day, "arrival_timely_rate", org, float(arr is not None and arr <= arrive_max), 1.0)
+                (
+                    day,
+                    "arrival_timely_rate",
+                    p.PAY_ID,
+                    org,
+                    float(arr is not None and arr <= arrive_max),
+                    1.0,
+                )
             )
 
         # 城镇居民客户短信通
@@ -223,7 +247,9 @@ def expected_facts(
         contacts = landing.snapshot("C_CONTACT", day)
         subscribed = set(contacts.loc[contacts["SMS_FLAG"] == "1", "CONS_NO"])
         for cons_no, org in urban["ORG_NO"].items():
-            rows.append((day, "urban_sms_coverage_rate", org, float(cons_no in subscribed), 1.0))
+            rows.append(
+                (day, "urban_sms_coverage_rate", cons_no, org, float(cons_no in subscribed), 1.0)
+            )
 
         # 10 kV applications powered on D (the newest archive)
         done = apps[
@@ -234,10 +260,11 @@ def expected_facts(
         for a in done.itertuples():
             took = (day - dt.date.fromisoformat(a.APPLY_DATE)).days
             if took >= 0:
-                rows.append((day, "hv_connect_days", a.ORG_NO, float(took), 1.0))
+                rows.append((day, "hv_connect_days", a.APP_NO, a.ORG_NO, float(took), 1.0))
 
     return pd.DataFrame(
-        rows, columns=["data_date", "indicator_code", "org_no", "numerator", "denominator"]
+        rows,
+        columns=["data_date", "indicator_code", "object_id", "org_no", "numerator", "denominator"],
     )
 
 
@@ -338,24 +365,115 @@ def kpi_differences(
     return problems
 
 
+# the drill-down join of docs/architecture.md "同业对标" (k: marts.unit_kpis)
+DRILL_DOWN_JOIN = """
+    on {t}.indicator_code = k.indicator_code
+    and {t}.data_date between k.fact_date_from and k.fact_date_to
+    and k.org_no in ({t}.station_no, {t}.county_no, {t}.city_no)
+"""
+
+
 def drill_down_differences(warehouse: Path) -> list[str]:
-    """Every figure equals the sums of its facts found by the documented plain join."""
+    """Every figure of marts.unit_kpis, by the documented plain join: numerator,
+    denominator and object count are the sums of its units' rows of marts.unit_kpi_daily;
+    the numerator is the denominator less what the objects of marts.unit_kpi_facts lack
+    (for a count: the denominator less their number), and they are as many as the daily
+    rows say; for hv_connect_days (every application listed) the facts alone give both."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        bad = con.execute("""
-            select k.period_type, k.period_start, k.org_no, k.indicator_code,
-                   k.numerator_value, sum(f.numerator_value) as facts_numerator,
-                   k.denominator_value, sum(f.denominator_value) as facts_denominator
-            from marts.unit_kpis as k
-            left join marts.unit_kpi_facts as f
-                on f.indicator_code = k.indicator_code
-                and f.data_date between k.fact_date_from and k.fact_date_to
-                and k.org_no in (f.station_no, f.county_no, f.city_no)
-            group by all
-            having abs(k.numerator_value - coalesce(sum(f.numerator_value), 0)) > 1e-6
-                or abs(k.denominator_value - coalesce(sum(f.denominator_value), 0)) > 1e-6
-                or k.object_count <> count(f.object_id)
+        bad = con.execute(f"""
+            with daily as (
+                select k.period_type, k.period_start, k.unit_level, k.org_no,
+                       k.indicator_code,
+                       any_value(k.numerator_value) as numerator_value,
+                       any_value(k.denominator_value) as denominator_value,
+                       any_value(k.object_count) as object_count,
+                       coalesce(sum(d.numerator_value), 0) as daily_numerator,
+                       coalesce(sum(d.denominator_value), 0) as daily_denominator,
+                       coalesce(sum(d.object_count), 0) as daily_objects,
+                       coalesce(sum(d.drill_down_count), 0) as daily_drill_down
+                from marts.unit_kpis as k
+                left join marts.unit_kpi_daily as d {DRILL_DOWN_JOIN.format(t="d")}
+                group by all
+            ),
+            facts as (
+                select k.period_type, k.period_start, k.unit_level, k.org_no,
+                       k.indicator_code,
+                       count(f.object_id) as facts,
+                       coalesce(sum(f.numerator_value), 0) as facts_numerator,
+                       coalesce(sum(f.denominator_value - f.numerator_value), 0) as shortfall
+                from marts.unit_kpis as k
+                left join marts.unit_kpi_facts as f {DRILL_DOWN_JOIN.format(t="f")}
+                group by all
+            )
+            select d.*, f.facts, f.facts_numerator, f.shortfall
+            from daily as d
+            inner join facts as f using (period_type, period_start, unit_level, org_no,
+                                         indicator_code)
+            where abs(d.numerator_value - d.daily_numerator) > 1e-6
+                or abs(d.denominator_value - d.daily_denominator) > 1e-6
+                or d.object_count <> d.daily_objects
+                or abs(d.numerator_value - (d.denominator_value - f.shortfall)) > 1e-6
+                or f.facts <> d.daily_drill_down
+                or (d.indicator_code <> 'fee_recovery_rate'
+                    and d.indicator_code <> 'hv_connect_days'
+                    and d.numerator_value <> d.denominator_value - f.facts)
+                or (d.indicator_code = 'hv_connect_days'
+                    and (f.facts <> d.object_count
+                         or abs(f.facts_numerator - d.numerator_value) > 1e-6))
         """).fetchall()
-    return [str(row) for row in bad]
+        checked = con.execute("select count(*) from marts.unit_kpis").fetchone()[0]
+    return [str(row) for row in bad] if checked else ["marts.unit_kpis is empty"]
+
+
+def _same_unit(a, b) -> bool:
+    """Two org_no values, an empty one (None, NaN, '') equal to another empty one."""
+    a, b = (None if pd.isna(v) or v == "" else v for v in (a, b))
+    return a == b
+
+
+def exception_differences(
+    warehouse: Path,
+    landing_dir: Path,
+    truth_dir: Path,
+    start: dt.date,
+    end: dt.date,
+    settings: Mapping[str, str],
+) -> list[str]:
+    """marts.unit_kpi_facts of start..end against the objects computed here that count
+    against their indicator (numerator <> denominator) and every application."""
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    want = expected_facts(Landing(landing_dir), Path(truth_dir), days, settings)
+    want = want[
+        (want["numerator"] != want["denominator"]) | (want["indicator_code"] == "hv_connect_days")
+    ]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        got = con.execute(
+            "select data_date, indicator_code, object_id, org_no, numerator_value,"
+            " denominator_value from marts.unit_kpi_facts where data_date between ? and ?",
+            [start, end],
+        ).df()
+    got["data_date"] = pd.to_datetime(got["data_date"]).dt.date
+    key = ["data_date", "indicator_code", "object_id"]
+    both = want.merge(got, on=key, how="outer", indicator="side")
+    problems = []
+    for r in both.itertuples():
+        where = f"{r.data_date} {r.indicator_code} {r.object_id}"
+        if r.side != "both":
+            problems.append(
+                f"{where}: only in the {'expected' if r.side == 'left_only' else 'published'} facts"
+            )
+        elif (
+            not _same_unit(r.org_no_x, r.org_no_y)
+            or abs(r.numerator - float(r.numerator_value)) > TOLERANCE
+            or abs(r.denominator - float(r.denominator_value)) > TOLERANCE
+        ):
+            problems.append(
+                f"{where}: {r.org_no_y} {r.numerator_value}/{r.denominator_value},"
+                f" expected {r.org_no_x} {r.numerator}/{r.denominator}"
+            )
+    if want.empty:
+        problems.append("no expected exception: the check would prove nothing")
+    return problems
 
 
 # ------------------------------------------------------------------ the tests
@@ -395,4 +513,19 @@ def test_every_section4_indicator_is_published_with_its_chinese_name(tiny_run):
 
 
 def test_unit_kpis_drill_down_to_their_facts(tiny_run):
-    assert drill_down_differences(_published(tiny_run)) == []
+    problems = drill_down_differences(_published(tiny_run))
+    assert problems == [], f"{len(problems)} figures not reproduced, e.g. {problems[:5]}"
+
+
+def test_the_drill_down_lists_exactly_the_objects_that_count_against(tiny_run):
+    from dagster_project.lib import audit_settings
+
+    problems = exception_differences(
+        _published(tiny_run),
+        tiny_run["landing"],
+        tiny_run["truth"],
+        tiny_run["start"],
+        tiny_run["end"],
+        audit_settings.load(),
+    )
+    assert problems == [], f"{len(problems)} differences, e.g. {problems[:10]}"

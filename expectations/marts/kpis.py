@@ -1,11 +1,18 @@
-"""Suites of the KPI drill-down marts: marts.unit_kpi_facts (one row per indicator, day
-and object behind every figure of marts.unit_kpis) and marts.dim_kpi_indicator (the
-indicator code table).
+"""Suites of the KPI fact marts behind marts.unit_kpis: marts.unit_kpi_daily (the counts
+and sums per indicator, day and unit), marts.unit_kpi_facts (the objects that count
+against an indicator: the drill-down) and marts.dim_kpi_indicator (the code table).
 
-* facts: keys present and unique per day, indicator and object; the indicator is in the
-  code table; numerator and denominator are not negative, and for a rate the object
-  counts at most fully (numerator <= denominator); every fact names its 供电所 (warn: a
-  unit missing from O_ORG is in no roll-up);
+* daily counts: keys present and unique per day, indicator and unit; the indicator is in
+  the code table; numerator, denominator and counts not negative; for a rate the
+  numerator is at most the denominator; the drill-down objects are some of the objects
+  (drill_down_count <= object_count), and a rate whose numerator falls short of its
+  denominator has at least one object in the drill-down (a shortfall without evidence
+  cannot be drilled into); every unit names its 供电所 (warn: a unit missing from O_ORG
+  is in no roll-up);
+* drill-down facts: keys present and unique per day, indicator and object; the indicator
+  is in the code table; numerator and denominator not negative; for a rate every object
+  counts against it (numerator < denominator: the objects that count fully are only in
+  the daily counts); every fact names its 供电所 (warn);
 * code table: one row per code, each with its Chinese name and value unit.
 """
 
@@ -17,9 +24,58 @@ from great_expectations.expectations.conditions import Column
 from expectations.base import ERROR_KW, WARN_KW, Settings, TableSuite, suite
 from expectations.marts.problems import kpi_indicators
 
+UNIT_KPI_DAILY = "marts.unit_kpi_daily"
 UNIT_KPI_FACTS = "marts.unit_kpi_facts"
 DIM_KPI_INDICATOR = "marts.dim_kpi_indicator"
 OBJECT_TYPES = ("area", "meter", "customer", "receivable", "payment", "application")
+
+
+def build_unit_kpi_daily(settings: Settings):
+    indicators = kpi_indicators()
+    shares = [code for code, unit in indicators.items() if unit == "share"]
+    return suite(
+        UNIT_KPI_DAILY,
+        [
+            gxe.ExpectColumnValuesToNotBeNull(column="data_date", **ERROR_KW),
+            gxe.ExpectColumnValuesToNotBeNull(column="indicator_code", **ERROR_KW),
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["data_date", "indicator_code", "org_no"],
+                **ERROR_KW,
+                description="one row per indicator, day and unit",
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="indicator_code", value_set=list(indicators), **ERROR_KW
+            ),
+            gxe.ExpectColumnValuesToBeBetween(column="numerator_value", min_value=0, **ERROR_KW),
+            gxe.ExpectColumnValuesToBeBetween(column="denominator_value", min_value=0, **ERROR_KW),
+            gxe.ExpectColumnValuesToBeBetween(column="object_count", min_value=1, **ERROR_KW),
+            gxe.ExpectColumnValuesToBeBetween(column="drill_down_count", min_value=0, **ERROR_KW),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="denominator_value",
+                column_B="numerator_value",
+                or_equal=True,
+                row_condition=Column("indicator_code").is_in(shares),
+                **ERROR_KW,
+                description="a unit's rate is at most 1",
+            ),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="object_count",
+                column_B="drill_down_count",
+                or_equal=True,
+                **ERROR_KW,
+                description="the drill-down objects are some of the unit's objects",
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="drill_down_count",
+                min_value=1,
+                row_condition=Column("_check_falls_short") == 1,
+                **ERROR_KW,
+                description="a rate that falls short of its denominator has its objects "
+                "in the drill-down",
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(column="station_no", **WARN_KW),
+        ],
+    )
 
 
 def build_unit_kpi_facts(settings: Settings):
@@ -46,10 +102,10 @@ def build_unit_kpi_facts(settings: Settings):
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
                 column_A="denominator_value",
                 column_B="numerator_value",
-                or_equal=True,
+                or_equal=False,
                 row_condition=Column("indicator_code").is_in(shares),
                 **ERROR_KW,
-                description="an object counts at most fully in a rate",
+                description="an object of a rate's drill-down counts against it",
             ),
             gxe.ExpectColumnValuesToNotBeNull(column="station_no", **WARN_KW),
         ],
@@ -72,8 +128,23 @@ def build_dim_kpi_indicator(settings: Settings):
 
 
 SUITES: tuple[TableSuite, ...] = (
-    # ~450,000 facts per day on demo: validated in batches of whole days (bounded memory;
-    # a 61-day backfill in one batch ran out of 24 GB)
+    # units x indicators per day: small, one batch for the window
+    TableSuite(
+        UNIT_KPI_DAILY,
+        build_unit_kpi_daily,
+        window_column="data_date",
+        key_columns=("data_date", "indicator_code", "org_no"),
+        derived_columns=(
+            (
+                "_check_falls_short",
+                "case when numerator_value < denominator_value"
+                " and indicator_code in (select indicator_code from marts.dim_kpi_indicator"
+                " where value_unit = 'share') then 1 else 0 end",
+            ),
+        ),
+    ),
+    # the objects that count against an indicator: validated in batches of whole days
+    # (bounded memory whatever their number)
     TableSuite(
         UNIT_KPI_FACTS,
         build_unit_kpi_facts,

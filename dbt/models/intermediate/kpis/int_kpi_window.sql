@@ -5,8 +5,8 @@
 -- depends_on: {{ source('raw_collection', 'A_PAY_FLOW') }}
 {%- endif %}
 
--- 同业对标计算窗口: one row, the days the KPI models (marts.unit_kpi_facts, marts.unit_kpis)
--- recompute in this run. Built first, so both models (and their pre_hooks, which delete
+-- 同业对标计算窗口: one row, the days the KPI models (audit/kpis, marts.unit_kpi_daily, unit_kpi_facts, unit_kpis)
+-- recompute in this run. Built first, so they all (and the pre_hooks, which delete
 -- exactly these days) read the same bounds; they read them once when compiled and write
 -- them into their SQL as date literals (a daily run scans its own days only).
 --   day_facts_from_date    the audit window's first day (audit_start_date(): start_date,

@@ -16,35 +16,38 @@
 }}
 {#- 同业对标 (audit-rules.md §4, plus the three 营配贯通 indicators) per unit (供电所 / 县公司 /
     地市公司) and period (day / month), one row per indicator, numerator and denominator
-    beside the value: sums of the facts of marts.unit_kpi_facts (one row per indicator, day
-    and object), so every figure traces to its rows:
+    beside the value: the roll-up over the O_ORG tree of marts.unit_kpi_daily (the counts
+    and sums per indicator, day and unit of the objects), so every figure traces to its
+    units, and the objects that count against it to marts.unit_kpi_facts, by a plain join:
 
-        select f.*
+        select d.*                      -- or marts.unit_kpi_facts (the exceptions)
         from marts.unit_kpis as k
-        inner join marts.unit_kpi_facts as f
-            on f.indicator_code = k.indicator_code
-            and f.data_date between k.fact_date_from and k.fact_date_to
-            and k.org_no in (f.station_no, f.county_no, f.city_no)
+        inner join marts.unit_kpi_daily as d
+            on d.indicator_code = k.indicator_code
+            and d.data_date between k.fact_date_from and k.fact_date_to
+            and k.org_no in (d.station_no, d.county_no, d.city_no)
 
+    numerator / denominator / object_count = the sums of d's; numerator = denominator -
+    sum(f.denominator_value - f.numerator_value) over the exceptions f.
     Periods:
-      day    the facts of day D
+      day    the objects of day D
       month  per the indicator's month_aggregation (marts.dim_kpi_indicator):
              sum_of_days  the sums over the month's days (area-days, meter-days, payments and
                           completions of the month): fact_date_from = the 1st
-             last_day     the month's own population on its last day with facts (the month's
-                          receivables as of that day; customers, areas and meters as of that
-                          day): fact_date_from = fact_date_to = as_of_date
-             as_of_date = the last day with facts in the month (month-to-date while the
+             last_day     the month's own population on its last day with objects (the
+                          month's receivables as of that day; customers, areas and meters as
+                          of that day): fact_date_from = fact_date_to = as_of_date
+             as_of_date = the last day with objects in the month (month-to-date while the
              month is running).
     Every unit of O_ORG as of the day (of the month: of any of its days) gets a row for every
-    indicator that has facts on that day (month): a unit without objects shows 0 / 0 and no
-    value. indicator_value = numerator / denominator (NULL when the denominator is 0); for
+    indicator that has objects on that day (month): a unit without objects shows 0 / 0 and
+    no value. indicator_value = numerator / denominator (NULL when the denominator is 0); for
     hv_connect_days the mean connection time in days.
     Runs: the day rows of event_facts_from_date .. to_date and the month rows of the months
-    from month_from_date to to_date's month (int_kpi_window) are rebuilt, from the facts of
-    those months only (a daily run reads at most one month of facts; the month rows take
-    every day of the month the facts table has, so re-running an earlier day leaves the
-    month complete); the pre_hook deletes exactly those rows first. -#}
+    from month_from_date to to_date's month (int_kpi_window) are rebuilt, from the daily
+    counts of those months only (a month of a unit's daily rows, not of its objects; the
+    month rows take every day of the month the daily table has, so re-running an earlier
+    day leaves the month complete); the pre_hook deletes exactly those rows first. -#}
 
 {%- set bounds = kpi_window_bounds(['event_facts_from_date', 'month_from_date', 'to_date']) -%}
 {%- set day_from = bounds['event_facts_from_date'] -%}
@@ -75,8 +78,9 @@ facts as (
         county_no,
         city_no,
         numerator_value,
-        denominator_value
-    from {{ ref('unit_kpi_facts') }}
+        denominator_value,
+        object_count
+    from {{ ref('unit_kpi_daily') }}
     -- the whole months touched (also days after to_date that earlier runs built, so a
     -- re-run of an earlier day leaves its month complete)
     where data_date >= {{ month_from }}
@@ -95,7 +99,8 @@ unit_facts as (
         month_start,
         indicator_code,
         numerator_value,
-        denominator_value
+        denominator_value,
+        object_count
     from facts
     where {{ column }} is not null
     {{ 'union all' if not loop.last }}
@@ -151,7 +156,7 @@ day_sums as (
         indicator_code,
         sum(numerator_value) as numerator_value,
         sum(denominator_value) as denominator_value,
-        count(*) as object_count
+        sum(object_count) as object_count
     from unit_facts
     where data_date between {{ day_from }} and {{ to_date }}
     group by data_date, unit_level, org_no, indicator_code
@@ -213,7 +218,7 @@ month_sums as (
         scope.indicator_code,
         sum(uf.numerator_value) as numerator_value,
         sum(uf.denominator_value) as denominator_value,
-        count(*) as object_count
+        sum(uf.object_count) as object_count
     from month_scope as scope
     inner join unit_facts as uf
         on uf.indicator_code = scope.indicator_code
