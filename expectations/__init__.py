@@ -31,3 +31,16 @@ MART_TABLES: tuple[str, ...] = (
 )
 RAW_TABLES: tuple[str, ...] = tuple(f"{t.schema}.{t.name}" for t in _RAW_TABLES)
 CHECKED_TABLES: tuple[str, ...] = (*RAW_TABLES, *MART_TABLES)
+
+# The one-row table in which dbt records the run's window (dbt/models/intermediate/kpis):
+# its *_from_date columns are the first days the run recomputed. The marts gate checks a
+# mart from the earliest of the columns named here (RECOMPUTED_FROM_DEFAULT for the other
+# marts) or from the window's first day, whichever is earlier: a late reading recomputes
+# area_daily_loss and the findings of earlier days, a late payment the KPI facts of the day
+# it was charged on. Raw tables are checked on the window's export days only.
+RUN_WINDOW_TABLE = "intermediate.int_kpi_window"
+RECOMPUTED_FROM: dict[str, tuple[str, ...]] = {
+    "marts.area_daily_loss": ("day_facts_from_date",),
+    "marts.problem_history": ("day_facts_from_date",),
+}
+RECOMPUTED_FROM_DEFAULT: tuple[str, ...] = ("day_facts_from_date", "event_facts_from_date")

@@ -1142,3 +1142,132 @@ def test_mart_is_not_checked_before_the_first_area_archive(tmp_path):
         con.execute('update raw_marketing."G_TG" set _export_date = ?', [DAYS[0]])
     result = gate.run_gate(wh, DAYS[0], END, None, table_suites=[])
     assert "row_count_vs_previous_day" in [r.name for r in result.errors]
+
+
+# ------------------------------------------------------------------ the run's days only
+
+
+def _run_window_table(con, day_facts_from: dt.date, event_facts_from: dt.date) -> None:
+    """dbt's one-row window table of the run (intermediate.int_kpi_window)."""
+    con.execute("create schema if not exists intermediate")
+    con.execute(
+        "create or replace table intermediate.int_kpi_window as select "
+        "cast(? as date) as window_start_date, cast(? as date) as window_end_date, "
+        "cast(? as date) as day_facts_from_date, cast(? as date) as event_facts_from_date, "
+        "cast(? as date) as month_from_date, cast(? as date) as to_date",
+        [END, END, day_facts_from, event_facts_from, day_facts_from.replace(day=1), END],
+    )
+
+
+def test_a_bad_raw_row_outside_the_window_does_not_fail_todays_gate_one_inside_does(tmp_path):
+    """A daily run (window END..END) checks the rows of its export day only: a reading
+    with a MARK outside its set delivered the day before (checked by that day's run) does
+    not fail it; the same row in today's export does, named as before."""
+    name = "expect_column_values_to_be_in_set(MARK, {0, 1})"
+    outcomes = {}
+    for bad_day in (START, END):
+        reads = {d: read_rows(d) for d in DAYS}
+        reads[bad_day].loc[7, "MARK"] = "9"
+        wh = build_warehouse(tmp_path / f"bad-{bad_day}.duckdb", reads=reads)
+        result = gate.run_gate(
+            wh, END, END, None, gate="raw", tables=["raw_acquisition.E_MP_DAY_READ"]
+        )
+        outcomes[bad_day] = by_name(result, name)
+        assert result.passed is (bad_day == START), result.summary()
+    assert outcomes[START].success and outcomes[START].element_count == N_READS
+    bad = outcomes[END]
+    assert bad.unexpected_count == 1 and bad.element_count == N_READS
+    assert bad.message.startswith(
+        f"raw_acquisition.E_MP_DAY_READ: {name} failed on 1 rows, e.g. DATA_ID=DP000007, "
+        "DATA_DATE=2024-03-03, _source_file=acquisition/2024-03-03/E_MP_DAY_READ.csv, "
+        "_line_number=9"
+    )
+
+
+def test_a_bad_mart_row_counts_only_on_a_day_the_run_recomputed(tmp_path):
+    """The marts gate checks the days the run recomputed: the window's, plus the earlier
+    days dbt recomputed (int_kpi_window: a late reading recomputed the loss of START). A
+    bad row of an earlier day that the run did not recompute is not today's failure."""
+    name = (
+        "expect_column_values_to_be_in_set(loss_status, {qualified, high, negative, uncomputable})"
+    )
+    areas = area_rows()
+    areas.loc[(areas.tg_id == "TG0001") & (areas.data_date == START), "loss_status"] = "bad"
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
+
+    with duckdb.connect(str(wh)) as con:  # the daily run of END recomputed END only
+        _run_window_table(con, END, END)
+    today = gate.run_gate(wh, END, END, None, gate="marts")
+    assert today.passed, today.summary()
+    assert today.checked_from == END
+    assert by_name(today, name).element_count == N_AREAS  # one day of areas
+
+    with duckdb.connect(str(wh)) as con:  # a late reading of START: recomputed from START
+        _run_window_table(con, START, END)
+    late = gate.run_gate(wh, END, END, None, gate="marts")
+    assert late.checked_from == START
+    assert [r.name for r in late.errors] == [name]
+    bad = late.errors[0]
+    assert (bad.unexpected_count, bad.element_count) == (1, 2 * N_AREAS)
+    assert bad.message.startswith(
+        f"marts.area_daily_loss: {name} failed on 1 rows, e.g. tg_id=TG0001, data_date=2024-03-02"
+    )
+    assert "gate FAILED for 2024-03-03..2024-03-03 (recomputed from 2024-03-02)" in (late.summary())
+    # the recomputed days of one mart are not another's: problem_history follows the day
+    # facts, the KPI marts the earlier of the day and the event facts (late payments)
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert gate.recomputed_from_dates(con) == {
+            "day_facts_from_date": START,
+            "event_facts_from_date": END,
+            "month_from_date": START.replace(day=1),
+        }
+    # an explicit bound wins over the warehouse's (and a raw table ignores it)
+    explicit = gate.run_gate(
+        wh, END, END, None, gate="marts", recomputed_from={"day_facts_from_date": END}
+    )
+    assert explicit.passed and explicit.checked_from == END
+
+
+def test_checks_that_compare_days_still_read_the_days_they_compare(tmp_path):
+    """A one-day window: the read count is compared with the previous export day, the
+    references with the newest archive delivered before the window, the mart's row count
+    with the day before; each reads those days, not only the window's."""
+    reads = {d: read_rows(d) for d in DAYS}
+    reads[END] = read_rows(END, n=N_READS // 10)  # truncated against START's export
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
+    result = gate.run_gate(wh, END, END, None)
+    count = by_name(result, "read_count_vs_previous_day")
+    assert not count.success and count.element_count == 1
+    assert count.sample_rows[0]["previous_export_date"] == "2024-03-02"
+    assert count.sample_rows[0]["previous_row_count"] == N_READS
+    # E_DATA_MP was delivered on DAYS[0] only, before the window: END's readings are
+    # matched against that snapshot
+    ref = by_name(result, "reference_readings_of_a_known_data_point")
+    assert ref.success and [(d["day"], d["matched_rows"]) for d in ref.details] == [
+        ("2024-03-03", N_READS // 10)
+    ]
+    with duckdb.connect(str(wh)) as con:  # a later snapshot without the data points
+        con.execute(
+            """insert into raw_acquisition."E_DATA_MP" ("DATA_ID", _export_date,
+                       _source_file, _line_number) values ('DP999999', ?, 'x.csv', 2)""",
+            [START],
+        )
+    ref = by_name(gate.run_gate(wh, END, END, None), "reference_readings_of_a_known_data_point")
+    assert not ref.success and ref.details[0]["matched_rows"] == 0
+    rows = by_name(result, "row_count_vs_previous_day", "marts.area_daily_loss")
+    assert rows.success and rows.details[0]["previous_date"] == "2024-03-02"
+
+
+def test_snapshot_duplicates_are_judged_per_snapshot_day_of_the_window(tmp_path):
+    """Duplicated keys in a snapshot delivered before the window were that day's finding:
+    today's gate judges today's snapshot only."""
+    wh = build_warehouse(tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(wh)) as con:
+        _area_and_customers(con, START, duplicated=5)  # 5 of 205 > 1 %
+        _area_and_customers(con, END)
+    today = gate.run_gate(wh, END, END, None, gate="raw", tables=["raw_marketing.C_CONS"])
+    assert today.passed, today.summary()
+    share = by_name(today, "snapshot_duplicate_key_share")
+    assert [d["export_date"] for d in share.details] == ["2024-03-03"]
+    both = gate.run_gate(wh, START, END, None, gate="raw", tables=["raw_marketing.C_CONS"])
+    assert [r.name for r in both.errors] == ["snapshot_duplicate_key_share"]

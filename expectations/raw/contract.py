@@ -272,9 +272,17 @@ def _rows_as_of(table: Table, alias: str, day_col: str = "day") -> str:
             f"select d.{day_col} as day, x.* from days as d "
             f"join {t} as x on x._export_date = d.{day_col}"
         )
+    # The snapshot days that can be "as of" a day of the window: the newest one on or before
+    # its first day and those inside it (not every export day of the history).
     return f"""select s.day, x.* from (
         select d.{day_col} as day, max(e._export_date) as snap
-        from days as d join (select distinct _export_date from {t}) as e
+        from days as d join (
+            select distinct _export_date from {t}
+            where _export_date <= (select max(day) from days)
+              and _export_date >= coalesce(
+                  (select max(_export_date) from {t}
+                   where _export_date <= (select min(day) from days)),
+                  date '0001-01-01')) as e
             on e._export_date <= d.{day_col}
         group by d.{day_col}) as s join {t} as x on x._export_date = s.snap"""
 

@@ -1,16 +1,20 @@
 """The GX gate as blocking Dagster asset checks, in two gates.
 
 * `gx_raw_gate__<schema>__<TABLE>`: one blocking check per raw table of the landing
-  contract, on that raw table's own asset, right after its extract. A failed raw expectation (a truncated export, a
-  systemic share of quarantined rows, a broken reference) shows on the raw table's page
-  and stops what is built from it (the extracts that reference it, dbt), so nothing
-  downstream is built or published from it.
+  contract, on that raw table's own asset, right after its extract. A failed raw
+  expectation (a truncated export, a systemic share of quarantined rows, a broken
+  reference) shows on the raw table's page and stops what is built from it (the
+  extracts that reference it, dbt), so nothing downstream is built or published from it.
 * `gx_quality_gate`: one blocking check per mart, after dbt; a mart's check fails only
   for its own expectations. It gates the publish asset.
 
-Each runs its suites of expectations/ on the run window's batches (lib/gate.py). A failed
-`error` expectation stops everything downstream, so yesterday's published file stays in
-place; `warn` failures are reported on the check and in the run's log.
+Each runs its suites of expectations/ on the run's days only (lib/gate.py): a raw table's
+rows of the window's export days, a mart's rows of the days this run's dbt build
+recomputed (the window, or earlier when late data reached back: dbt records the first
+recomputed days in intermediate.int_kpi_window, which the marts gate reads), plus the
+few earlier days a comparison needs (the previous day's count, the archive as of the
+day). A failed `error` expectation stops everything downstream, so yesterday's published
+file stays in place; `warn` failures are reported on the check and in the run's log.
 """
 
 import dagster as dg
@@ -61,6 +65,7 @@ def _run(
             description="; ".join(r.message for r in errors + warnings) or "all expectations met",
             metadata={
                 "gate": gate_name,
+                "checked_from": str(result.checked_from or days[0]),
                 "expectations": len(outcomes),
                 "failed_errors": len(errors),
                 "failed_warnings": len(warnings),
