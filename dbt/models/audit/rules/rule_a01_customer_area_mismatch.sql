@@ -21,8 +21,10 @@ compared as (
         case
             when mkt_tg_id is not null and gis_tg_id is not null and mkt_tg_id <> gis_tg_id then 1
             when acq_tg_id_count > 1 then 1
-            when mkt_tg_id is not null and acq_tg_id_min is not null and mkt_tg_id <> acq_tg_id_min then 1
-            when gis_tg_id is not null and acq_tg_id_min is not null and gis_tg_id <> acq_tg_id_min then 1
+            when mkt_tg_id is not null and acq_tg_id_min is not null and mkt_tg_id <> acq_tg_id_min
+                then 1
+            when gis_tg_id is not null and acq_tg_id_min is not null and gis_tg_id <> acq_tg_id_min
+                then 1
             else 0
         end as is_mismatch,
         (case when mkt_tg_id is not null then 1 else 0 end)
@@ -39,7 +41,8 @@ select
     cast(null as {{ dbt.type_string() }}) as app_no,
     'A01' as problem_code,
     '营销 TG_ID=' || {{ audit_txt('mkt_tg_id') }}
-    || '; GIS 变压器=' || {{ audit_txt('gis_transformer_id') }} || '→台区 ' || {{ audit_txt('gis_tg_id') }}
+    || '; GIS 变压器=' || {{ audit_txt('gis_transformer_id') }} || '→台区 '
+    || {{ audit_txt('gis_tg_id') }}
     || '; 采集 TG_ID=' || {{ audit_txt('acq_tg_ids') }} as evidence,
     cast(systems_known as {{ audit_type_double() }}) as metric_value,
     cast(null as {{ audit_type_double() }}) as threshold_value

@@ -15,7 +15,8 @@ select
     cast(null as {{ dbt.type_string() }}) as cons_no,
     cast(null as {{ dbt.type_string() }}) as app_no,
     'A03' as problem_code,
-    '营销 G_TG.TG_CAP=' || {{ audit_num('tg_cap') }} || ' kVA; PMS 配变 EDRL=' || {{ audit_num('edrl_min') }}
+    '营销 G_TG.TG_CAP=' || {{ audit_num('tg_cap') }} || ' kVA; PMS 配变 EDRL='
+        || {{ audit_num('edrl_min') }}
     || case when edrl_max <> edrl_min then '/' || {{ audit_num('edrl_max') }} else '' end
     || ' kVA (' || {{ audit_txt('transformer_list') }} || ')' as evidence,
     cast(tg_cap as {{ audit_type_double() }}) as metric_value,

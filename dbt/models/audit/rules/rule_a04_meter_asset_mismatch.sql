@@ -18,7 +18,8 @@ select
     'A04' as problem_code,
     case when usage_type_code = '02' then '台区考核表 ' else '' end
     || '计量点 MP_ID=' || mp_id
-    || '; 营销 C_METER.ASSET_NO=' || {{ audit_txt('mkt_asset_no') }} || ' (METER_ID=' || {{ audit_txt('meter_id') }} || ')'
+    || '; 营销 C_METER.ASSET_NO=' || {{ audit_txt('mkt_asset_no') }} || ' (METER_ID='
+    || {{ audit_txt('meter_id') }} || ')'
     || '; 采集 E_DATA_MP.ASSET_NO=' || {{ audit_txt('acq_asset_no_min') }}
     || case when acq_asset_no_max <> acq_asset_no_min then '/' || acq_asset_no_max else '' end
     || ' (DATA_ID=' || {{ audit_txt('acq_data_id') }} || ')' as evidence,

@@ -18,9 +18,13 @@ select
     'A05' as problem_code,
     case when usage_type_code = '02' then '台区考核表 ' else '' end
     || '计量点 MP_ID=' || mp_id
-    || '; 营销 C_METER.T_FACTOR=' || {{ audit_num('mkt_t_factor', 4) }} || ' (ASSET_NO=' || {{ audit_txt('mkt_asset_no') }} || ')'
+    || '; 营销 C_METER.T_FACTOR=' || {{ audit_num('mkt_t_factor', 4) }} || ' (ASSET_NO='
+    || {{ audit_txt('mkt_asset_no') }} || ')'
     || '; 采集 E_DATA_MP.T_FACTOR=' || {{ audit_num('acq_t_factor_min', 4) }}
-    || case when acq_t_factor_max <> acq_t_factor_min then '/' || {{ audit_num('acq_t_factor_max', 4) }} else '' end
+    || case
+        when acq_t_factor_max <> acq_t_factor_min then '/' || {{ audit_num('acq_t_factor_max', 4) }}
+        else ''
+    end
     || ' (DATA_ID=' || {{ audit_txt('acq_data_id') }} || ')' as evidence,
     cast(acq_t_factor_min as {{ audit_type_double() }}) as metric_value,
     cast(mkt_t_factor as {{ audit_type_double() }}) as threshold_value
@@ -28,4 +32,7 @@ from mp_archives
 where acq_count > 0
     and mkt_t_factor is not null
     and acq_t_factor_min is not null
-    and (abs(acq_t_factor_min - mkt_t_factor) > 0.000001 or abs(acq_t_factor_max - mkt_t_factor) > 0.000001)
+    and (
+        abs(acq_t_factor_min - mkt_t_factor) > 0.000001
+        or abs(acq_t_factor_max - mkt_t_factor) > 0.000001
+    )

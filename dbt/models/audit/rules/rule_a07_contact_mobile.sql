@@ -57,7 +57,8 @@ checked as (
         m.cons_no,
         m.contact_mode,
         m.mobile,
-        case when {{ regex_full_match('m.mobile', '1[3-9][0-9]{9}') }} then 0 else 1 end as is_invalid,
+        case when {{ regex_full_match('m.mobile', '1[3-9][0-9]{9}') }} then 0
+            else 1 end as is_invalid,
         s.customer_count,
         case when s.customer_count > {{ max_customers }} then 1 else 0 end as is_shared,
         case
@@ -84,9 +85,12 @@ per_customer as (
         coalesce(sum(k.is_shared), 0) as shared_count,
         max(k.customer_count) as max_customers_per_mobile,
         {{ dbt.listagg(
-            "case k.contact_mode when '01' then '电气联系人' when '02' then '账务联系人' else k.contact_mode end || ' ' || k.mobile_masked"
-            ~ " || case when k.is_invalid = 1 then ' (非有效11位手机号, ' || cast(length(k.mobile) as " ~ dbt.type_string() ~ ") || '位)' else '' end"
-            ~ " || case when k.is_shared = 1 then ' (同一手机号 ' || cast(k.customer_count as " ~ dbt.type_string() ~ ") || ' 户)' else '' end",
+            "case k.contact_mode when '01' then '电气联系人' when '02' then '账务联系人'"
+            ~ " else k.contact_mode end || ' ' || k.mobile_masked"
+            ~ " || case when k.is_invalid = 1 then ' (非有效11位手机号, '"
+            ~ " || cast(length(k.mobile) as " ~ dbt.type_string() ~ ") || '位)' else '' end"
+            ~ " || case when k.is_shared = 1 then ' (同一手机号 '"
+            ~ " || cast(k.customer_count as " ~ dbt.type_string() ~ ") || ' 户)' else '' end",
             "'; '",
             "order by k.contact_mode, k.mobile") }} as mobile_list
     from customers as c

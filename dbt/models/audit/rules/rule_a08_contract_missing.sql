@@ -56,11 +56,16 @@ select
         else 'VOLT_CODE=' || c.volt_code || ' 客户最新合同 AGRT_NO=' || r.agrt_no
             || ' (SIGN_DATE=' || {{ audit_txt('r.sign_date') }} || ') INVALID_DATE='
             || {{ audit_txt('r.invalid_date') }} || ' 早于 ' || {{ audit_txt('c.detected_date') }}
-            || ', 已超期 ' || cast({{ dbt.datediff('r.invalid_date', 'c.detected_date', 'day') }} as {{ dbt.type_string() }})
+            || ', 已超期 '
+            || cast(
+                {{ dbt.datediff('r.invalid_date', 'c.detected_date', 'day') }}
+                as {{ dbt.type_string() }}
+            )
             || ' 天; 合同数 ' || cast(r.contract_count as {{ dbt.type_string() }})
     end as evidence,
     cast(
-        case when r.cons_no is not null then {{ dbt.datediff('r.invalid_date', 'c.detected_date', 'day') }} end
+        case when r.cons_no is not null
+            then {{ dbt.datediff('r.invalid_date', 'c.detected_date', 'day') }} end
         as {{ audit_type_double() }}
     ) as metric_value,
     cast(null as {{ audit_type_double() }}) as threshold_value

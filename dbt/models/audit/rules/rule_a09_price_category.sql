@@ -37,8 +37,10 @@ select
     cons_no,
     cast(null as {{ dbt.type_string() }}) as app_no,
     'A09' as problem_code,
-    '营销 C_CONS.ELEC_TYPE_CODE=' || cons_elec_type_code || ' (' || {{ elec_type_name.replace('{col}', 'cons_elec_type_code') }}
-    || '); PRC_CODE=' || prc_code || ' (' || {{ audit_txt('prc_name') }} || ', ' || {{ audit_num('unit_price', 4) }}
+    '营销 C_CONS.ELEC_TYPE_CODE=' || cons_elec_type_code || ' ('
+        || {{ elec_type_name.replace('{col}', 'cons_elec_type_code') }}
+    || '); PRC_CODE=' || prc_code || ' (' || {{ audit_txt('prc_name') }} || ', '
+    || {{ audit_num('unit_price', 4) }}
     || ' 元/kWh) 属 K_PRC.ELEC_TYPE_CODE=' || prc_elec_type_code || ' ('
     || {{ elec_type_name.replace('{col}', 'prc_elec_type_code') }} || ')' as evidence,
     cast(unit_price as {{ audit_type_double() }}) as metric_value,

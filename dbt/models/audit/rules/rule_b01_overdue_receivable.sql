@@ -32,22 +32,24 @@ overdue as (
     inner join days as d
         on d.detected_date = o.as_of_date
     where o.as_of_date between {{ first_day }} and {{ last_day }}
-        and {{ dbt.datediff('o.due_date', 'o.as_of_date', 'day') }} > {{ setting('overdue_grace_days') }}
+        and {{ dbt.datediff('o.due_date', 'o.as_of_date', 'day') }}
+            > {{ setting('overdue_grace_days') }}
 ),
 
 receivable_findings as (
     select
         o.detected_date,
-        c.tg_id as tg_id,
+        c.tg_id,
         coalesce(c.org_no, o.org_no) as org_no,
-        o.cons_no as cons_no,
-        o.rcvbl_id as rcvbl_id,
+        o.cons_no,
+        o.rcvbl_id,
         o.overdue_days,
         o.receivable_amount - coalesce(o.received_amount, 0) as arrears_amount,
         'RCVBL_ID=' || o.rcvbl_id || ', 电费年月 RCVBL_YM=' || {{ audit_txt('o.billing_month') }}
         || ': 应收 RCVBL_AMT=' || {{ audit_num('o.receivable_amount') }} || ' 元, 实收 RCVED_AMT='
         || {{ audit_num('o.received_amount') }} || ' 元, 欠费 '
-        || {{ audit_num('o.receivable_amount - coalesce(o.received_amount, 0)') }} || ' 元, SETTLE_FLAG='
+        || {{ audit_num('o.receivable_amount - coalesce(o.received_amount, 0)') }}
+        || ' 元, SETTLE_FLAG='
         || {{ audit_txt('o.settle_flag') }}
         || case o.settle_flag when '01' then '(未结清)' when '02' then '(部分结清)' else '' end
         || ', 缴费截止 DUE_DATE=' || {{ audit_txt('o.due_date') }} || ', 逾期 '

@@ -31,7 +31,8 @@ applications as (
         {{ dbt.datediff('a.apply_date', 'd.detected_date', 'day') }} as elapsed_days,
         case
             when a.busi_type = '102' then {{ setting('expansion_limit_days_low_voltage') }}
-            when a.busi_type in ('101', '111') then {{ setting('expansion_limit_days_high_voltage') }}
+            when a.busi_type in ('101', '111')
+                then {{ setting('expansion_limit_days_high_voltage') }}
         end as limit_days
     from days as d
     inner join {{ archive_rows('stg_marketing__applications') }} as a
@@ -45,10 +46,14 @@ overdue as (
         applications.*,
         -- the last step of the process (in process order) that has a date
         case
-            when complete_check_date is not null then '竣工检验 COMPLETE_CHECK_DATE=' || {{ audit_txt('complete_check_date') }}
-            when mid_check_date is not null then '中间检查 MID_CHECK_DATE=' || {{ audit_txt('mid_check_date') }}
-            when design_review_date is not null then '设计审查 DESIGN_REVIEW_DATE=' || {{ audit_txt('design_review_date') }}
-            when plan_reply_date is not null then '答复供电方案 PLAN_REPLY_DATE=' || {{ audit_txt('plan_reply_date') }}
+            when complete_check_date is not null then '竣工检验 COMPLETE_CHECK_DATE='
+                || {{ audit_txt('complete_check_date') }}
+            when mid_check_date is not null then '中间检查 MID_CHECK_DATE='
+                || {{ audit_txt('mid_check_date') }}
+            when design_review_date is not null then '设计审查 DESIGN_REVIEW_DATE='
+                || {{ audit_txt('design_review_date') }}
+            when plan_reply_date is not null then '答复供电方案 PLAN_REPLY_DATE='
+                || {{ audit_txt('plan_reply_date') }}
             when survey_date is not null then '勘查 SURVEY_DATE=' || {{ audit_txt('survey_date') }}
             else '无 (仅受理)'
         end as last_step
@@ -58,13 +63,15 @@ overdue as (
 
 select
     o.detected_date,
-    c.tg_id as tg_id,
-    o.org_no as org_no,
+    c.tg_id,
+    o.org_no,
     cast(null as {{ dbt.type_string() }}) as cons_no,
-    o.app_no as app_no,
+    o.app_no,
     'E01' as problem_code,
     '业扩申请 APP_BIZ APP_NO=' || o.app_no || ' (业务类型 BUSI_TYPE=' || {{ audit_txt('o.busi_type') }}
-    || case o.busi_type when '101' then ' 高压新装' when '102' then ' 低压新装' when '111' then ' 增容' else '' end
+    || case o.busi_type
+        when '101' then ' 高压新装' when '102' then ' 低压新装' when '111' then ' 增容' else ''
+    end
     || ', 用户 CONS_NO=' || coalesce(nullif(o.cons_no, ''), '未立户') || ') 受理 APPLY_DATE='
     || {{ audit_txt('o.apply_date') }} || ', 在途 STATUS_CODE=01 已用 '
     || cast(o.elapsed_days as {{ dbt.type_string() }}) || ' 天 > 时限 '

@@ -17,8 +17,12 @@ select
         when meter_count > 0 then {{ audit_num('100.0 * meter_read_count / meter_count') }} || '%'
         else '无在用结算表'
     end
-    || ', 要求 ≥ ' || {{ audit_num(setting('completeness_min_share') ~ ' * 100') }} || '%)' as evidence,
-    cast(case when meter_count > 0 then 1.0 * meter_read_count / meter_count end as {{ audit_type_double() }})
+    || ', 要求 ≥ ' || {{ audit_num(setting('completeness_min_share') ~ ' * 100') }}
+    || '%)' as evidence,
+    cast(
+        case when meter_count > 0 then 1.0 * meter_read_count / meter_count end
+        as {{ audit_type_double() }}
+    )
         as metric_value,
     cast({{ setting('completeness_min_share') }} as {{ audit_type_double() }}) as threshold_value
 from loss

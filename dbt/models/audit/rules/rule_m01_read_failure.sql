@@ -34,7 +34,7 @@ ranked as (
         windows.*,
         row_number() over (
             partition by data_date, cons_no
-            order by missing_read_days desc, mp_id
+            order by missing_read_days desc, mp_id asc
         ) as mp_rank
     from windows
 )
@@ -54,9 +54,11 @@ select
     || '; '
     || case
         when last_read_date is null then '数据起始以来无示值'
-        else '最后一次示值 ' || {{ audit_txt('last_read_date') }} || ' PAP_R=' || {{ audit_num('last_read_pap_r') }}
+        else '最后一次示值 ' || {{ audit_txt('last_read_date') }} || ' PAP_R='
+            || {{ audit_num('last_read_pap_r') }}
     end
-    || '; 阈值 ' || cast({{ setting('read_failure_days', 'integer') }} as {{ dbt.type_string() }}) || ' 天' as evidence,
+    || '; 阈值 ' || cast({{ setting('read_failure_days', 'integer') }} as {{ dbt.type_string() }})
+    || ' 天' as evidence,
     cast(missing_read_days as {{ audit_type_double() }}) as metric_value,
     cast({{ setting('read_failure_days') }} as {{ audit_type_double() }}) as threshold_value
 from ranked

@@ -33,7 +33,7 @@ ranked as (
         windows.*,
         row_number() over (
             partition by data_date, cons_no
-            order by zero_energy_days desc, mp_id
+            order by zero_energy_days desc, mp_id asc
         ) as mp_rank
     from windows
 )
@@ -49,7 +49,8 @@ select
     || cast(zero_energy_days as {{ dbt.type_string() }}) || ' 天零电量 ('
     || {{ audit_txt('zero_energy_since_date') }} || '..' || {{ audit_txt('data_date') }}
     || ', 正向有功电量 0 kWh: 日冻结示值 E_MP_DAY_READ.PAP_R 停在 ' || {{ audit_num('pap_r') }}
-    || '); 阈值 ' || cast({{ setting('zero_energy_days', 'integer') }} as {{ dbt.type_string() }}) || ' 天' as evidence,
+    || '); 阈值 ' || cast({{ setting('zero_energy_days', 'integer') }} as {{ dbt.type_string() }})
+    || ' 天' as evidence,
     cast(zero_energy_days as {{ audit_type_double() }}) as metric_value,
     cast({{ setting('zero_energy_days') }} as {{ audit_type_double() }}) as threshold_value
 from ranked

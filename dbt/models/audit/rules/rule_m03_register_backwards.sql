@@ -68,7 +68,8 @@ select
         when digits is null then 'C_METER.DIGITS 未知'
         when previous_pap_r < {{ setting('rollover_min_previous_share') }} * register_full_scale
             then '前日示值 ' || {{ audit_num('previous_pap_r') }} || ' < '
-                || {{ audit_num(setting('rollover_min_previous_share') ~ ' * 100', 0) }} || '% 满度, DIGITS='
+                || {{ audit_num(setting('rollover_min_previous_share') ~ ' * 100', 0) }}
+                || '% 满度, DIGITS='
                 || {{ audit_txt('digits') }} || ', 满度 ' || {{ audit_num('register_full_scale', 0) }}
         when plausible_max_kwh is null
             then '合同容量 C_CONS.CONTRACT_CAP 未知, DIGITS=' || {{ audit_txt('digits') }}

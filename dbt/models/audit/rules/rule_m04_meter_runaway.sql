@@ -46,7 +46,7 @@ runaway as (
         -- archive lists more, the largest energy is reported)
         row_number() over (
             partition by data_date, cons_no
-            order by forward_kwh desc, mp_id
+            order by forward_kwh desc, mp_id asc
         ) as mp_rank
     from energy
 )
@@ -59,12 +59,14 @@ select
     cast(null as {{ dbt.type_string() }}) as app_no,
     'M04' as problem_code,
     '日电量 ' || {{ audit_num('forward_kwh') }} || ' kWh > 合同容量 C_CONS.CONTRACT_CAP '
-    || {{ audit_num('contract_cap') }} || ' kVA × ' || {{ audit_num(setting('plausible_hours_per_day'), 0) }}
+    || {{ audit_num('contract_cap') }} || ' kVA × '
+    || {{ audit_num(setting('plausible_hours_per_day'), 0) }}
     || ' h = ' || {{ audit_num('plausible_max_kwh') }} || ' kWh (采集 E_MP_DAY_READ.PAP_R DATA_ID='
     || {{ audit_txt('data_id') }} || ' ' || {{ audit_txt(add_days(-1, 'data_date')) }} || '='
     || {{ audit_num('previous_pap_r') }} || ' -> ' || {{ audit_txt('data_date') }} || '='
     || {{ audit_num('pap_r') }} || ', 倍率 C_METER.T_FACTOR=' || {{ audit_num('t_factor') }}
-    || '; 计量点 MP_ID=' || mp_id || ', 电能表 ASSET_NO=' || {{ audit_txt('asset_no') }} || ')' as evidence,
+    || '; 计量点 MP_ID=' || mp_id || ', 电能表 ASSET_NO=' || {{ audit_txt('asset_no') }}
+    || ')' as evidence,
     cast(forward_kwh as {{ audit_type_double() }}) as metric_value,
     cast(plausible_max_kwh as {{ audit_type_double() }}) as threshold_value
 from runaway

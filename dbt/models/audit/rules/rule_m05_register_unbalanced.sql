@@ -57,15 +57,18 @@ balanced as (
         r.pap_r2,
         r.pap_r3,
         r.pap_r4,
-        coalesce(r.pap_r1, 0) + coalesce(r.pap_r2, 0) + coalesce(r.pap_r3, 0) + coalesce(r.pap_r4, 0)
+        coalesce(r.pap_r1, 0) + coalesce(r.pap_r2, 0) + coalesce(r.pap_r3, 0)
+            + coalesce(r.pap_r4, 0)
             as tariff_sum,
         round(
-            abs(r.pap_r - (coalesce(r.pap_r1, 0) + coalesce(r.pap_r2, 0) + coalesce(r.pap_r3, 0) + coalesce(r.pap_r4, 0))),
+            abs(r.pap_r - (coalesce(r.pap_r1, 0) + coalesce(r.pap_r2, 0) + coalesce(r.pap_r3, 0)
+                + coalesce(r.pap_r4, 0))),
             6
         ) as imbalance,
         {{ setting('register_balance_share') }} * r.pap_r as share_tolerance,
         case
-            when {{ setting('register_balance_share') }} * r.pap_r > {{ setting('register_balance_min_kwh') }}
+            when {{ setting('register_balance_share') }} * r.pap_r
+                > {{ setting('register_balance_min_kwh') }}
                 then {{ setting('register_balance_share') }} * r.pap_r
             else {{ setting('register_balance_min_kwh') }}
         end as tolerance
@@ -82,7 +85,7 @@ unbalanced as (
         -- archive lists more, the largest imbalance is reported)
         row_number() over (
             partition by data_date, cons_no
-            order by imbalance desc, mp_id
+            order by imbalance desc, mp_id asc
         ) as mp_rank
     from balanced
     where imbalance > tolerance
@@ -97,12 +100,15 @@ select
     'M05' as problem_code,
     '采集 E_MP_DAY_READ (DATA_ID=' || data_id || ', DATA_DATE=' || {{ audit_txt('data_date') }}
     || '): PAP_R=' || {{ audit_num('pap_r') }} || ', PAP_R1+PAP_R2+PAP_R3+PAP_R4='
-    || {{ audit_num('pap_r1') }} || '+' || {{ audit_num('pap_r2') }} || '+' || {{ audit_num('pap_r3') }}
+    || {{ audit_num('pap_r1') }} || '+' || {{ audit_num('pap_r2') }} || '+'
+    || {{ audit_num('pap_r3') }}
     || '+' || {{ audit_num('pap_r4') }} || '=' || {{ audit_num('tariff_sum') }}
-    || ', 差 ' || {{ audit_num('imbalance') }} || ' > 允许 max(' || {{ audit_num(setting('register_balance_min_kwh')) }}
+    || ', 差 ' || {{ audit_num('imbalance') }} || ' > 允许 max('
+    || {{ audit_num(setting('register_balance_min_kwh')) }}
     || ', ' || {{ audit_num(setting('register_balance_share') ~ ' * 100', 3) }} || '% × PAP_R = '
     || {{ audit_num('share_tolerance') }} || ') = ' || {{ audit_num('tolerance') }}
-    || ' (示值, 未乘倍率); 计量点 MP_ID=' || mp_id || ', 电能表 ASSET_NO=' || {{ audit_txt('asset_no') }} as evidence,
+    || ' (示值, 未乘倍率); 计量点 MP_ID=' || mp_id || ', 电能表 ASSET_NO='
+    || {{ audit_txt('asset_no') }} as evidence,
     cast(imbalance as {{ audit_type_double() }}) as metric_value,
     cast(tolerance as {{ audit_type_double() }}) as threshold_value
 from unbalanced

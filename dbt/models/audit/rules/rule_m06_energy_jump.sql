@@ -26,7 +26,8 @@ with windows as (
         baseline_computable_days,
         recent_kwh,
         recent_computable_days,
-        cast(baseline_kwh as {{ audit_type_double() }}) / baseline_computable_days as baseline_mean_kwh,
+        cast(baseline_kwh as {{ audit_type_double() }}) / baseline_computable_days
+            as baseline_mean_kwh,
         cast(recent_kwh as {{ audit_type_double() }}) / recent_computable_days as recent_mean_kwh
     from {{ ref('int_meter_energy_windows') }}
     where data_date between {{ first_day }} and {{ last_day }}
@@ -58,7 +59,8 @@ ranked as (
             partition by data_date, cons_no
             order by
                 case when recent_mean_kwh = 0 then 1 else 0 end desc,
-                case when recent_share < 1 then 1 / nullif(recent_share, 0) else recent_share end desc,
+                case when recent_share < 1 then 1 / nullif(recent_share, 0)
+                    else recent_share end desc,
                 mp_id
         ) as mp_rank
     from jumps
@@ -73,16 +75,27 @@ select
     cast(null as {{ dbt.type_string() }}) as app_no,
     'M06' as problem_code,
     '结算计量点 MP_ID=' || mp_id || ' (DATA_ID=' || {{ audit_txt('data_id') }} || '): 近 '
-    || cast({{ setting('energy_jump_recent_days', 'integer') }} as {{ dbt.type_string() }}) || ' 日均 '
+    || cast({{ setting('energy_jump_recent_days', 'integer') }} as {{ dbt.type_string() }})
+    || ' 日均 '
     || {{ audit_num('recent_mean_kwh') }} || ' kWh/日 为前 '
-    || cast({{ setting('energy_jump_baseline_days', 'integer') }} as {{ dbt.type_string() }}) || ' 日均 '
-    || {{ audit_num('baseline_mean_kwh') }} || ' kWh/日 的 ' || {{ audit_num('recent_share * 100', 1) }} || '% ('
+    || cast({{ setting('energy_jump_baseline_days', 'integer') }} as {{ dbt.type_string() }})
+    || ' 日均 '
+    || {{ audit_num('baseline_mean_kwh') }} || ' kWh/日 的 '
+    || {{ audit_num('recent_share * 100', 1) }} || '% ('
     || case
-        when jump_direction = 'low' then '< ' || cast(cast(round({{ setting('energy_jump_low_share') }} * 100) as integer) as {{ dbt.type_string() }})
-        else '> ' || cast(cast(round({{ setting('energy_jump_high_share') }} * 100) as integer) as {{ dbt.type_string() }})
+        when jump_direction = 'low'
+            then '< ' || cast(
+                cast(round({{ setting('energy_jump_low_share') }} * 100) as integer)
+                as {{ dbt.type_string() }}
+            )
+        else '> ' || cast(
+            cast(round({{ setting('energy_jump_high_share') }} * 100) as integer)
+            as {{ dbt.type_string() }}
+        )
     end
     || '%); 近期可算 ' || cast(recent_computable_days as {{ dbt.type_string() }}) || ' 天合计 '
-    || {{ audit_num('recent_kwh') }} || ' kWh, 基期可算 ' || cast(baseline_computable_days as {{ dbt.type_string() }})
+    || {{ audit_num('recent_kwh') }} || ' kWh, 基期可算 '
+    || cast(baseline_computable_days as {{ dbt.type_string() }})
     || ' 天合计 ' || {{ audit_num('baseline_kwh') }}
     || ' kWh (正向有功电量 = E_MP_DAY_READ.PAP_R 日差 × C_METER.T_FACTOR)' as evidence,
     cast(recent_share as {{ audit_type_double() }}) as metric_value,

@@ -70,7 +70,9 @@ select
     {{ dbt.listagg('event_text', "'; '", 'order by start_time, event_id') }}
     || ' [近 ' || {{ audit_txt(setting('metering_event_days', 'integer')) }} || ' 天内发生]' as evidence,
     -- days since the newest of the customer's events started (fires while < the window)
-    cast({{ dbt.datediff('max(start_date)', 'detected_date', 'day') }} as {{ audit_type_double() }}) as metric_value,
+    cast(
+        {{ dbt.datediff('max(start_date)', 'detected_date', 'day') }} as {{ audit_type_double() }}
+    ) as metric_value,
     cast({{ setting('metering_event_days') }} as {{ audit_type_double() }}) as threshold_value
 from customer_events
 group by detected_date, cons_no, cons_tg_id, cons_org_no

@@ -94,19 +94,24 @@ event_windows as (
         ep.data_id,
         ep.mp_id,
         ep.event_date,
-        count(case when en.is_computable and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} < 0
+        count(case when en.is_computable
+            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} < 0
             then 1 end) as before_days_computable,
-        avg(case when en.is_computable and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} < 0
+        avg(case when en.is_computable
+            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} < 0
             then en.forward_kwh end) as before_mean_kwh,
-        count(case when en.is_computable and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} > 0
+        count(case when en.is_computable
+            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} > 0
             then 1 end) as after_days_computable,
-        avg(case when en.is_computable and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} > 0
+        avg(case when en.is_computable
+            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} > 0
             then en.forward_kwh end) as after_mean_kwh
     from event_points as ep
     cross join settings as s
     inner join energy_days as en
         on en.mp_id = ep.mp_id
-        and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} between -s.before_days and s.after_days
+        and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }}
+            between -s.before_days and s.after_days
     group by ep.event_id, ep.data_id, ep.mp_id, ep.event_date
 ),
 
@@ -115,7 +120,7 @@ candidates as (
         e.detected_date,
         en.cons_tg_id as tg_id,
         en.cons_org_no as org_no,
-        en.cons_no as cons_no,
+        en.cons_no,
         e.event_id,
         e.data_id,
         e.event_code,
@@ -170,13 +175,16 @@ select
     || ', END_TIME=' || coalesce(cast(end_time as {{ dbt.type_string() }}), '未恢复')
     || ', EVENT_DESC=' || {{ audit_txt('event_desc') }}
     || '); 计量点 MP_ID=' || mp_id || ' 日均正向电量 (E_MP_DAY_READ.PAP_R 差 x C_METER.T_FACTOR): 事件前 '
-    || {{ audit_txt(add_days('-before_days', 'event_date')) }} || '..' || {{ audit_txt(add_days(-1, 'event_date')) }}
+    || {{ audit_txt(add_days('-before_days', 'event_date')) }} || '..'
+    || {{ audit_txt(add_days(-1, 'event_date')) }}
     || ' ' || {{ audit_num('before_mean_kwh') }} || ' kWh (可算 '
     || cast(before_days_computable as {{ dbt.type_string() }}) || ' 天), 事件后 '
-    || {{ audit_txt(add_days(1, 'event_date')) }} || '..' || {{ audit_txt(add_days('after_days', 'event_date')) }}
+    || {{ audit_txt(add_days(1, 'event_date')) }} || '..'
+    || {{ audit_txt(add_days('after_days', 'event_date')) }}
     || ' ' || {{ audit_num('after_mean_kwh') }} || ' kWh (可算 '
     || cast(after_days_computable as {{ dbt.type_string() }}) || ' 天), 为事件前的 '
-    || {{ audit_num('after_share * 100', 1) }} || '% < ' || {{ audit_num('drop_share * 100', 1) }} || '%'
+    || {{ audit_num('after_share * 100', 1) }} || '% < ' || {{ audit_num('drop_share * 100', 1) }}
+    || '%'
         as evidence,
     cast(after_share as {{ audit_type_double() }}) as metric_value,
     cast(drop_share as {{ audit_type_double() }}) as threshold_value

@@ -134,7 +134,8 @@ select
     cast(round(month_to_date_kwh, 6) as {{ audit_type_double() }}) as month_to_date_kwh,
     cast(month_to_date_measured_days as {{ dbt.type_int() }}) as month_to_date_measured_days,
     case
-        when month_to_date_measured_days = {{ dbt.datediff('month_start_date', 'data_date', 'day') }} + 1
+        when month_to_date_measured_days
+            = {{ dbt.datediff('month_start_date', 'data_date', 'day') }} + 1
             then 1 else 0
     end as is_measured_to_date
 from month_to_date

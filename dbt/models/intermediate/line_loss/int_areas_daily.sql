@@ -47,7 +47,7 @@ areas_as_of_day as (
         areas.pub_priv_flag,
         areas.line_id                       as feeder_id,
         areas.run_status_code,
-        case when areas.run_status_code = '01' then true else false end as is_in_service,
+        coalesce(areas.run_status_code = '01', false) as is_in_service,
         areas.snapshot_date                 as area_snapshot_date
     from days
     inner join areas

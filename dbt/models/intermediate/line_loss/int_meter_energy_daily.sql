@@ -89,9 +89,9 @@ readings as (
         metering_points.cons_org_no,
         metering_points.cons_status_code,
 
-        current_read.pap_r                          as pap_r,
+        current_read.pap_r,
         previous_read.pap_r                         as previous_pap_r,
-        current_read.rap_r                          as rap_r,
+        current_read.rap_r,
         previous_read.rap_r                         as previous_rap_r,
 
         meter_changes.chg_id,
@@ -134,10 +134,8 @@ deltas as (
 
     select
         readings.*,
-        case when chg_id is not null then true else false end as is_exchange_day,
-        case
-            when pap_r is not null and previous_pap_r is not null then true else false
-        end as has_both_reads,
+        chg_id is not null as is_exchange_day,
+        pap_r is not null and previous_pap_r is not null as has_both_reads,
         -- a NULL RAP_R (no reverse register) counts as 0 kWh of reverse energy
         case
             when rap_r is not null and previous_rap_r is not null then rap_r - previous_rap_r
@@ -160,7 +158,9 @@ classified as (
                 and has_both_reads
                 and forward_register_delta < 0
                 and register_full_scale is not null
-                and previous_pap_r >= {{ setting('rollover_min_previous_share', 'decimal(18, 6)') }} * register_full_scale
+                and previous_pap_r
+                    >= {{ setting('rollover_min_previous_share', 'decimal(18, 6)') }}
+                    * register_full_scale
                 and rollover_kwh <= plausible_max_kwh
             then true else false
         end as is_rollover,
@@ -168,7 +168,9 @@ classified as (
             when not is_exchange_day
                 and reverse_register_delta < 0
                 and register_full_scale is not null
-                and previous_rap_r >= {{ setting('rollover_min_previous_share', 'decimal(18, 6)') }} * register_full_scale
+                and previous_rap_r
+                    >= {{ setting('rollover_min_previous_share', 'decimal(18, 6)') }}
+                    * register_full_scale
                 and reverse_rollover_kwh <= plausible_max_kwh
             then true else false
         end as is_reverse_rollover
@@ -180,13 +182,14 @@ energy as (
 
     select
         classified.*,
-        case
-            when has_both_reads and not is_exchange_day and forward_register_delta < 0 and not is_rollover
-            then true else false
-        end as is_register_backwards,
-        case
-            when reverse_register_delta < 0 and not is_reverse_rollover then true else false
-        end as is_reverse_register_backwards,
+        coalesce(
+            has_both_reads and not is_exchange_day and forward_register_delta < 0
+            and not is_rollover,
+            false
+        ) as is_register_backwards,
+        coalesce(
+            reverse_register_delta < 0 and not is_reverse_rollover, false
+        ) as is_reverse_register_backwards,
 
         -- forward energy (正向有功电量), NULL when not valid; exact in the registers' and
         -- multipliers' DECIMAL, stored as kWh (kwh_type(), docs "Numeric types")
@@ -208,7 +211,7 @@ energy as (
         end as {{ kwh_type() }}) as reverse_kwh,
 
         -- a PV customer's reverse energy counts in the supply: it must be valid
-        case when gen_flag = '1' then true else false end as needs_valid_reverse
+        coalesce(gen_flag = '1', false) as needs_valid_reverse
     from classified
 
 ),
@@ -261,22 +264,19 @@ final as (
         end as energy_status,
 
         is_exchange_day,
-        case
-            when is_exchange_day and coalesce(old_asset_no, '') <> coalesce(new_asset_no, '') then true
-            else false
-        end as is_meter_exchange,
+        coalesce(
+            is_exchange_day and coalesce(old_asset_no, '') <> coalesce(new_asset_no, ''), false
+        ) as is_meter_exchange,
         is_rollover,
         is_register_backwards,
         is_reverse_rollover,
         is_reverse_register_backwards,
-        case
-            when forward_kwh > plausible_max_kwh then true else false
-        end as is_above_plausible_max
+        coalesce(forward_kwh > plausible_max_kwh, false) as is_above_plausible_max
     from energy
 
 )
 
 select
     final.*,
-    case when energy_status is null then true else false end as is_computable
+    energy_status is null as is_computable
 from final

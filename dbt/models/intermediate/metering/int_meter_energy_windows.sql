@@ -176,7 +176,10 @@ sequenced as (
 
     select
         run_rows.*,
-        {{ add_days('-1 * row_number() over (partition by run_rows.mp_id order by run_rows.data_date)', 'run_rows.data_date') }}
+        {{ add_days(
+            '-1 * row_number() over (partition by run_rows.mp_id order by run_rows.data_date)',
+            'run_rows.data_date'
+        ) }}
             as series_key
     from run_rows
 
@@ -198,10 +201,11 @@ seeded as (
     select
         series.*,
         coalesce(carried.series_start_date, series.series_first_run_date) as series_start_date,
-        carried.last_read_date                                             as carried_last_read_date,
-        carried.last_read_pap_r                                            as carried_last_read_pap_r,
+        carried.last_read_date as carried_last_read_date,
+        carried.last_read_pap_r as carried_last_read_pap_r,
         -- the last day before the carried zero streak (the carried day itself when it had none)
-        {{ add_days('-1 * carried.zero_energy_days', 'carried.data_date') }} as carried_last_nonzero_date,
+        {{ add_days('-1 * carried.zero_energy_days', 'carried.data_date') }}
+            as carried_last_nonzero_date,
         coalesce(carried.baseline_kwh, 0)                                  as carried_baseline_kwh,
         coalesce(carried.baseline_computable_days, 0)                      as carried_baseline_days,
         coalesce(carried.recent_kwh, 0)                                    as carried_recent_kwh,
@@ -223,10 +227,7 @@ day_changes as (
             when seeded.pap_r is not null then seeded.data_date
             when seeded.previous_pap_r is not null then {{ add_days(-1, 'seeded.data_date') }}
         end as day_read_date,
-        case
-            when seeded.pap_r is not null then seeded.pap_r
-            else seeded.previous_pap_r
-        end as day_read_pap_r,
+        coalesce(seeded.pap_r, seeded.previous_pap_r) as day_read_pap_r,
         -- a day without a valid forward energy, or with a non-zero one, breaks a zero streak
         case when seeded.forward_kwh = 0 then null else seeded.data_date end as day_nonzero_date,
         coalesce(cast(previous_day.forward_kwh as {{ kwh_type() }}), 0)
@@ -241,7 +242,8 @@ day_changes as (
         case when seeded.forward_kwh is not null then 1 else 0 end
             - case when recent_leaving.forward_kwh is not null then 1 else 0 end
             as recent_change_days,
-        {{ add_days('-1 * window_settings.baseline_days', 'seeded.data_date') }} as baseline_window_start_date
+        {{ add_days('-1 * window_settings.baseline_days', 'seeded.data_date') }}
+            as baseline_window_start_date
     from seeded
     cross join window_settings
     left join previous_day_energy as previous_day
@@ -250,11 +252,13 @@ day_changes as (
         and previous_day.data_date >= seeded.series_start_date
     left join baseline_leaving_energy as baseline_leaving
         on baseline_leaving.mp_id = seeded.mp_id
-        and baseline_leaving.data_date = {{ add_days('-1 - window_settings.baseline_days', 'seeded.data_date') }}
+        and baseline_leaving.data_date
+            = {{ add_days('-1 - window_settings.baseline_days', 'seeded.data_date') }}
         and baseline_leaving.data_date >= seeded.series_start_date
     left join recent_leaving_energy as recent_leaving
         on recent_leaving.mp_id = seeded.mp_id
-        and recent_leaving.data_date = {{ add_days('-1 * window_settings.recent_days', 'seeded.data_date') }}
+        and recent_leaving.data_date
+            = {{ add_days('-1 * window_settings.recent_days', 'seeded.data_date') }}
         and recent_leaving.data_date >= seeded.series_start_date
 
 ),

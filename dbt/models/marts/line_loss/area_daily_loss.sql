@@ -31,7 +31,8 @@ settings as (
         {{ setting('loss_rate_negative_below') }}   as loss_rate_negative_below,
         'completeness_min_share=' || {{ setting('completeness_min_share', dbt.type_string()) }}
             || ';loss_rate_high_above=' || {{ setting('loss_rate_high_above', dbt.type_string()) }}
-            || ';loss_rate_negative_below=' || {{ setting('loss_rate_negative_below', dbt.type_string()) }}
+            || ';loss_rate_negative_below='
+            || {{ setting('loss_rate_negative_below', dbt.type_string()) }}
                                                     as settings_applied
 
 ),
@@ -80,7 +81,8 @@ loss as (
         case when uncomputable_reason is null then supply_kwh - sales_kwh end as loss_kwh,
         case
             when uncomputable_reason is null
-                then cast(supply_kwh - sales_kwh as double precision) / cast(supply_kwh as double precision)
+                then cast(supply_kwh - sales_kwh as double precision)
+                    / cast(supply_kwh as double precision)
         end as loss_rate
     from computability
 

@@ -7,7 +7,9 @@
     the archives as of as_of_date. -#}
 {#- The newest day of the history, looked up once and written as a date literal, so only
     that day's rows are read (problem_history carries each finding's run). -#}
-{%- set as_of_date = date_literal('(select max(detected_date) from ' ~ ref('problem_history') ~ ')') %}
+{%- set as_of_date = date_literal(
+    '(select max(detected_date) from ' ~ ref('problem_history') ~ ')'
+) %}
 with open_findings as (
     select *
     from {{ ref('problem_history') }}

@@ -20,6 +20,7 @@ with findings as (
 {%- set carries_runs = is_incremental() and (in_unit_test() or 'first_detected_date' in
         (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)) %}
 {% if carries_runs -%}
+
 carried as (
     select finding_key, first_detected_date, consecutive_days
     from {{ this }}
@@ -76,5 +77,8 @@ select
     cast(threshold_value as {{ audit_type_double() }}) as threshold_value,
     cast({{ audit_settings_fingerprint() }} as {{ dbt.type_string() }}) as settings_fingerprint,
     cast(first_detected_date as date) as first_detected_date,
-    cast({{ dbt.datediff('first_detected_date', 'detected_date', 'day') }} + 1 as {{ dbt.type_int() }}) as consecutive_days
+    cast(
+        {{ dbt.datediff('first_detected_date', 'detected_date', 'day') }} + 1
+        as {{ dbt.type_int() }}
+    ) as consecutive_days
 from runs

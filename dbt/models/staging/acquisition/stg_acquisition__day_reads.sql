@@ -1,11 +1,14 @@
 -- 日冻结示值: raw_acquisition."E_MP_DAY_READ" (delta, key DATA_ID, DATA_DATE).
--- The final state of every key: the later _export_date wins; within one file the later COL_TIME, then the later line.
+-- The final state of every key: the later _export_date wins; within one file the later COL_TIME,
+-- then the later line.
 
 with
 
 source as (
 
-    {{ final_state_rows(source('raw_acquisition', 'E_MP_DAY_READ'), ['DATA_ID', 'DATA_DATE'], 'COL_TIME') }}
+    {{ final_state_rows(
+        source('raw_acquisition', 'E_MP_DAY_READ'), ['DATA_ID', 'DATA_DATE'], 'COL_TIME'
+    ) }}
 
 ),
 
