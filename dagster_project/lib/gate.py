@@ -401,10 +401,12 @@ def _batches(con, spec: TableSuite, start: dt.date, end: dt.date) -> Iterable[pd
         yield con.execute(f"select *{derived} from {table}").df()
         return
     col = f'"{spec.window_column}"'
-    if not spec.batch_per_day:
-        yield con.execute(
+    if not spec.batch_per_day or start == end:  # one day is one batch: one query
+        df = con.execute(
             f"select *{derived} from {table} where {col} between $1 and $2", [start, end]
         ).df()
+        if len(df) or not spec.batch_per_day:  # (no rows of a day: no batch, as before)
+            yield df
         return
     # Whole days per batch, as many as fit in MAX_BATCH_ROWS (a day larger than that is a
     # batch of its own): memory is bounded by max(MAX_BATCH_ROWS, the largest day) and
