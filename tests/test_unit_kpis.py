@@ -440,7 +440,7 @@ def exception_differences(
     settings: Mapping[str, str],
 ) -> list[str]:
     """marts.unit_kpi_facts of start..end against the objects computed here that count
-    against their indicator (numerator <> denominator) and every application."""
+    against their §4 indicator (numerator <> denominator) and every application."""
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     want = expected_facts(Landing(landing_dir), Path(truth_dir), days, settings)
     want = want[
@@ -449,8 +449,9 @@ def exception_differences(
     with duckdb.connect(str(warehouse), read_only=True) as con:
         got = con.execute(
             "select data_date, indicator_code, object_id, org_no, numerator_value,"
-            " denominator_value from marts.unit_kpi_facts where data_date between ? and ?",
-            [start, end],
+            " denominator_value from marts.unit_kpi_facts where data_date between ? and ?"
+            f" and indicator_code in ({', '.join('?' * len(SECTION4_INDICATORS))})",
+            [start, end, *SECTION4_INDICATORS],
         ).df()
     got["data_date"] = pd.to_datetime(got["data_date"]).dt.date
     key = ["data_date", "indicator_code", "object_id"]
