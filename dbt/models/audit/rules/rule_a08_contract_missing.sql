@@ -65,7 +65,7 @@ select
     end as evidence,
     cast(
         case when r.cons_no is not null
-            then {{ dbt.datediff('r.invalid_date', 'c.detected_date', 'day') }} end
+            then {{ dbt.datediff('r.invalid_date', 'c.detected_date', 'day') }} end  -- noqa: LT05
         as {{ audit_type_double() }}
     ) as metric_value,
     cast(null as {{ audit_type_double() }}) as threshold_value

@@ -27,7 +27,7 @@ overdue as (
         o.settle_flag,
         o.due_date,
         o.version_date,
-        {{ dbt.datediff('o.due_date', 'o.as_of_date', 'day') }} as overdue_days
+        {{ dbt.datediff('o.due_date', 'o.as_of_date', 'day') }} as overdue_days  -- noqa: LT05
     from {{ ref('int_receivables_open_daily') }} as o
     inner join days as d
         on d.detected_date = o.as_of_date

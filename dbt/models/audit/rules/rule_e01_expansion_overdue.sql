@@ -28,7 +28,7 @@ applications as (
         a.design_review_date,
         a.mid_check_date,
         a.complete_check_date,
-        {{ dbt.datediff('a.apply_date', 'd.detected_date', 'day') }} as elapsed_days,
+        {{ dbt.datediff('a.apply_date', 'd.detected_date', 'day') }} as elapsed_days,  -- noqa: LT05
         case
             when a.busi_type = '102' then {{ setting('expansion_limit_days_low_voltage') }}
             when a.busi_type in ('101', '111')

@@ -71,7 +71,8 @@ select
     || ' [近 ' || {{ audit_txt(setting('metering_event_days', 'integer')) }} || ' 天内发生]' as evidence,
     -- days since the newest of the customer's events started (fires while < the window)
     cast(
-        {{ dbt.datediff('max(start_date)', 'detected_date', 'day') }} as {{ audit_type_double() }}
+        {{ dbt.datediff('max(start_date)', 'detected_date', 'day') }}  -- noqa: LT05
+        as {{ audit_type_double() }}
     ) as metric_value,
     cast({{ setting('metering_event_days') }} as {{ audit_type_double() }}) as threshold_value
 from customer_events

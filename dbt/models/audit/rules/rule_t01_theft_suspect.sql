@@ -95,16 +95,16 @@ event_windows as (
         ep.mp_id,
         ep.event_date,
         count(case when en.is_computable
-            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} < 0
+            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} < 0  -- noqa: LT05
             then 1 end) as before_days_computable,
         avg(case when en.is_computable
-            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} < 0
+            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} < 0  -- noqa: LT05
             then en.forward_kwh end) as before_mean_kwh,
         count(case when en.is_computable
-            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} > 0
+            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} > 0  -- noqa: LT05
             then 1 end) as after_days_computable,
         avg(case when en.is_computable
-            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} > 0
+            and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} > 0  -- noqa: LT05
             then en.forward_kwh end) as after_mean_kwh
     from event_points as ep
     cross join settings as s
@@ -152,7 +152,8 @@ candidates as (
         on en.data_date = e.detected_date
         and en.mp_id = w.mp_id
     -- the after-window is complete (the macro keeps events started on D-(event_days-1) .. D)
-    where {{ dbt.datediff('w.event_date', 'e.detected_date', 'day') }} >= s.after_days
+    where {{ dbt.datediff('w.event_date', 'e.detected_date', 'day') }}  -- noqa: LT05
+        >= s.after_days
         and en.meter_role = 'settlement'
         and en.mp_status_code = '1'
         and en.cons_status_code = '1'

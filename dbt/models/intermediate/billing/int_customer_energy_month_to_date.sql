@@ -135,7 +135,7 @@ select
     cast(month_to_date_measured_days as {{ dbt.type_int() }}) as month_to_date_measured_days,
     case
         when month_to_date_measured_days
-            = {{ dbt.datediff('month_start_date', 'data_date', 'day') }} + 1
+            = {{ dbt.datediff('month_start_date', 'data_date', 'day') }} + 1  -- noqa: LT05
             then 1 else 0
     end as is_measured_to_date
 from month_to_date

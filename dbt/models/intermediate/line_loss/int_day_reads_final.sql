@@ -50,14 +50,14 @@ kept as (
 
     select
         {%- for column in columns %}
-        existing.{{ column }}{{ ',' if not loop.last }}
+        kept_rows.{{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ this }} as existing
+    from {{ this }} as kept_rows
     inner join touched_keys
-        on touched_keys.data_id = existing.data_id
-        and touched_keys.data_date = existing.data_date
-    where existing._export_date < {{ window_start_date() }}
-        or existing._export_date > {{ window_end_date() }}
+        on touched_keys.data_id = kept_rows.data_id
+        and touched_keys.data_date = kept_rows.data_date
+    where kept_rows._export_date < {{ window_start_date() }}
+        or kept_rows._export_date > {{ window_end_date() }}
 
 ),
 

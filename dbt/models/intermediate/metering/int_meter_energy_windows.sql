@@ -361,18 +361,20 @@ final as (
         -- M01 采集失败
         last_read_date,
         cast(last_read_pap_r as {{ audit_type_double() }}) as last_read_pap_r,
-        cast({{ dbt.datediff('missing_read_base_date', 'data_date', 'day') }} as integer)
-            as missing_read_days,
+        cast(
+            {{ dbt.datediff('missing_read_base_date', 'data_date', 'day') }}  -- noqa: LT05
+            as integer
+        ) as missing_read_days,
         case
-            when {{ dbt.datediff('missing_read_base_date', 'data_date', 'day') }} > 0
+            when {{ dbt.datediff('missing_read_base_date', 'data_date', 'day') }} > 0  -- noqa: LT05
                 then {{ add_days(1, 'missing_read_base_date') }}
         end as missing_read_since_date,
 
         -- M02 连续零电量
-        cast({{ dbt.datediff('last_nonzero_date', 'data_date', 'day') }} as integer)
+        cast({{ dbt.datediff('last_nonzero_date', 'data_date', 'day') }} as integer)  -- noqa: LT05
             as zero_energy_days,
         case
-            when {{ dbt.datediff('last_nonzero_date', 'data_date', 'day') }} > 0
+            when {{ dbt.datediff('last_nonzero_date', 'data_date', 'day') }} > 0  -- noqa: LT05
                 then {{ add_days(1, 'last_nonzero_date') }}
         end as zero_energy_since_date,
 

@@ -19,14 +19,13 @@ with findings as (
 {#- a table written before the run columns existed carries nothing (the runs restart) -#}
 {%- set carries_runs = is_incremental() and (in_unit_test() or 'first_detected_date' in
         (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)) %}
-{% if carries_runs -%}
-
+{% if carries_runs %}
 carried as (
     select finding_key, first_detected_date, consecutive_days
     from {{ this }}
     where detected_date = {{ add_days(-1, first_day) }}
 ),
-{%- else -%}
+{%- else %}
 carried as (
     select
         cast(null as {{ dbt.type_string() }}) as finding_key,
@@ -78,7 +77,7 @@ select
     cast({{ audit_settings_fingerprint() }} as {{ dbt.type_string() }}) as settings_fingerprint,
     cast(first_detected_date as date) as first_detected_date,
     cast(
-        {{ dbt.datediff('first_detected_date', 'detected_date', 'day') }} + 1
+        {{ dbt.datediff('first_detected_date', 'detected_date', 'day') }} + 1  -- noqa: LT05
         as {{ dbt.type_int() }}
     ) as consecutive_days
 from runs
