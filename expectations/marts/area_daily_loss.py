@@ -174,17 +174,40 @@ counts as (
     where data_date between cast($start_date as date) - 31 and cast($end_date as date)
     group by data_date
 ),
-first_export as (
-    select min(_export_date) as first_export_date from raw_acquisition."E_MP_DAY_READ"
+-- Export days of the readings and the area archive inside the window, and whether any
+-- came before it (LIMIT 1 stops at the first such row: the history is not scanned).
+window_exports as (
+    select 'reads' as source, _export_date from raw_acquisition."E_MP_DAY_READ"
+    where _export_date between cast($start_date as date) and cast($end_date as date)
+    union
+    select 'areas', _export_date from raw_marketing."G_TG"
+    where _export_date between cast($start_date as date) and cast($end_date as date)
 ),
--- Before the first delivered area archive (a history that starts between snapshot days)
--- no area exists yet: an empty day there is not a failure.
-first_area_archive as (
-    select min(_export_date) as first_archive_date from raw_marketing."G_TG"
+earlier as (
+    select
+        exists (select 1 from raw_acquisition."E_MP_DAY_READ"
+                where _export_date < cast($start_date as date) limit 1) as reads_before,
+        exists (select 1 from raw_marketing."G_TG"
+                where _export_date < cast($start_date as date) limit 1) as areas_before,
+        exists (select 1 from raw_marketing."G_TG" limit 1) as areas_at_all
 ),
 today as (
-    select days.data_date, coalesce(counts.row_count, 0) as row_count
-    from days left join counts using (data_date)
+    select
+        days.data_date,
+        coalesce(counts.row_count, 0) as row_count,
+        -- readings were exported before the day (the mart starts the day after the first)
+        earlier.reads_before or exists (
+            select 1 from window_exports as w
+            where w.source = 'reads' and w._export_date < days.data_date
+        ) as after_first_export,
+        -- Before the first delivered area archive (a history that starts between snapshot
+        -- days) no area exists yet: an empty day there is not a failure. (No area archive
+        -- at all is never normal: then every empty day fails.)
+        earlier.areas_before or not earlier.areas_at_all or exists (
+            select 1 from window_exports as w
+            where w.source = 'areas' and w._export_date <= days.data_date
+        ) as area_archive_delivered
+    from days cross join earlier left join counts using (data_date)
 )
 select
     today.data_date,
@@ -193,12 +216,8 @@ select
     prev.row_count as previous_row_count,
     case
         when today.row_count = 0 then
-            (prev.row_count is not null
-             or today.data_date > coalesce((select first_export_date from first_export),
-                                           today.data_date))
-            -- (no area archive at all is never normal: then every empty day fails)
-            and today.data_date >= coalesce((select first_archive_date from first_area_archive),
-                                            date '0001-01-01')
+            (prev.row_count is not null or today.after_first_export)
+            and today.area_archive_delivered
         when prev.row_count is null then false
         else abs(today.row_count - prev.row_count) > $row_count_tolerance_share * prev.row_count
     end as failed
