@@ -154,7 +154,7 @@ def expected_facts(
 
     reads = landing.final_state("E_MP_DAY_READ")
     reads = reads[reads["PAP_R"] != ""]
-    read_keys = set(zip(reads["DATA_ID"], reads["DATA_DATE"]))
+    read_keys = set(zip(reads["DATA_ID"], reads["DATA_DATE"], strict=True))
     receivables = landing.deliveries("A_RCVBL_FLOW").sort_values(["_day", "_line"])
     payments = landing.final_state("A_PAY_FLOW")
     payments["charge_date"] = pd.to_datetime(payments["CHARGE_TIME"]).dt.date
