@@ -5,9 +5,9 @@ The manifest is prepared by the build (`gridaudit prepare` / `dagster dev` runs
 [schema, model] so the graph, the dbt folders and the DuckDB schemas tell one story.
 """
 
-import json
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -49,9 +49,34 @@ def gridaudit_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, gridaudit_paths: GridauditPaths
 ):
     days = window_days(context.partition_time_window)
-    dbt_vars = {"start_date": days[0].isoformat(), "end_date": days[-1].isoformat()}
     # profiles.yml reads the warehouse path from the environment: one file for all.
     os.environ["GRIDAUDIT_WAREHOUSE"] = str(gridaudit_paths.paths.warehouse)
+    # The run window reaches dbt as environment variables of the dbt process only
+    # (macros/run_window: run_window_day), not as --vars: dbt re-parses the whole project
+    # whenever --vars change, i.e. on every daily run; the environment is read only when
+    # executing. dbt.cli() starts the process with a copy of os.environ, so the variables
+    # are set around that call and removed again (a later dbt call in this process, e.g.
+    # a hand-run with --vars in a test, must not see them).
+    window = {
+        "GRIDAUDIT_RUN_START_DATE": days[0].isoformat(),
+        "GRIDAUDIT_RUN_END_DATE": days[-1].isoformat(),
+    }
     # dbt unit tests run in the test suite (pytest), not in every daily run.
-    args = ["build", "--exclude", "test_type:unit", "--vars", json.dumps(dbt_vars)]
-    yield from dbt.cli(args, context=context).stream()
+    args = ["build", "--exclude", "test_type:unit"]
+    with _environment(window):
+        invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

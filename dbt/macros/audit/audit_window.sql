@@ -6,11 +6,11 @@
     a late back-filled reading of D-k changes the loss of D-k, so L01-L03 of D-k, and
     with them the history, are recomputed with marts.area_daily_loss). -#}
 {% macro audit_start_date() -%}
-    least(cast('{{ var("start_date") }}' as date), {{ recompute_from_date() }})
+    least({{ window_start_date() }}, {{ recompute_from_date() }})
 {%- endmacro %}
 
 {% macro audit_end_date() -%}
-    cast('{{ var("end_date") }}' as date)
+    {{ window_end_date() }}
 {%- endmacro %}
 
 {#- One row per day D of the window (audit_start_date() .. end_date): detected_date.

@@ -16,12 +16,23 @@
     expressions (everything is read anyway; dbt unit tests can mock their inputs).
 -#}
 
+{#- A bound of the run's export days, 'YYYY-MM-DD': the environment variable
+    GRIDAUDIT_RUN_START_DATE / GRIDAUDIT_RUN_END_DATE when set (Dagster sets them), else the
+    dbt var start_date / end_date (a hand-run `dbt build --vars ...`). Dagster uses the
+    environment because dbt's partial parsing is void whenever --vars change, and they change
+    every day (a full parse: ~10 s a run); the variables are read only when executing, so
+    parsing never records them. -#}
+{% macro run_window_day(name) -%}
+    {%- set from_environment = env_var('GRIDAUDIT_RUN_' ~ name | upper, '') if execute else '' -%}
+    {{- return(from_environment or var(name)) -}}
+{%- endmacro %}
+
 {% macro window_start_date() -%}
-    cast('{{ var("start_date") }}' as date)
+    cast('{{ run_window_day("start_date") }}' as date)
 {%- endmacro %}
 
 {% macro window_end_date() -%}
-    cast('{{ var("end_date") }}' as date)
+    cast('{{ run_window_day("end_date") }}' as date)
 {%- endmacro %}
 
 {#- The delta rows delivered, before any deduplication, for the run-window look-ups: the raw

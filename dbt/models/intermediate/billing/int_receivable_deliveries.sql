@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='delivery_date',
         on_schema_change='append_new_columns',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where delivery_date between cast('{{ var('start_date') }}' as date) and cast('{{ var('end_date') }}' as date){% else %}select 1 as nothing_to_clear{% endif %}"
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where delivery_date between {{ window_start_date() }} and {{ window_end_date() }}{% else %}select 1 as nothing_to_clear{% endif %}"
     )
 }}
 
