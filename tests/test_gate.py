@@ -1108,6 +1108,28 @@ def test_mart_row_counts_within_tolerance_of_the_previous_day(tmp_path):
     assert warned == {"row_count_rise_vs_previous_day_problem_history": ["2024-03-03"]}
 
 
+def test_the_day_after_a_burst_of_findings_is_no_collapse(tmp_path):
+    """The baseline is the median of the earlier days, not the previous day alone: 10
+    findings a day, a burst of 40 (a terminal outage: a warning), then 10 again - back to
+    normal, not a 75 % fall. A fall below the earlier days' level still blocks."""
+    days = [dt.date(2024, 2, 27) + dt.timedelta(days=i) for i in range(5)]  # .. START, END
+    burst = history_rows(days=[START], n=40)
+    history = pd.concat([history_rows(days=days[:3]), burst, history_rows(days=[END])])
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", marts={"problem_history": history})
+    result = gate.run_gate(wh, START, END, None, table_suites=[])
+    failed = {r.name for r in result.errors}
+    warned = {r.name: [row["day"] for row in r.sample_rows] for r in result.warnings}
+    assert "row_count_drop_vs_previous_day_problem_history" not in failed, result.summary()
+    assert warned["row_count_rise_vs_previous_day_problem_history"] == ["2024-03-02"]
+
+    collapsed = pd.concat([history_rows(days=days[:3]), burst, history_rows(days=[END], n=4)])
+    wh = build_warehouse(tmp_path / "collapsed.duckdb", marts={"problem_history": collapsed})
+    result = gate.run_gate(wh, START, END, None, table_suites=[])
+    drop = [r for r in result.errors if r.name == "row_count_drop_vs_previous_day_problem_history"]
+    assert [row["day"] for row in drop[0].sample_rows] == ["2024-03-03"], result.summary()
+    assert drop[0].sample_rows[0]["baseline_row_count"] == 10
+
+
 def test_catalogue_and_settings_marts(tmp_path):
     codes = pd.concat([CODES, CODES.tail(1).assign(severity="urgent")], ignore_index=True)
     settings = settings_rows()

@@ -364,14 +364,17 @@ order by t.problem_code
 def row_count_check(
     table: str, day_column: str, setting: str, direction: str, where: str | None = None
 ) -> MetricCheck:
-    """One row per day of the window: the day's rows against the latest earlier day with
-    rows (31 days back). direction 'drop' (severity error): failed when the count fell by
-    more than `setting` of the previous count, or a day after the first day with rows has
-    none: something went missing (an archive not delivered, a broken join). direction
-    'rise' (severity warn): the count grew by more than that: reported, not blocking,
-    because a burst of findings is news (a terminal outage gives a whole area M01 采集失败
-    at once), not a broken run. `where`: an SQL condition restricting the rows counted
-    (unit_kpis: the day rows)."""
+    """One row per day of the window: the day's rows against a baseline, the median row
+    count of the latest `row_count_baseline_days` earlier days with rows (31 days back).
+    direction 'drop' (severity error): failed when the count fell by more than `setting`
+    below the baseline, or a day after the first day with rows has none: something went
+    missing (an archive not delivered, a broken join). direction 'rise' (severity warn):
+    the count grew by more than that: reported, not blocking, because a burst of findings
+    is news (a terminal outage gives a whole area M01 采集失败 at once), not a broken run.
+    A median, not the previous day: the day after such a burst is back to normal, which
+    against the burst alone would look like a collapse and block the publish (on a tiny
+    tree: M01 134 -> 1 when the outage ended, findings 172 -> 44). `where`: an SQL condition
+    restricting the rows counted (unit_kpis: the day rows)."""
     only = f"\n      and ({where})" if where else ""
     moved = (
         "prev.row_count - today.row_count"
@@ -384,7 +387,8 @@ def row_count_check(
         severity=ERROR if direction == "drop" else WARN,
         description=(
             f"a day's row count {'falls' if direction == 'drop' else 'grows'} "
-            f"by at most {setting} of the previous day's"
+            f"by at most {setting} of the median of the previous days' "
+            "(row_count_baseline_days)"
         ),
         sql=f"""
 with days as (
@@ -401,22 +405,42 @@ counts as (
 today as (
     select days.day, coalesce(counts.row_count, 0) as row_count
     from days left join counts using (day)
+),
+earlier as (
+    select
+        today.day,
+        counts.day as earlier_day,
+        counts.row_count,
+        row_number() over (partition by today.day order by counts.day desc) as days_back
+    from today
+    inner join counts on counts.day < today.day
+),
+baseline as (
+    select
+        day,
+        max(earlier_day) as previous_day,
+        arg_max(row_count, earlier_day) as previous_row_count,
+        median(row_count) as row_count
+    from earlier
+    where days_back <= $row_count_baseline_days
+    group by day
 )
 select
     today.day,
     today.row_count,
-    prev.day as previous_day,
-    prev.row_count as previous_row_count,
+    prev.previous_day,
+    prev.previous_row_count,
+    prev.row_count as baseline_row_count,
     case
         when prev.row_count is null then false
         else {moved} > ${setting} * prev.row_count
     end as failed
-from today asof left join counts as prev on today.day > prev.day
+from today left join baseline as prev using (day)
 order by today.day
 """,
         key_columns=("day",),
         requires=(table,),
-        settings=(setting,),
+        settings=(setting, "row_count_baseline_days"),
     )
 
 
