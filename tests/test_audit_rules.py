@@ -56,6 +56,15 @@ CODES = [
 # rules whose window (a 14-day baseline before the day) does not fit in tiny's 14 days
 LONG_WINDOW_CODES = {"M02", "M06", "T01"}
 AUDIT_SELECTION = ["path:models/audit", "path:models/marts/problems"]
+# the dbt unit tests this file runs: the audit models' and those of the models above and
+# beside them that no other test file runs (tests/test_dbt_line_loss.py runs line_loss's)
+UNIT_TEST_SELECTION = [
+    *AUDIT_SELECTION,
+    "path:models/marts/kpis",
+    "path:models/marts/theft",
+    "path:models/intermediate/kpis",
+    "path:models/intermediate/billing",
+]
 DBT = str(Path(sys.executable).parent / "dbt")
 
 
@@ -105,14 +114,16 @@ def empty_warehouse(tmp_path_factory):
     warehouse = workdir / "warehouse.duckdb"
     create_empty_warehouse(warehouse)
     dbt(["seed"], workdir, warehouse)
-    dbt(["run", "--empty", "--select", *[f"+{s}" for s in AUDIT_SELECTION]], workdir, warehouse)
+    dbt(["run", "--empty", "--select", *[f"+{s}" for s in UNIT_TEST_SELECTION]], workdir, warehouse)
     return workdir, warehouse
 
 
 def test_dbt_unit_tests_of_the_audit_models_pass(empty_warehouse):
     workdir, warehouse = empty_warehouse
     out = dbt(
-        ["test", "--select", *[f"test_type:unit,{s}" for s in AUDIT_SELECTION]], workdir, warehouse
+        ["test", "--select", *[f"test_type:unit,{s}" for s in UNIT_TEST_SELECTION]],
+        workdir,
+        warehouse,
     )
     assert "PASS=" in out and " ERROR=0" in out, out[-3000:]
     # at least one unit test per rule model
