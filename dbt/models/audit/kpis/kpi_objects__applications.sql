@@ -29,13 +29,17 @@ facts as (
         c.tg_id,
         a.cons_no,
         a.org_no,
-        {{ dbt.datediff('a.apply_date', 'a.power_on_date', 'day') }} as numerator_value,
+        {{ dbt.datediff('a.apply_date', 'a.power_on_date', 'day') }} as numerator_value,  -- noqa: LT05
         1 as denominator_value,
         'APP_BIZ APP_NO=' || a.app_no || ' BUSI_TYPE=' || {{ audit_txt('a.busi_type') }}
             || ' VOLT_CODE=' || {{ audit_txt('a.volt_code') }}
             || ' APPLY_DATE=' || {{ audit_txt('a.apply_date') }}
             || ' POWER_ON_DATE=' || {{ audit_txt('a.power_on_date') }}
-            || ' (接电 ' || cast({{ dbt.datediff('a.apply_date', 'a.power_on_date', 'day') }} as {{ dbt.type_string() }})
+            || ' (接电 '
+            || cast(
+                {{ dbt.datediff('a.apply_date', 'a.power_on_date', 'day') }}  -- noqa: LT05
+                as {{ dbt.type_string() }}
+            )
             || ' 天, STATUS_CODE=' || {{ audit_txt('a.status_code') }} || ')' as detail
     from {{ archive_rows('stg_marketing__applications', to_date) }} as a
     left join customers as c

@@ -56,15 +56,15 @@ facts as (
 
     select
         detected_date,
-        'area_mapping_rate',
-        'area',
-        tg_id,
+        'area_mapping_rate' as indicator_code,
+        'area' as object_type,
+        tg_id as object_id,
         tg_id,
         cast(null as {{ dbt.type_string() }}),
         org_no,
         is_mapped,
-        1,
-        'ST_TQ_BYQ/T_SB_ZNYC_PDBYQ 配变: ' || coalesce(transformer_list, '无对应配变')
+        1 as denominator_value,
+        'ST_TQ_BYQ/T_SB_ZNYC_PDBYQ 配变: ' || coalesce(transformer_list, '无对应配变') as detail
     from area_mappings
     where is_in_service = 1
 
@@ -72,8 +72,8 @@ facts as (
 
     select
         detected_date,
-        'meter_archive_consistency_rate',
-        'meter',
+        'meter_archive_consistency_rate' as indicator_code,
+        'meter' as object_type,
         mp_id,
         tg_id,
         cons_no,
@@ -85,14 +85,15 @@ facts as (
                 and abs(acq_t_factor_min - mkt_t_factor) <= 0.000001
                 and abs(acq_t_factor_max - mkt_t_factor) <= 0.000001 then 1
             else 0
-        end,
-        1,
-        '营销 C_METER ASSET_NO=' || {{ audit_txt('mkt_asset_no') }} || ' T_FACTOR=' || {{ audit_num('mkt_t_factor', 4) }}
+        end as numerator_value,
+        1 as denominator_value,
+        '营销 C_METER ASSET_NO=' || {{ audit_txt('mkt_asset_no') }}
+            || ' T_FACTOR=' || {{ audit_num('mkt_t_factor', 4) }}
             || case
                 when acq_count = 0 then '; 采集 E_DATA_MP 无此计量点'
                 else '; 采集 E_DATA_MP ASSET_NO=' || {{ audit_txt('acq_asset_no_min') }}
                     || ' T_FACTOR=' || {{ audit_num('acq_t_factor_min', 4) }}
-            end
+            end as detail
     from mp_archives
     where usage_type_code = '01'
 

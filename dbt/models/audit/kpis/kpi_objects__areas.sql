@@ -48,14 +48,14 @@ facts as (
 
     select
         data_date,
-        'loss_qualified_rate',
-        'area',
-        tg_id,
+        'loss_qualified_rate' as indicator_code,
+        'area' as object_type,
+        tg_id as object_id,
         tg_id,
         cast(null as {{ dbt.type_string() }}),
         org_no,
-        case when loss_status = 'qualified' then 1 else 0 end,
-        1,
+        case when loss_status = 'qualified' then 1 else 0 end as numerator_value,
+        1 as denominator_value,
         detail
     from area_days
     where loss_status <> 'uncomputable'

@@ -27,7 +27,8 @@ facts as (
             when e.data_id is null then 'E_DATA_MP 无 MP_ID=' || e.mp_id || ' 的测量点 (采集未覆盖)'
             when e.pap_r is null then 'E_MP_DAY_READ 无 DATA_ID=' || e.data_id || ' DATA_DATE='
                 || {{ audit_txt('e.data_date') }} || ' 的日冻结示值 (采集失败)'
-            else 'E_MP_DAY_READ DATA_ID=' || e.data_id || ' DATA_DATE=' || {{ audit_txt('e.data_date') }}
+            else 'E_MP_DAY_READ DATA_ID=' || e.data_id
+                || ' DATA_DATE=' || {{ audit_txt('e.data_date') }}
                 || ' PAP_R=' || {{ audit_num('e.pap_r') }}
         end as detail
     from {{ ref('int_meter_energy_daily') }} as e

@@ -56,8 +56,8 @@ payments as (
         d.*,
         c.org_no,
         c.tg_id,
-        {{ dbt.datediff('d.charge_date', 'd.deposit_date', 'day') }} as deposit_days,
-        {{ dbt.datediff('d.charge_date', 'd.arrive_date', 'day') }} as arrive_days
+        {{ dbt.datediff('d.charge_date', 'd.deposit_date', 'day') }} as deposit_days,  -- noqa: LT05
+        {{ dbt.datediff('d.charge_date', 'd.arrive_date', 'day') }} as arrive_days  -- noqa: LT05
     from payment_deliveries as d
     left join customers as c
         on c.cons_no = d.cons_no
@@ -92,14 +92,14 @@ facts as (
 
     select
         p.charge_date,
-        'arrival_timely_rate',
-        'payment',
+        'arrival_timely_rate' as indicator_code,
+        'payment' as object_type,
         p.pay_id,
         p.tg_id,
         p.cons_no,
         p.org_no,
-        case when p.arrive_days <= s.arrive_max_days then 1 else 0 end,
-        1,
+        case when p.arrive_days <= s.arrive_max_days then 1 else 0 end as numerator_value,
+        1 as denominator_value,
         'A_PAY_FLOW PAY_ID=' || p.pay_id || ' RCVBL_ID=' || {{ audit_txt('p.rcvbl_id') }}
             || ' PAY_AMT=' || {{ audit_num('p.pay_amt') }}
             || ' CHARGE_TIME=' || {{ audit_txt('p.charge_time') }}

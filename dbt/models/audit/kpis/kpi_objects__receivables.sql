@@ -31,7 +31,9 @@ receivable_versions as (
 
     select
         r.*,
-        lead(r.delivery_date) over (partition by r.rcvbl_id order by r.delivery_date) as next_delivery_date
+        lead(r.delivery_date) over (
+            partition by r.rcvbl_id order by r.delivery_date
+        ) as next_delivery_date
     from {{ ref('int_receivable_deliveries') }} as r
     -- every delivery of a receivable issued in a month is on or after the month's 1st
     where r.delivery_date between {{ month_from }} and {{ to_date }}
@@ -91,14 +93,14 @@ facts as (
 
     select
         data_date,
-        'hv_auto_read_billing_rate',
-        'receivable',
+        'hv_auto_read_billing_rate' as indicator_code,
+        'receivable' as object_type,
         rcvbl_id,
         tg_id,
         cons_no,
         org_no,
-        case when read_source_code = '01' then 1 else 0 end,
-        1,
+        case when read_source_code = '01' then 1 else 0 end as numerator_value,
+        1 as denominator_value,
         'A_RCVBL_FLOW RCVBL_ID=' || rcvbl_id || ' RCVBL_YM=' || {{ audit_txt('billing_month') }}
             || ' READ_SRC=' || {{ audit_txt('read_source_code') }}
             || case read_source_code

@@ -58,7 +58,8 @@
     {%- set max_days_rows = run_query(
         "select setting_value from " ~ ref('audit_settings')
         ~ " where setting_name = 'billing_boundary_read_max_days'") %}
-    {%- set max_days = (max_days_rows.columns[0].values()[0] | float | int) if max_days_rows.rows | length else 0 %}
+    {%- set max_days = (max_days_rows.columns[0].values()[0] | float | int)
+        if max_days_rows.rows | length else 0 %}
     {%- for billing_month in billed_months.columns[0].values() %}
         {#- a RCVBL_YM that is no YYYYMM month bills no measurable month -#}
         {%- if billing_month | length == 6 and billing_month.isdigit()
@@ -83,11 +84,17 @@
 
 {#- the literal day lists as SQL (an incremental run with no billed month reads nothing) -#}
 {%- set month_end_list = [] %}
-{%- for day in month_ends %}{%- do month_end_list.append("cast('" ~ day ~ "' as date)") %}{%- endfor %}
+{%- for day in month_ends %}
+    {%- do month_end_list.append("cast('" ~ day ~ "' as date)") %}
+{%- endfor %}
 {%- set boundary_list = [] %}
-{%- for day in boundary_days %}{%- do boundary_list.append("cast('" ~ day ~ "' as date)") %}{%- endfor %}
-{%- set month_end_in = ('in (' ~ month_end_list | join(', ') ~ ')') if month_end_list else 'is null and 1 = 0' %}
-{%- set boundary_in = ('in (' ~ boundary_list | join(', ') ~ ')') if boundary_list else 'is null and 1 = 0' %}
+{%- for day in boundary_days %}
+    {%- do boundary_list.append("cast('" ~ day ~ "' as date)") %}
+{%- endfor %}
+{%- set month_end_in = ('in (' ~ month_end_list | join(', ') ~ ')') if month_end_list
+    else 'is null and 1 = 0' %}
+{%- set boundary_in = ('in (' ~ boundary_list | join(', ') ~ ')') if boundary_list
+    else 'is null and 1 = 0' %}
 {%- set bounded = is_incremental() and not in_unit_test() %}
 
 with days as (
@@ -112,7 +119,9 @@ billed_months as (
     from (
         select distinct
             billing_month,
-            {{ dbt.safe_cast("substr(billing_month, 1, 4) || '-' || substr(billing_month, 5, 2) || '-01'", 'date') }}
+            {{ dbt.safe_cast(
+                "substr(billing_month, 1, 4) || '-' || substr(billing_month, 5, 2) || '-01'", 'date'
+            ) }}
                 as month_start_date
         from deliveries
         where {{ dbt.length('billing_month') }} = 6
@@ -128,7 +137,7 @@ bill_checks as (
         m.billing_month,
         m.start_boundary_date,
         m.end_boundary_date,
-        {{ dbt.datediff('m.start_boundary_date', 'm.end_boundary_date', 'day') }} as month_days
+        {{ dbt.datediff('m.start_boundary_date', 'm.end_boundary_date', 'day') }} as month_days  -- noqa: LT05
     from deliveries as r
     inner join billed_months as m
         on m.billing_month = r.billing_month
@@ -188,7 +197,9 @@ start_reads as (
         r.pap_r as start_pap_r,
         row_number() over (
             partition by c.delivery_date, c.billing_month, c.mp_id
-            order by abs({{ dbt.datediff('c.start_boundary_date', 'r.data_date', 'day') }}), r.data_date desc
+            order by
+                abs({{ dbt.datediff('c.start_boundary_date', 'r.data_date', 'day') }}),  -- noqa: LT05
+                r.data_date desc
         ) as read_rank
     from check_points as c
     inner join boundary_reads as r
@@ -207,7 +218,9 @@ end_reads as (
         r.pap_r as end_pap_r,
         row_number() over (
             partition by c.delivery_date, c.billing_month, c.mp_id
-            order by abs({{ dbt.datediff('c.end_boundary_date', 'r.data_date', 'day') }}), r.data_date
+            order by
+                abs({{ dbt.datediff('c.end_boundary_date', 'r.data_date', 'day') }}),  -- noqa: LT05
+                r.data_date
         ) as read_rank
     from check_points as c
     inner join boundary_reads as r
@@ -251,7 +264,8 @@ meter_changes as (
     from {{ ref('stg_marketing__meter_changes') }}
     {%- if bounded %}
     where chg_date between
-        {%- if boundary_days %} cast('{{ boundary_days[0] }}' as date) and cast('{{ boundary_days[-1] }}' as date)
+        {%- if boundary_days %} cast('{{ boundary_days[0] }}' as date)
+            and cast('{{ boundary_days[-1] }}' as date)
         {%- else %} cast(null as date) and cast(null as date)
         {%- endif %}
     {%- endif %}
@@ -289,7 +303,8 @@ backwards_days as (
     where is_register_backwards
     {%- if bounded %}
         and data_date between
-        {%- if boundary_days %} cast('{{ boundary_days[0] }}' as date) and cast('{{ boundary_days[-1] }}' as date)
+        {%- if boundary_days %} cast('{{ boundary_days[0] }}' as date)
+            and cast('{{ boundary_days[-1] }}' as date)
         {%- else %} cast(null as date) and cast(null as date)
         {%- endif %}
     {%- endif %}
@@ -320,7 +335,7 @@ span_facts as (
         ch.old_t_factor,
         ch.new_t_factor,
         coalesce(ch.change_day_count, 0) as change_day_count,
-        {{ dbt.datediff('s.start_read_date', 's.end_read_date', 'day') }} as span_days,
+        {{ dbt.datediff('s.start_read_date', 's.end_read_date', 'day') }} as span_days,  -- noqa: LT05
         {{ dbt.datediff(
             'case when s.start_read_date > s.start_boundary_date then s.start_read_date else s.start_boundary_date end',
             'case when s.end_read_date < s.end_boundary_date then s.end_read_date else s.end_boundary_date end',
@@ -367,14 +382,16 @@ mp_measured as (
             when data_id is null then '无采集测量点 E_DATA_MP'
             when start_read_date is null
                 then '起码: ' || {{ audit_txt('start_boundary_date') }} || ' ±'
-                    || {{ audit_txt(setting('billing_boundary_read_max_days', 'integer')) }} || ' 天内无示值'
+                    || {{ audit_txt(setting('billing_boundary_read_max_days', 'integer')) }}
+                    || ' 天内无示值'
             when end_read_date is null
                 then '止码: ' || {{ audit_txt('end_boundary_date') }} || ' ±'
                     || {{ audit_txt(setting('billing_boundary_read_max_days', 'integer')) }}
                     || ' 天内 (截至 ' || {{ audit_txt('delivery_date') }} || ') 无示值'
             when end_read_date <= start_read_date then '止码日期不晚于起码日期'
             when change_day_count > 1
-                then '示值间 C_METER_CHG ' || cast(change_day_count as {{ dbt.type_string() }}) || ' 个换表日, 不计算'
+                then '示值间 C_METER_CHG ' || cast(change_day_count as {{ dbt.type_string() }})
+                    || ' 个换表日, 不计算'
             when first_backwards_date is not null
                 then '示值间 ' || {{ audit_txt('first_backwards_date') }}
                     || ' 电能表示度下降 (M03), 示值不能计量当月电量'
@@ -402,22 +419,29 @@ mp_evidence as (
         '计量点 MP_ID=' || mp_id || ': '
         || case
             when start_read_date is null or end_read_date is null then ''
-            else '起码 PAP_R=' || {{ audit_num('start_pap_r') }} || ' (' || {{ audit_txt('start_read_date') }}
-                || '), 止码 PAP_R=' || {{ audit_num('end_pap_r') }} || ' (' || {{ audit_txt('end_read_date') }} || '), '
+            else '起码 PAP_R=' || {{ audit_num('start_pap_r') }}
+                || ' (' || {{ audit_txt('start_read_date') }}
+                || '), 止码 PAP_R=' || {{ audit_num('end_pap_r') }}
+                || ' (' || {{ audit_txt('end_read_date') }} || '), '
                 || case
                     when chg_id is not null
-                        then '换表 C_METER_CHG ' || {{ audit_txt('chg_date') }} || ' CHG_ID=' || chg_id
-                            || ': (旧表止码 OLD_END_READ=' || {{ audit_num('old_end_read') }} || ' - 起码) x 旧倍率 OLD_T_FACTOR='
+                        then '换表 C_METER_CHG ' || {{ audit_txt('chg_date') }}
+                            || ' CHG_ID=' || chg_id
+                            || ': (旧表止码 OLD_END_READ=' || {{ audit_num('old_end_read') }}
+                            || ' - 起码) x 旧倍率 OLD_T_FACTOR='
                             || {{ audit_num('old_t_factor') }} || ' + (止码 - 新表起码 NEW_START_READ='
-                            || {{ audit_num('new_start_read') }} || ') x 新倍率 NEW_T_FACTOR=' || {{ audit_num('new_t_factor') }}
+                            || {{ audit_num('new_start_read') }}
+                            || ') x 新倍率 NEW_T_FACTOR=' || {{ audit_num('new_t_factor') }}
                     when is_rollover_candidate = 1 and span_kwh is not null
-                        then '(止码 + 满度 ' || {{ audit_num('register_full_scale', 0) }} || ' - 起码) x 倍率 T_FACTOR='
+                        then '(止码 + 满度 ' || {{ audit_num('register_full_scale', 0) }}
+                            || ' - 起码) x 倍率 T_FACTOR='
                             || {{ audit_num('t_factor') }} || ' (示值翻转)'
                     else '(止码 - 起码) x 倍率 T_FACTOR=' || {{ audit_num('t_factor') }}
                 end
                 || case
                     when span_kwh is null then ''
-                    else ' = ' || {{ audit_num('span_kwh') }} || ' kWh, 示值间隔 ' || cast(span_days as {{ dbt.type_string() }})
+                    else ' = ' || {{ audit_num('span_kwh') }} || ' kWh, 示值间隔 '
+                        || cast(span_days as {{ dbt.type_string() }})
                         || ' 天, 覆盖当月 ' || cast(covered_days as {{ dbt.type_string() }}) || '/'
                         || cast(month_days as {{ dbt.type_string() }}) || ' 天'
                         || case
@@ -499,11 +523,14 @@ flagged as (
     select
         compared.*,
         abs(billed_kwh - measured_kwh) as diff_kwh,
-        case when measured_kwh > 0 then abs(billed_kwh - measured_kwh) / measured_kwh end as diff_share,
+        case
+            when measured_kwh > 0 then abs(billed_kwh - measured_kwh) / measured_kwh
+        end as diff_share,
         case when read_source_code = '03' then 1 else 0 end as is_estimated,
         case
             when measured_kwh is not null
-                and abs(billed_kwh - measured_kwh) > {{ setting('billing_mismatch_share') }} * measured_kwh
+                and abs(billed_kwh - measured_kwh)
+                    > {{ setting('billing_mismatch_share') }} * measured_kwh
                 and abs(billed_kwh - measured_kwh) > {{ setting('billing_mismatch_min_kwh') }}
                 then 1
             else 0
@@ -514,10 +541,11 @@ flagged as (
 receivable_findings as (
     select
         f.delivery_date as detected_date,
-        c.tg_id as tg_id,
+        -- not a no-op: the customers' staging keeps the raw upper-case name (TG_ID)
+        c.tg_id as tg_id,  -- noqa: AL09
         coalesce(c.org_no, f.org_no) as org_no,
-        f.cons_no as cons_no,
-        f.rcvbl_id as rcvbl_id,
+        f.cons_no,
+        f.rcvbl_id,
         f.is_estimated,
         f.is_mismatch,
         f.diff_share,

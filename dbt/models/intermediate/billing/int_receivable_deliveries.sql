@@ -21,13 +21,16 @@
 --                     re-loaded day that lost a receivable loses its row here too.
 -- Staging (stg_collection__receivables) keeps only the final state; the versions are
 -- needed here, hence the raw rows (delivered_rows: the staging view inside unit tests).
--- Explicit lower-case aliases: DuckDB would otherwise keep the raw tables' upper-case names.
+-- Explicit lower-case aliases: DuckDB would otherwise keep the raw tables' upper-case names
+-- (`raw_rows.rcvbl_id` alone is a column RCVBL_ID), so the self-aliases below are not the
+-- no-op sqlfluff takes them for (AL09 is off for them).
 
 with
 
 delivered as (
 
     select
+        -- noqa: disable=AL09
         raw_rows.rcvbl_id as rcvbl_id,
         raw_rows.cons_no as cons_no,
         raw_rows.org_no as org_no,
@@ -43,11 +46,14 @@ delivered as (
         raw_rows._export_date as _export_date,
         raw_rows._source_file as _source_file,
         raw_rows._line_number as _line_number,
+        -- noqa: enable=AL09
         row_number() over (
             partition by raw_rows.rcvbl_id, raw_rows._export_date
             order by raw_rows._line_number desc
         ) as line_rank
-    from {{ delivered_rows('stg_collection__receivables', 'raw_collection', 'A_RCVBL_FLOW') }} as raw_rows
+    from
+        {{ delivered_rows('stg_collection__receivables', 'raw_collection', 'A_RCVBL_FLOW') }}
+        as raw_rows
     where raw_rows.rcvbl_id is not null
     {%- if is_incremental() %}
         and raw_rows._export_date between {{ window_start_date() }} and {{ window_end_date() }}

@@ -29,10 +29,12 @@
                            '_source_file', '_line_number'] %}
 
 {%- if is_incremental() %}
-    {%- set carried_expression = "(select max(built.as_of_date) from " ~ this ~ " as built where built.as_of_date < " ~ window_start_date() ~ ")" %}
+    {%- set carried_expression = "(select max(built.as_of_date) from " ~ this
+        ~ " as built where built.as_of_date < " ~ window_start_date() ~ ")" %}
     {#- a date literal (looked up once) so the filters below prune by day; inside a unit
         test the expression itself (the mocked `this`) -#}
-    {%- set carried_date = carried_expression if in_unit_test() else date_literal(carried_expression) %}
+    {%- set carried_date = carried_expression if in_unit_test()
+        else date_literal(carried_expression) %}
 {%- endif %}
 
 with
@@ -78,7 +80,8 @@ versions as (
     select
         version_rows.*,
         coalesce(
-            {{ add_days(-1, 'lead(version_rows.version_date) over (partition by version_rows.rcvbl_id order by version_rows.version_date)') }},
+            {{ add_days(-1, 'lead(version_rows.version_date) over ('
+                ~ 'partition by version_rows.rcvbl_id order by version_rows.version_date)') }},
             cast('9999-12-31' as date)
         ) as valid_to_date
     from version_rows
@@ -88,7 +91,10 @@ versions as (
 days as (
 
     {%- if is_incremental() %}
-    {{ day_spine('coalesce(' ~ add_days(1, carried_date) ~ ', (select min(delivery_date) from deliveries))', window_end_date()) }}
+    {{ day_spine(
+        'coalesce(' ~ add_days(1, carried_date) ~ ', (select min(delivery_date) from deliveries))',
+        window_end_date()
+    ) }}
     {%- else %}
     {{ day_spine('(select min(delivery_date) from deliveries)', window_end_date()) }}
     {%- endif %}

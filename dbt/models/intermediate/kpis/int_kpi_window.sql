@@ -5,10 +5,11 @@
 -- depends_on: {{ source('raw_collection', 'A_PAY_FLOW') }}
 {%- endif %}
 
--- 同业对标计算窗口: one row, the days the KPI models (audit/kpis, marts.unit_kpi_daily, unit_kpi_facts, unit_kpis)
--- recompute in this run. Built first, so they all (and the pre_hooks, which delete
--- exactly these days) read the same bounds; they read them once when compiled and write
--- them into their SQL as date literals (a daily run scans its own days only).
+-- 同业对标计算窗口: one row, the days the KPI models (audit/kpis, marts.unit_kpi_daily,
+-- unit_kpi_facts, unit_kpis) recompute in this run. Built first, so they all (and the
+-- pre_hooks, which delete exactly these days) read the same bounds; they read them once
+-- when compiled and write them into their SQL as date literals (a daily run scans its own
+-- days only).
 --   day_facts_from_date    the audit window's first day (audit_start_date(): start_date,
 --                          or earlier when readings / meter changes delivered in the run
 --                          reach back, which recomputes marts.area_daily_loss): the first
@@ -44,7 +45,9 @@ run_window as (
 late_payments as (
 
     select min(cast(delivered.charge_time as date)) as first_charge_date
-    from {{ delivered_rows('stg_collection__payments', 'raw_collection', 'A_PAY_FLOW') }} as delivered
+    from
+        {{ delivered_rows('stg_collection__payments', 'raw_collection', 'A_PAY_FLOW') }}
+        as delivered
     where delivered._export_date between {{ window_start_date() }} and {{ window_end_date() }}
 
 ),

@@ -137,7 +137,7 @@ final as (
             when '02' then 'check'
         end                                                     as meter_role,
         metering_points_as_of_day.mp_status_code,
-        case when metering_points_as_of_day.mp_status_code = '1' then true else false end as is_active,
+        coalesce(metering_points_as_of_day.mp_status_code = '1', false) as is_active,
 
         -- marketing meter (C_METER)
         meters_ranked.meter_id,

@@ -132,7 +132,11 @@ units as (
     from days
     inner join {{ archive_rows('stg_marketing__orgs', month_from) }} as o
         on {{ as_of('days.data_date', 'o') }}
-    where o.org_type in ({% for level in unit_levels %}'{{ level[1] }}'{{ ', ' if not loop.last }}{% endfor %})
+    where o.org_type in (
+        {%- for level in unit_levels %}
+        '{{ level[1] }}'{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
 
 ),
 

@@ -85,7 +85,7 @@ with settings as (
 energy as (
     select
         e.data_date,
-        {{ dbt.datediff('e.data_date', 's.as_of_date', 'day') }} as days_back,
+        {{ dbt.datediff('e.data_date', 's.as_of_date', 'day') }} as days_back,  -- noqa: LT05
         e.mp_id,
         e.data_id,
         e.cons_no,
@@ -134,7 +134,9 @@ customer_days as (
         p.cons_no,
         e.days_back,
         sum(e.forward_kwh) as forward_kwh,
-        min(case when e.is_computable and not e.is_above_plausible_max then 1 else 0 end) as is_computable
+        min(
+            case when e.is_computable and not e.is_above_plausible_max then 1 else 0 end
+        ) as is_computable
     from customer_points as p
     inner join energy as e
         on e.mp_id = p.mp_id
@@ -144,7 +146,8 @@ customer_days as (
 energy_windows as (
     select
         d.cons_no,
-        avg(case when d.is_computable = 1 and d.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
+        avg(case when d.is_computable = 1
+                and d.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
             then d.forward_kwh end) as baseline_mean_kwh,
         avg(case when d.is_computable = 1 and d.days_back between 0 and s.recent_days - 1
             then d.forward_kwh end) as recent_mean_kwh,
@@ -192,7 +195,9 @@ events as (
     where ev.delivery_rank = 1
         and ev.data_id is not null
         and ev.event_code in (
-            {%- for code in rule_event_codes('T01') %}'{{ code }}'{{ ', ' if not loop.last }}{% endfor -%}
+            {%- for code in rule_event_codes('T01') %}
+            '{{ code }}'{{ ',' if not loop.last }}
+            {%- endfor %}
         )
         and cast(ev.start_time as date) between {{ events_from }} and {{ as_of }}
 ),
@@ -215,7 +220,8 @@ area_loss as (
         avg(case when {{ dbt.datediff('l.data_date', 's.as_of_date', 'day') }}
                 between s.recent_days and s.recent_days + s.baseline_days - 1
             then cast(l.loss_rate as {{ ratio_sum_type() }}) end) as baseline_loss_rate,
-        avg(case when {{ dbt.datediff('l.data_date', 's.as_of_date', 'day') }} between 0 and s.recent_days - 1
+        avg(case when {{ dbt.datediff('l.data_date', 's.as_of_date', 'day') }}
+                between 0 and s.recent_days - 1
             then cast(l.loss_rate as {{ ratio_sum_type() }}) end) as recent_loss_rate
     from {{ ref('area_daily_loss') }} as l
     cross join settings as s
@@ -271,11 +277,14 @@ valley_windows as (
         v.cons_no,
         sum(case when v.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
             then v.valley_advance end)
-        / nullif(sum(case when v.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
-            then v.total_advance end), 0) as baseline_valley_share,
+        / nullif(sum(
+            case when v.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
+                then v.total_advance end
+        ), 0) as baseline_valley_share,
         sum(case when v.days_back between 0 and s.recent_days - 1 then v.valley_advance end)
-        / nullif(sum(case when v.days_back between 0 and s.recent_days - 1 then v.total_advance end), 0)
-            as recent_valley_share
+        / nullif(sum(
+            case when v.days_back between 0 and s.recent_days - 1 then v.total_advance end
+        ), 0) as recent_valley_share
     from valley_days as v
     cross join settings as s
     group by v.cons_no
@@ -325,7 +334,9 @@ customer_points_scored as (
         case when event_count > 0 then round(event_weight, 2) else 0 end as event_points,
         case
             when energy_drop_share >= drop_min_share
-            then round(drop_weight * case when energy_drop_share > 1 then 1 else energy_drop_share end, 2)
+            then round(
+                drop_weight * case when energy_drop_share > 1 then 1 else energy_drop_share end, 2
+            )
             else 0
         end as drop_points,
         case
@@ -371,12 +382,17 @@ totals as (
                 then ' (共 ' || cast(event_count as {{ dbt.type_string() }}) || ' 次)' else '' end
             else '' end
         || case when drop_points > 0 then '; 电量下降 '
-            || cast(cast(round(energy_drop_share * 100, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}) || '%'
+            || cast(
+                cast(round(energy_drop_share * 100, 0) as {{ dbt.type_bigint() }})
+                as {{ dbt.type_string() }}
+            ) || '%'
             else '' end
-        || case when zero_points > 0 then '; 近 ' || cast(cast(recent_days as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+        || case when zero_points > 0 then '; 近 '
+            || cast(cast(recent_days as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
             || ' 日 ' || cast(zero_energy_days as {{ dbt.type_string() }}) || ' 天抄表正常但零电量'
             else '' end
-        || case when loss_rise_points > 0 then '; 台区线损率上升 ' || {{ audit_num('loss_rise_pp', 1) }} || ' 个百分点'
+        || case when loss_rise_points > 0 then '; 台区线损率上升 '
+            || {{ audit_num('loss_rise_pp', 1) }} || ' 个百分点'
             else '' end
         || case when valley_points > 0 then '; 谷段电量占比'
             || case when valley_shift_pp > 0 then '上升 ' else '下降 ' end
@@ -388,7 +404,9 @@ totals as (
 select
     cast(t.as_of_date as date) as as_of_date,
     cast(rank() over (order by t.theft_score desc) as {{ dbt.type_int() }}) as score_rank,
-    cast(rank() over (partition by t.tg_id order by t.theft_score desc) as {{ dbt.type_int() }}) as area_rank,
+    cast(
+        rank() over (partition by t.tg_id order by t.theft_score desc) as {{ dbt.type_int() }}
+    ) as area_rank,
     cast(t.tg_id as {{ dbt.type_string() }}) as tg_id,
     cast(n.tg_name as {{ dbt.type_string() }}) as tg_name,
     cast(t.org_no as {{ dbt.type_string() }}) as org_no,
@@ -416,7 +434,9 @@ select
     cast(t.valley_shift_pp as {{ audit_type_double() }}) as valley_shift_pp,
     cast(t.valley_points as {{ audit_type_double() }}) as valley_points,
     cast({{ add_days('1 - t.recent_days', 't.as_of_date') }} as date) as recent_start_date,
-    cast({{ add_days('1 - t.recent_days - t.baseline_days', 't.as_of_date') }} as date) as baseline_start_date,
+    cast(
+        {{ add_days('1 - t.recent_days - t.baseline_days', 't.as_of_date') }} as date
+    ) as baseline_start_date,
     cast({{ audit_settings_fingerprint() }} as {{ dbt.type_string() }}) as settings_fingerprint
 from totals as t
 left join area_names as n
