@@ -1293,3 +1293,84 @@ def test_snapshot_duplicates_are_judged_per_snapshot_day_of_the_window(tmp_path)
     assert [d["export_date"] for d in share.details] == ["2024-03-03"]
     both = gate.run_gate(wh, START, END, None, gate="raw", tables=["raw_marketing.C_CONS"])
     assert [r.name for r in both.errors] == ["snapshot_duplicate_key_share"]
+
+
+# ------------------------------------------------------------------- batches and samples
+
+
+def _outcomes(result: gate.GateResult, table: str) -> list[tuple]:
+    return [
+        (r.name, r.success, r.unexpected_count, r.element_count, r.sample_rows, r.message)
+        for r in result.results
+        if r.table == table
+    ]
+
+
+def test_a_pruned_batch_still_reports_whole_failing_rows(tmp_path, monkeypatch):
+    """GX sees only the columns the suite reads (plus the rowid); the failing rows in the
+    results are whole rows fetched by rowid, the same whether GX validated the suite at
+    once or one expectation at a time on its own columns."""
+    reads = {d: read_rows(d) for d in DAYS}
+    bad = reads[END]
+    bad.loc[[3, 7, 150], "PAP_R"] = -1.0  # warn: negative register
+    bad.loc[5, "MARK"] = "X"  # error: code outside its set
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", reads=reads)
+    table = "raw_acquisition.E_MP_DAY_READ"
+    columns_seen = []
+    real = gate._GxValidator.validate
+
+    def spy(self, suite, df):
+        if suite.name == table:
+            columns_seen.append(set(df.columns))
+        return real(self, suite, df)
+
+    monkeypatch.setattr(gate._GxValidator, "validate", spy)
+    runs = {}
+    for narrow_from in (0, 10**9):  # one expectation at a time / the whole suite at once
+        monkeypatch.setattr(gate, "NARROW_MIN_ROWS", narrow_from)
+        runs[narrow_from] = gate.run_gate(wh, END, END, None, tables=[table], metric_checks=[])
+    assert _outcomes(runs[0], table) == _outcomes(runs[10**9], table)
+    result = runs[0]
+    # pruned: no column the suite does not read (COL_TIME, the lineage columns)
+    assert columns_seen and all(
+        gate.ROWID in cols and not cols & {"COL_TIME", "_source_file", "_line_number"}
+        for cols in columns_seen
+    )
+    negative = by_name(result, "expect_column_values_to_be_between(PAP_R, 0, None)", table)
+    assert (negative.success, negative.unexpected_count) == (False, 3)
+    assert [r["_line_number"] for r in negative.sample_rows] == [5, 9, 152]
+    row = negative.sample_rows[0]
+    assert set(row) == set(bad.columns)  # the whole row, not the pruned batch's columns
+    assert row["DATA_ID"] == "DP000003" and row["PAP_R"] == -1.0
+    assert row["COL_TIME"] == f"{END + dt.timedelta(days=1)} 02:00:00"
+    assert row["_source_file"] == f"acquisition/{END}/E_MP_DAY_READ.csv"
+    mark = by_name(result, "expect_column_values_to_be_in_set(MARK, {0, 1})", table)
+    assert mark.blocking and mark.unexpected_count == 1
+    assert [(r["DATA_ID"], r["MARK"], r["_line_number"]) for r in mark.sample_rows] == [
+        ("DP000005", "X", 7)
+    ]
+    assert "DATA_ID=DP000005" in mark.message and "_line_number=7" in mark.message
+    passed = by_name(result, "expect_column_values_to_not_be_null(DATA_ID)", table)
+    assert (passed.success, passed.element_count, passed.sample_rows) == (True, N_READS, [])
+
+
+def test_a_view_is_validated_on_whole_rows(tmp_path):
+    """A view has no rowid: its batch is `select *` and the samples come from it."""
+    areas = area_rows()
+    areas.loc[(areas.tg_id == "TG0003") & (areas.data_date == END), "loss_rate"] = 5.0
+    wh = build_warehouse(tmp_path / "warehouse.duckdb", areas=areas)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("alter table marts.area_daily_loss rename to area_daily_loss_t")
+        con.execute("create view marts.area_daily_loss as select * from marts.area_daily_loss_t")
+    table = "marts.area_daily_loss"
+    result = gate.run_gate(wh, START, END, None, tables=[table], metric_checks=[])
+    rate = by_name(result, "expect_column_values_to_be_between(loss_rate, -1, 1)", table)
+    assert rate.blocking and rate.unexpected_count == 1
+    (row,) = rate.sample_rows
+    assert set(row) == set(areas.columns)  # whole rows
+    assert (row["tg_id"], row["data_date"], row["loss_rate"], row["loss_status"]) == (
+        "TG0003",
+        str(END),
+        5.0,
+        "qualified",
+    )
