@@ -64,6 +64,7 @@ UNIT_TEST_SELECTION = [
     "path:models/marts/theft",
     "path:models/intermediate/kpis",
     "path:models/intermediate/billing",
+    "path:models/intermediate/archives",
 ]
 DBT = str(Path(sys.executable).parent / "dbt")
 

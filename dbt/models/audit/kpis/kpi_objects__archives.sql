@@ -1,10 +1,9 @@
-{{ run_window_depends_on() }}
 {#- 同业对标对象 · 营配贯通 (低压"配变-用户"关系一致率, 台区营配对应率, 表计档案一致率): one row
     per indicator, day of the audit window (int_kpi_window day_facts_from_date .. to_date)
-    and object, by the archive comparisons of rules A01, A02 and A04-A06
-    (macros/audit/audit_archives.sql, so an indicator and its rule never disagree): active LV
-    customers (C_CONS VOLT_CODE 01/02), in-service areas, active settlement MPs; unit as
-    there. -#}
+    and object, by the archive comparisons of rules A01, A02 and A04-A06 (the models of
+    models/intermediate/archives, which the rules read too, so an indicator and its rule
+    never disagree): active LV customers (C_CONS VOLT_CODE 01/02), in-service areas, active
+    settlement MPs; unit as there. -#}
 
 {%- set bounds = kpi_window_bounds(['day_facts_from_date', 'to_date']) -%}
 {%- set day_from = bounds['day_facts_from_date'] -%}
@@ -12,19 +11,29 @@
 
 with
 
--- `days(detected_date)` is what the archive macros expect
-days as (
+customer_areas as (
 
-    select data_date as detected_date
-    from ({{ day_spine(day_from, to_date) }}) as spine
+    select *
+    from {{ ref('int_customer_areas_daily') }}
+    where detected_date between {{ day_from }} and {{ to_date }}
 
 ),
 
-{{ customer_area_archives('customer_areas') }},
+area_mappings as (
 
-{{ area_transformer_mappings('area_mappings') }},
+    select *
+    from {{ ref('int_area_transformer_mappings_daily') }}
+    where detected_date between {{ day_from }} and {{ to_date }}
 
-{{ mp_meter_archives('mp_archives') }},
+),
+
+mp_archives as (
+
+    select *
+    from {{ ref('int_mp_meter_archives_daily') }}
+    where detected_date between {{ day_from }} and {{ to_date }}
+
+),
 
 facts as (
 

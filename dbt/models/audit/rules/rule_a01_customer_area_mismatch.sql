@@ -3,12 +3,13 @@
     marketing (C_CONS.TG_ID), GIS (T_TX_DYYH.SSBYQ -> ST_TQ_BYQ.YX_TQ_BS) and acquisition
     (E_DATA_MP.TG_ID of the customer's active settlement MP). A finding when any pair of
     areas that are both known disagrees (a system that gives no area is not compared:
-    no GIS connection row or a transformer without an area link is A02's business). -#}
-with days as (
-    {{ audit_days() }}
+    no GIS connection row or a transformer without an area link is A02's business).
+    The areas as of D: intermediate.int_customer_areas_daily. -#}
+with customer_areas as (
+    select *
+    from {{ ref('int_customer_areas_daily') }}
+    where {{ in_audit_window('detected_date') }}
 ),
-
-{{ customer_area_archives('customer_areas') }},
 
 compared as (
     select

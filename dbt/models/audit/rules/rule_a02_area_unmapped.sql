@@ -2,12 +2,13 @@
 {#- A02 台区营配不对应: an in-service marketing area (G_TG.RUN_STATUS_CODE '01') that, as of
     D, maps to no in-service PMS transformer: no ST_TQ_BYQ link, or every linked transformer
     is retired (T_SB_ZNYC_PDBYQ.YXZT '30') or absent from PMS. Only on days both PMS
-    archives exist. -#}
-with days as (
-    {{ audit_days() }}
-),
-
-{{ area_transformer_mappings('area_mappings') }}
+    archives exist.
+    The mappings as of D: intermediate.int_area_transformer_mappings_daily. -#}
+with area_mappings as (
+    select *
+    from {{ ref('int_area_transformer_mappings_daily') }}
+    where {{ in_audit_window('detected_date') }}
+)
 
 select
     detected_date,

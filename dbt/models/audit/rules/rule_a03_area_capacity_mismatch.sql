@@ -1,12 +1,13 @@
 {{ config(**audit_rule_config()) }}
 {#- A03 台区容量不一致: a marketing area (any run status) whose G_TG.TG_CAP differs from the
     rated capacity EDRL of a PMS transformer it is linked to in ST_TQ_BYQ (that exists in
-    PMS), as of D. Both values must be known. -#}
-with days as (
-    {{ audit_days() }}
-),
-
-{{ area_transformer_mappings('area_mappings') }}
+    PMS), as of D. Both values must be known.
+    The mappings as of D: intermediate.int_area_transformer_mappings_daily. -#}
+with area_mappings as (
+    select *
+    from {{ ref('int_area_transformer_mappings_daily') }}
+    where {{ in_audit_window('detected_date') }}
+)
 
 select
     detected_date,

@@ -2,12 +2,13 @@
 {#- A04 表计资产号不一致: for an active metering point (settlement MP of an active customer,
     or an area check meter) the marketing meter's C_METER.ASSET_NO differs from
     E_DATA_MP.ASSET_NO of the acquisition record with the same MP_ID, as of D. Both must be
-    known (an MP without acquisition record is A06). -#}
-with days as (
-    {{ audit_days() }}
-),
-
-{{ mp_meter_archives('mp_archives') }}
+    known (an MP without acquisition record is A06).
+    The archives as of D: intermediate.int_mp_meter_archives_daily. -#}
+with mp_archives as (
+    select *
+    from {{ ref('int_mp_meter_archives_daily') }}
+    where {{ in_audit_window('detected_date') }}
+)
 
 select
     detected_date,

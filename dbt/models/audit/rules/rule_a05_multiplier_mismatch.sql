@@ -2,12 +2,13 @@
 {#- A05 倍率不一致: for an active metering point (settlement MP of an active customer, or an
     area check meter) the marketing multiplier C_METER.T_FACTOR (the billing master)
     differs from E_DATA_MP.T_FACTOR of the acquisition record with the same MP_ID, as of
-    D. Both must be known. -#}
-with days as (
-    {{ audit_days() }}
-),
-
-{{ mp_meter_archives('mp_archives') }}
+    D. Both must be known.
+    The archives as of D: intermediate.int_mp_meter_archives_daily. -#}
+with mp_archives as (
+    select *
+    from {{ ref('int_mp_meter_archives_daily') }}
+    where {{ in_audit_window('detected_date') }}
+)
 
 select
     detected_date,

@@ -1,12 +1,13 @@
 {{ config(**audit_rule_config()) }}
 {#- A06 采集未覆盖: an active settlement metering point (C_MP USAGE_TYPE_CODE '01',
     STATUS_CODE '1') of an active customer with no E_DATA_MP record for its MP_ID as of D.
-    Only on days the acquisition archive exists. -#}
-with days as (
-    {{ audit_days() }}
-),
-
-{{ mp_meter_archives('mp_archives') }}
+    Only on days the acquisition archive exists.
+    The archives as of D: intermediate.int_mp_meter_archives_daily. -#}
+with mp_archives as (
+    select *
+    from {{ ref('int_mp_meter_archives_daily') }}
+    where {{ in_audit_window('detected_date') }}
+)
 
 select
     detected_date,

@@ -6,49 +6,32 @@
     trimming blanks), or any of its mobiles is on more than mobile_max_customers customers
     of the marketing archive (C_CONS as of D, any status: a cancelled account still holds
     the number). Only on days the contact archive exists. Mobiles are masked in the
-    evidence (138****5678). -#}
+    evidence (138****5678). The customers and their contact rows as of D:
+    intermediate.int_customer_contacts_daily. -#}
 {%- set max_customers = setting('mobile_max_customers', dbt.type_int()) -%}
-with days as (
-    {{ audit_days() }}
-),
-
-contact_days as (
-    {{ archive_days('stg_marketing__contacts') }}
-),
-
-all_customers as (
-    select d.detected_date, c.cons_no, c.org_no, c.tg_id, c.status_code
-    from days as d
-    inner join contact_days as cd
-        on cd.detected_date = d.detected_date
-    inner join {{ archive_rows('stg_marketing__customers') }} as c
-        on {{ as_of('d.detected_date', 'c') }}
-),
-
-customers as (
-    select detected_date, cons_no, org_no, tg_id
-    from all_customers
-    where status_code = '1'
+with contacts as (
+    select *
+    from {{ ref('int_customer_contacts_daily') }}
+    where {{ in_audit_window('detected_date') }}
+        and contact_archive_available = 1
 ),
 
 customer_mobiles as (
-    select
-        c.detected_date,
-        c.cons_no,
-        ct.contact_mode,
-        trim(ct.mobile) as mobile
-    from all_customers as c
-    inner join {{ archive_rows('stg_marketing__contacts') }} as ct
-        on {{ as_of('c.detected_date', 'ct') }}
-        and ct.cons_no = c.cons_no
-    where ct.mobile is not null
-        and trim(ct.mobile) <> ''
+    select detected_date, cons_no, status_code, contact_mode, mobile
+    from contacts
+    where mobile is not null
 ),
 
 shared as (
     select detected_date, mobile, count(distinct cons_no) as customer_count
     from customer_mobiles
     group by detected_date, mobile
+),
+
+customers as (
+    select distinct detected_date, cons_no, org_no, tg_id
+    from contacts
+    where status_code = '1'
 ),
 
 checked as (
@@ -66,15 +49,15 @@ checked as (
             else m.mobile
         end as mobile_masked
     from customer_mobiles as m
-    inner join customers as c
-        on c.detected_date = m.detected_date
-        and c.cons_no = m.cons_no
     inner join shared as s
         on s.detected_date = m.detected_date
         and s.mobile = m.mobile
+    -- the mobiles of the active customers (the others count in `shared` only)
+    where m.status_code = '1'
 ),
 
-per_customer as (
+-- the counts per active customer first; the evidence list only for the findings
+flagged as (
     select
         c.detected_date,
         c.cons_no,
@@ -83,7 +66,25 @@ per_customer as (
         count(k.mobile) as mobile_count,
         coalesce(sum(k.is_invalid), 0) as invalid_count,
         coalesce(sum(k.is_shared), 0) as shared_count,
-        max(k.customer_count) as max_customers_per_mobile,
+        max(k.customer_count) as max_customers_per_mobile
+    from customers as c
+    left join checked as k
+        on k.detected_date = c.detected_date
+        and k.cons_no = c.cons_no
+    group by c.detected_date, c.cons_no, c.org_no, c.tg_id
+    having count(k.mobile) = 0
+        or coalesce(sum(k.is_invalid), 0) > 0
+        or coalesce(sum(k.is_shared), 0) > 0
+),
+
+per_customer as (
+    select
+        f.detected_date,
+        f.cons_no,
+        f.org_no,
+        f.tg_id,
+        f.mobile_count,
+        f.max_customers_per_mobile,
         {{ dbt.listagg(
             "case k.contact_mode when '01' then '电气联系人' when '02' then '账务联系人'"
             ~ " else k.contact_mode end || ' ' || k.mobile_masked"
@@ -93,11 +94,12 @@ per_customer as (
             ~ " || cast(k.customer_count as " ~ dbt.type_string() ~ ") || ' 户)' else '' end",
             "'; '",
             "order by k.contact_mode, k.mobile") }} as mobile_list
-    from customers as c
+    from flagged as f
     left join checked as k
-        on k.detected_date = c.detected_date
-        and k.cons_no = c.cons_no
-    group by c.detected_date, c.cons_no, c.org_no, c.tg_id
+        on k.detected_date = f.detected_date
+        and k.cons_no = f.cons_no
+    group by
+        f.detected_date, f.cons_no, f.org_no, f.tg_id, f.mobile_count, f.max_customers_per_mobile
 )
 
 select
@@ -115,6 +117,3 @@ select
     cast(coalesce(max_customers_per_mobile, 0) as {{ audit_type_double() }}) as metric_value,
     cast({{ max_customers }} as {{ audit_type_double() }}) as threshold_value
 from per_customer
-where mobile_count = 0
-    or invalid_count > 0
-    or shared_count > 0
