@@ -3,17 +3,21 @@
 {#- Every rule model: `{{ config(**audit_rule_config()) }}`. Incremental by detected_date
     (delete+insert); the pre_hook first empties the window's days, so a finding that
     disappeared (fixed in the source system) does not survive in the table. -#}
-{% macro audit_rule_config() -%}
-    {{ return(audit_daily_config('detected_date', ['audit_rule'])) }}
+{% macro audit_rule_config(recompute_late_data=true) -%}
+    {{ return(audit_daily_config('detected_date', ['audit_rule'], recompute_late_data)) }}
 {%- endmacro %}
 
-{% macro audit_daily_config(day_column='detected_date', tags=[]) -%}
+{#- recompute_late_data=false: the model reads snapshot archives only and computes the
+    window's export days, not the earlier days late readings reach back to
+    (audit_start_date()). -#}
+{% macro audit_daily_config(day_column='detected_date', tags=[], recompute_late_data=true) -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'delete+insert',
         'unique_key': day_column,
         'on_schema_change': 'append_new_columns',
         'tags': tags,
+        'meta': {'recompute_late_data': recompute_late_data},
         'pre_hook': "{{ audit_clear_window('" ~ day_column ~ "') }}",
     }) }}
 {%- endmacro %}

@@ -5,8 +5,18 @@
     delta rows delivered in the window reach back (recompute_from_date, macros/run_window:
     a late back-filled reading of D-k changes the loss of D-k, so L01-L03 of D-k, and
     with them the history, are recomputed with marts.area_daily_loss). -#}
+{#- A model built from snapshot archives only (the archive rules, the archives as of D) sets
+    `meta: {recompute_late_data: false}` (audit_daily_config(recompute_late_data=false)):
+    a late reading or meter change does not change the archive of an earlier day, so such a
+    model computes the window's own export days only. At city size a daily run whose
+    readings reach back three days would otherwise rebuild three days of every 2 M-row
+    archive comparison. -#}
 {% macro audit_start_date() -%}
+    {%- if model_recomputes_late_data() -%}
     least({{ window_start_date() }}, {{ recompute_from_date() }})
+    {%- else -%}
+    {{ window_start_date() }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro audit_end_date() -%}

@@ -116,10 +116,20 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Whether the current model recomputes the earlier days that delta rows delivered in the
+    window reach back to (recompute_from_date): true unless the model's config sets
+    `meta: {recompute_late_data: false}` (a model built from snapshot archives only, whose
+    earlier days no late reading can change; see audit_start_date()). -#}
+{% macro model_recomputes_late_data() -%}
+    {%- set model_meta = (config.get('meta') or {}) if config is defined else {} -%}
+    {{ return(model_meta.get('recompute_late_data', true)) }}
+{%- endmacro %}
+
 {#- First and last day (data_date) the current model builds in this run. -#}
 {% macro run_from_date() -%}
     {%- if is_incremental() -%}
-        {{ date_literal('greatest(' ~ recompute_from_date() ~ ', ' ~ first_computable_date(from_raw=true) ~ ')') }}
+        {%- set from_date = recompute_from_date() if model_recomputes_late_data() else window_start_date() -%}
+        {{ date_literal('greatest(' ~ from_date ~ ', ' ~ first_computable_date(from_raw=true) ~ ')') }}
     {%- else -%}
         {{ first_computable_date() }}
     {%- endif -%}

@@ -1,4 +1,4 @@
-{{ config(**audit_rule_config()) }}
+{{ config(**audit_rule_config(recompute_late_data=false)) }}
 {#- A01 户变关系不一致: for an active customer (C_CONS.STATUS_CODE '1') the area as of D in
     marketing (C_CONS.TG_ID), GIS (T_TX_DYYH.SSBYQ -> ST_TQ_BYQ.YX_TQ_BS) and acquisition
     (E_DATA_MP.TG_ID of the customer's active settlement MP). A finding when any pair of

@@ -1,4 +1,4 @@
-{{ config(**audit_rule_config()) }}
+{{ config(**audit_rule_config(recompute_late_data=false)) }}
 {#- A02 台区营配不对应: an in-service marketing area (G_TG.RUN_STATUS_CODE '01') that, as of
     D, maps to no in-service PMS transformer: no ST_TQ_BYQ link, or every linked transformer
     is retired (T_SB_ZNYC_PDBYQ.YXZT '30') or absent from PMS. Only on days both PMS

@@ -1,4 +1,4 @@
-{{ config(**audit_rule_config()) }}
+{{ config(**audit_rule_config(recompute_late_data=false)) }}
 {#- A03 台区容量不一致: a marketing area (any run status) whose G_TG.TG_CAP differs from the
     rated capacity EDRL of a PMS transformer it is linked to in ST_TQ_BYQ (that exists in
     PMS), as of D. Both values must be known.

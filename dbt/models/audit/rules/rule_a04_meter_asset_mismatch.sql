@@ -1,4 +1,4 @@
-{{ config(**audit_rule_config()) }}
+{{ config(**audit_rule_config(recompute_late_data=false)) }}
 {#- A04 表计资产号不一致: for an active metering point (settlement MP of an active customer,
     or an area check meter) the marketing meter's C_METER.ASSET_NO differs from
     E_DATA_MP.ASSET_NO of the acquisition record with the same MP_ID, as of D. Both must be

@@ -1,4 +1,4 @@
-{{ config(**audit_rule_config()) }}
+{{ config(**audit_rule_config(recompute_late_data=false)) }}
 {#- A05 倍率不一致: for an active metering point (settlement MP of an active customer, or an
     area check meter) the marketing multiplier C_METER.T_FACTOR (the billing master)
     differs from E_DATA_MP.T_FACTOR of the acquisition record with the same MP_ID, as of

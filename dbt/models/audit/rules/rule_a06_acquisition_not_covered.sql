@@ -1,4 +1,4 @@
-{{ config(**audit_rule_config()) }}
+{{ config(**audit_rule_config(recompute_late_data=false)) }}
 {#- A06 采集未覆盖: an active settlement metering point (C_MP USAGE_TYPE_CODE '01',
     STATUS_CODE '1') of an active customer with no E_DATA_MP record for its MP_ID as of D.
     Only on days the acquisition archive exists.

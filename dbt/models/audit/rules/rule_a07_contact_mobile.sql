@@ -1,4 +1,4 @@
-{{ config(**audit_rule_config()) }}
+{{ config(**audit_rule_config(recompute_late_data=false)) }}
 {#- A07 联系电话异常, per active customer and day D, over the customer's mobiles = the
     non-empty C_CONTACT.MOBILE of all its contact rows (any CONTACT_MODE: 01 电气联系人,
     02 账务联系人) as of D. A finding when the customer has no mobile at all, or any of

@@ -1,4 +1,4 @@
-{{ config(**audit_rule_config()) }}
+{{ config(**audit_rule_config(recompute_late_data=false)) }}
 {#- A08 供用电合同缺失或超期: an active customer of VOLT_CODE contract_volt_code (10 kV)
     with no C_CONTRACT row as of D, or whose newest contract (latest SIGN_DATE, then
     VALID_DATE, then AGRT_NO) has INVALID_DATE < D. An empty INVALID_DATE never expires.

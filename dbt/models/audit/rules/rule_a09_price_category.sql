@@ -1,4 +1,4 @@
-{{ config(**audit_rule_config()) }}
+{{ config(**audit_rule_config(recompute_late_data=false)) }}
 {#- A09 电价执行异常: an active customer whose PRC_CODE belongs, in K_PRC as of D, to
     another 用电类别 (K_PRC.ELEC_TYPE_CODE <> C_CONS.ELEC_TYPE_CODE). A PRC_CODE that is
     not in K_PRC is not compared (no category to compare with). -#}

@@ -1,4 +1,4 @@
-{{ config(**audit_rule_config()) }}
+{{ config(**audit_rule_config(recompute_late_data=false)) }}
 {#- B01 电费逾期未结清: on day D a receivable (A_RCVBL_FLOW) whose latest delivery on or
     before D is not settled (SETTLE_FLAG <> '03') and D - DUE_DATE > overdue_grace_days.
     The state as of each D comes from int_receivables_open_daily (carried incrementally),

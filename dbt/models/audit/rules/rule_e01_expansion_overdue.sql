@@ -1,4 +1,4 @@
-{{ config(**audit_rule_config()) }}
+{{ config(**audit_rule_config(recompute_late_data=false)) }}
 {#- E01 业扩超时限: an in-flight application (APP_BIZ as of D, STATUS_CODE '01' 在途) whose
     age D - APPLY_DATE in calendar days exceeds its limit:
     expansion_limit_days_low_voltage for BUSI_TYPE 102 (低压新装),

@@ -1,4 +1,4 @@
-{{ config(**audit_daily_config('detected_date')) }}
+{{ config(**audit_daily_config('detected_date', recompute_late_data=false)) }}
 {#- 台区营配对应按日: per day D of the audit window (audit_days()) and marketing area (every
     G_TG row as of D; is_in_service for RUN_STATUS_CODE '01'), its PMS transformers through
     ST_TQ_BYQ (YX_TQ_BS = TG_ID) and T_SB_ZNYC_PDBYQ as of D.

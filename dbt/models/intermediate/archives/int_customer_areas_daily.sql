@@ -1,4 +1,4 @@
-{{ config(**audit_daily_config('detected_date')) }}
+{{ config(**audit_daily_config('detected_date', recompute_late_data=false)) }}
 {#- 户变关系按日: per day D of the audit window (audit_days()) and active customer
     (C_CONS.STATUS_CODE '1' as of D), its area in the three archives as of D:
       mkt_tg_id            C_CONS.TG_ID

@@ -1,4 +1,4 @@
-{{ config(**audit_daily_config('detected_date')) }}
+{{ config(**audit_daily_config('detected_date', recompute_late_data=false)) }}
 {#- 客户联系信息按日: per day D of the audit window (audit_days()) and customer of the
     marketing archive as of D (C_CONS, any status: a cancelled account still holds its
     mobile), each of its C_CONTACT rows as of D (01 电气联系人, 02 账务联系人); a customer

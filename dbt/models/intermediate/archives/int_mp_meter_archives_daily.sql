@@ -1,4 +1,4 @@
-{{ config(**audit_daily_config('detected_date')) }}
+{{ config(**audit_daily_config('detected_date', recompute_late_data=false)) }}
 {#- 计量点表计档案按日: per day D of the audit window (audit_days()) and active metering point
     (C_MP.STATUS_CODE '1' as of D): settlement MPs ('01') of active customers and area
     check meters ('02'), with the marketing meter (C_METER on the MP as of D; the newest

@@ -3,7 +3,8 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='data_date',
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        meta={'recompute_late_data': false}
     )
 }}
 {{ run_window_depends_on() }}
