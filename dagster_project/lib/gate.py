@@ -34,6 +34,7 @@ import duckdb
 import pandas as pd
 
 from dagster_project.lib import audit_settings
+from dagster_project.lib import settings as settings_module
 from expectations.base import ERROR, WARN, MetricCheck, TableSuite, expectation_name
 
 log = logging.getLogger(__name__)
@@ -203,7 +204,9 @@ def run_gate(
         metric_checks = [c for c in metric_checks if wanted & set(c.result_tables)]
 
     results: list[ExpectationResult] = []
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with duckdb.connect(
+        str(warehouse_path), read_only=True, config=settings_module.duckdb_config()
+    ) as con:
         existing = _existing_tables(con)
         about_marts = [s.table for s in table_suites] + [c.table for c in metric_checks]
         if recomputed_from is None and any(t.startswith("marts.") for t in about_marts):

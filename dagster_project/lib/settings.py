@@ -98,3 +98,16 @@ def published_storage_version() -> str:
             f"as v1.4.0 (or latest), got {value!r}"
         )
     return value
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit per process (GRIDAUDIT_DUCKDB_MEMORY_LIMIT: '4GB', '50%';
+    default DuckDB's own, 80 % of RAM). Applied to the extract's and the gate's connections
+    and, through dbt/profiles.yml, to dbt's; beyond it DuckDB spills joins, aggregates and
+    sorts to a temporary directory next to the warehouse instead of growing."""
+    return os.environ.get("GRIDAUDIT_DUCKDB_MEMORY_LIMIT", "").strip() or "80%"
+
+
+def duckdb_config() -> dict[str, str]:
+    """The connection settings of every pipeline connection to the warehouse."""
+    return {"memory_limit": duckdb_memory_limit()}
