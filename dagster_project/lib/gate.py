@@ -204,9 +204,8 @@ def run_gate(
         metric_checks = [c for c in metric_checks if wanted & set(c.result_tables)]
 
     results: list[ExpectationResult] = []
-    with duckdb.connect(
-        str(warehouse_path), read_only=True, config=settings_module.duckdb_config()
-    ) as con:
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        settings_module.apply_duckdb_settings(con)
         existing = _existing_tables(con)
         about_marts = [s.table for s in table_suites] + [c.table for c in metric_checks]
         if recomputed_from is None and any(t.startswith("marts.") for t in about_marts):

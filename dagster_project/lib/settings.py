@@ -108,6 +108,8 @@ def duckdb_memory_limit() -> str:
     return os.environ.get("GRIDAUDIT_DUCKDB_MEMORY_LIMIT", "").strip() or "80%"
 
 
-def duckdb_config() -> dict[str, str]:
-    """The connection settings of every pipeline connection to the warehouse."""
-    return {"memory_limit": duckdb_memory_limit()}
+def apply_duckdb_settings(con) -> None:
+    """Set the pipeline's DuckDB settings on an open connection. SET, not connect(config=):
+    a second connection to a file already open in the process (a read-only gate next to
+    a caller's connection) must not differ in its configuration, which DuckDB refuses."""
+    con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")

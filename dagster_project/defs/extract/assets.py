@@ -19,7 +19,7 @@ from dagster_project.lib.landing_contract import (
     Table,
     references_of,
 )
-from dagster_project.lib.settings import duckdb_config, encoding_for
+from dagster_project.lib.settings import apply_duckdb_settings, encoding_for
 
 
 def _column_schema(table: Table, extra_columns: list[str] = ()) -> dg.TableSchema:
@@ -62,7 +62,8 @@ def build_extract_asset(table: Table) -> dg.AssetsDefinition:
         encoding = encoding_for(table.system)
         loaded, failures, missing_days = [], [], []
         paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(paths.warehouse), config=duckdb_config()) as con:
+        with duckdb.connect(str(paths.warehouse)) as con:
+            apply_duckdb_settings(con)
             for day in window_days(context.partition_time_window):
                 try:
                     result = load_file(con, paths.landing, table, day, encoding)
