@@ -500,6 +500,12 @@ class Field:
         )
 
     def __call__(self, o: Order, loop: Loop) -> list[Answer]:
+        out = self._answers(o, loop)
+        if out and min(a.day for a in out) >= loop.n:
+            self.kind[o.work_order_no] = "answer after the window"
+        return out
+
+    def _answers(self, o: Order, loop: Loop) -> list[Answer]:
         rng = self._rng(o.work_order_no)
         f = loop.findings[o.finding_key]
         lim = o.deadline - o.dispatch
@@ -926,10 +932,15 @@ def generate_loop(s, snapshots, lab: pd.DataFrame, tl: pd.DataFrame, tdir: Path,
     )
     dirt.to_csv(tdir / "feedback_dirt.csv", index=False, lineterminator="\n")
     kinds = pd.Series([field_model.kind.get(o.work_order_no, "?") for o in loop.orders])
+    final = pd.crosstab(kinds.to_numpy(), got.set_index("work_order_no").loc[
+        [o.work_order_no for o in loop.orders], "status"].to_numpy())  # fmt: skip
     return {
         "orders": len(loop.orders),
-        "answers": len(first.answers),
+        "answers": sum(a.day < w.n for a in first.answers),
         "answer_kinds": {k: int(v) for k, v in kinds.value_counts().sort_index().items()},
+        "status_by_answer_kind": {
+            k: {c: int(x) for c, x in row.items() if x} for k, row in final.iterrows()
+        },
         "final_status": {k: int(v) for k, v in got["status"].value_counts().sort_index().items()},
         "overdue": int((got["is_overdue"] == "true").sum()),
         "feedback_dirt": int(len(dirt)),
