@@ -425,16 +425,9 @@ def test_generated_loop_reads_back(tmp_path):
     dirt = pd.read_csv(truth / "feedback_dirt.csv", dtype=str, keep_default_na=False)
     assert set(dirt["mistake"]) == set(wo.MISTAKES)
     rejected = {(a.source_file, str(a.line)) for a, _ in loop.rejected}
-    assert rejected == set(
-        zip(dirt.loc[dirt["stage"] == "dbt", "file"], dirt.loc[dirt["stage"] == "dbt", "row"])
-    )
-    read = {(a.source_file, str(a.line)) for a in got}
-    assert not read & set(
-        zip(
-            dirt.loc[dirt["stage"] == "extract", "file"],
-            dirt.loc[dirt["stage"] == "extract", "row"],
-        )
-    )
+    at = {st: set(zip(g["file"], g["row"], strict=True)) for st, g in dirt.groupby("stage")}
+    assert rejected == at["dbt"]
+    assert not {(a.source_file, str(a.line)) for a in got} & at["extract"]
     kinds = summ["work_orders"]["answer_kinds"]
     assert {"never", "rectified (stops)", "rectified (continues)", "不属实"} <= set(kinds)
     assert any("(late)" in k for k in kinds)

@@ -117,9 +117,12 @@ def rectified_day(w, code: str, k: int) -> int | None:
     deadline = d0 + p.answer_limit_days
     on_time = [d for d in mids if d0 + 1 <= d - 1 <= deadline]
     late = [d for d in mids if d - 1 > deadline]
-    if late and (k // 2) % 4 == 3 or not on_time:
-        return late[(k // 2) % len(late)] if late else mids[(len(mids) // 2 + k) % len(mids)]
-    return on_time[(k // 2) % len(on_time)]
+    j = k // 2  # the corrected instances are every other one (anomalies.py)
+    if late and (j % 4 == 3 or not on_time):
+        return late[j % len(late)]
+    if on_time:
+        return on_time[j % len(on_time)]
+    return mids[(len(mids) // 2 + k) % len(mids)]
 
 
 # ------------------------------------------------------------------------------ the machine
@@ -489,6 +492,7 @@ class Field:
     KINDS = (("不属实", ""), ("属实", "整改中"), ("属实", "无法整改"), ("属实", "已整改"))
     SHARES = (0.20, 0.30, 0.10, 0.40)
     FOLLOW_UP = 0.4  # a 整改中 answer followed by 已整改 2..7 days later
+    HONEST = 0.7  # an 已整改 drawn for a finding that fires the next day becomes 整改中
 
     def __init__(self, seed: int, plan: dict[str, tuple], pol: dict[str, Policy]):
         self.seed, self.plan, self.pol = seed, plan, pol
@@ -526,6 +530,8 @@ class Field:
         late = rng.random() < self.LATE
         a = o.dispatch + (lim + int(rng.integers(1, 7)) if late else int(rng.integers(1, lim + 1)))
         conf, res = self.KINDS[int(rng.choice(len(self.KINDS), p=self.SHARES))]
+        if res == "已整改" and f.fires(a + 1) and rng.random() < self.HONEST:
+            res = "整改中"  # most crews do not call a problem that goes on rectified
         out = [self._answer(o, a, conf, res, rng)]
         k = "不属实" if conf == "不属实" else f"属实 {res}"
         if res == "整改中" and rng.random() < self.FOLLOW_UP:
@@ -964,7 +970,8 @@ is the problem name, so the edit check may warn) for most receiving units and
 `landing/feedback/R_AUDIT_FEEDBACK/<D>.csv` (the platform export, UTF-8) for every third
 unit; D = the answer day. The answers (`summary.json` `work_orders.answer_kinds`): about
 10 % never answered, 15 % late, of the rest 20 % 不属实, 30 % 属实 整改中 (some followed by
-已整改 later), 10 % 无法整改, 40 % 已整改 (which the data then verifies or finds 整改无效);
+已整改 later), 10 % 无法整改, 40 % 已整改 (which the data then verifies or finds 整改无效;
+for a finding that still fires the next day, 7 in 10 of those answers say 整改中 instead);
 the archive injections corrected on a snapshot day S are answered 属实 已整改 on S - 1
 (verification archives them when the window is long enough), the uncorrected ones 已整改
 while they go on (整改无效 and a new order linked to the old one).
