@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -371,7 +372,7 @@ def _read_back(landing: Path) -> list[wo.Answer]:
             )
         )
 
-    start = None
+    encodings = set()
     for p in sorted((landing / "feedback").rglob("*")):
         if not p.is_file():
             continue
@@ -384,15 +385,20 @@ def _read_back(landing: Path) -> list[wo.Answer]:
                 keep(d, rel, k, dict(zip(layout.COLUMNS, row, strict=True)))
         else:
             d = dt.date.fromisoformat(p.stem)
-            with open(p, encoding="utf-8", newline="") as f:
-                rows = list(csv.reader(f))
+            data = p.read_bytes()
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("gbk")
+                encodings.add("gbk")
+            rows = list(csv.reader(io.StringIO(text, newline="")))
             assert tuple(rows[0]) == layout.PLATFORM_COLUMNS
             for k, row in enumerate(rows[1:], start=2):
                 rec = dict(zip(layout.PLATFORM_COLUMNS, row, strict=True))
                 rec["IS_CONFIRMED"] = conf_code.get(rec["IS_CONFIRMED"], rec["IS_CONFIRMED"])
                 rec["RECTIFY_RESULT"] = res_code.get(rec["RECTIFY_RESULT"], rec["RECTIFY_RESULT"])
                 keep(d, rel, k, rec)
-    del start
+    assert encodings == {"gbk"}, "no platform export in GBK"
     return out
 
 

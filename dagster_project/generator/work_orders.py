@@ -585,6 +585,11 @@ def platform_units(units: list[str]) -> set[str]:
     return {u for k, u in enumerate(sorted(units)) if k % 3 == 2}
 
 
+def platform_encoding(k: int) -> str:
+    """The k-th platform export file (by day): GBK when k % 3 == 0, else UTF-8 (§6: both)."""
+    return "gbk" if k % 3 == 0 else "utf-8"
+
+
 @dataclass
 class Context:
     """What the locked columns of a returned list need (as the dispatch list shows them)."""
@@ -767,11 +772,11 @@ def write_feedback(
             _placed(r, path, layout.SHEET, k + 2)
         ws.freeze_panes(1, 0)
         wb.close()
-    for d, rs in sorted(platform.items()):
+    for f_no, (d, rs) in enumerate(sorted(platform.items())):
         day = start + dt.timedelta(days=d)
         path = root / PLATFORM_TABLE / f"{day.isoformat()}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="") as fh:
+        with open(path, "w", encoding=platform_encoding(f_no), newline="") as fh:
             wr = csv.writer(fh, lineterminator="\n")
             wr.writerow(layout.PLATFORM_COLUMNS)
             for k, r in enumerate(sorted(rs, key=key)):
@@ -967,7 +972,8 @@ Landing: `landing/feedback/<D>/<ORG_NO>_反馈.xlsx` (sheet 稽查工单, the 23
 list; 工单编号 and the eight answer columns exactly as the crew filled them, the locked
 columns as the dispatch list fills them as far as the generator knows them: 疑似问题描述
 is the problem name, so the edit check may warn) for most receiving units and
-`landing/feedback/R_AUDIT_FEEDBACK/<D>.csv` (the platform export, UTF-8) for every third
+`landing/feedback/R_AUDIT_FEEDBACK/<D>.csv` (the platform export; UTF-8, the first and
+every third file GBK, `work_orders.platform_encoding`) for every third
 unit; D = the answer day. The answers (`summary.json` `work_orders.answer_kinds`): about
 10 % never answered, 15 % late, of the rest 20 % 不属实, 30 % 属实 整改中 (some followed by
 已整改 later), 10 % 无法整改, 40 % 已整改 (which the data then verifies or finds 整改无效;
