@@ -695,6 +695,53 @@ def _locked(o: Order, ctx: Context, start: dt.date) -> dict:
     }
 
 
+def _returned_sheet(wb, ws, rs: list[dict], ctx: Context, start, path, placed) -> None:
+    """The list as the crew returns it: the order columns locked, the answer columns
+    unlocked with their dropdowns and date formats (a pasted value bypasses a dropdown, as
+    in Excel), frozen header, autofilter, the code tables on a hidden sheet."""
+    n_locked = layout.LOCKED_COUNT
+    fmt = {
+        (lock, kind): wb.add_format(
+            {"locked": lock, **({"num_format": kind} if kind else {})}
+        )
+        for lock in (True, False)
+        for kind in ("", "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss")
+    }  # fmt: skip
+    ws.write_row(0, 0, layout.HEADERS, wb.add_format({"bold": True, "locked": True}))
+    for k, r in enumerate(rs):
+        vals = {
+            **_locked(r["order"], ctx, start),
+            **{c: r.get(c, "") for c in layout.ANSWER_COLUMNS},
+        }
+        if "WORK_ORDER_NO" in r:
+            vals["WORK_ORDER_NO"] = r["WORK_ORDER_NO"]
+        for j, c in enumerate(layout.COLUMNS):
+            v, lock = vals.get(c, ""), j < n_locked
+            if isinstance(v, dt.datetime):
+                ws.write_datetime(k + 1, j, v, fmt[(lock, "yyyy-mm-dd hh:mm:ss")])
+            elif isinstance(v, dt.date):
+                v = dt.datetime.combine(v, dt.time())
+                ws.write_datetime(k + 1, j, v, fmt[(lock, "yyyy-mm-dd")])
+            elif isinstance(v, int | np.integer):
+                ws.write_number(k + 1, j, int(v), fmt[(lock, "")])
+            else:
+                ws.write_string(k + 1, j, str(v), fmt[(lock, "")])
+        placed(r, path, layout.SHEET, k + 2)
+    last = max(1, len(rs))
+    col = {c: j for j, c in enumerate(layout.COLUMNS)}
+    codes = wb.add_worksheet(layout.CODE_SHEET)
+    codes.write_column(0, 0, list(layout.IS_CONFIRMED))
+    codes.write_column(0, 1, list(layout.RECTIFY_RESULT))
+    codes.hide()
+    for c, ref in (("IS_CONFIRMED", "$A$1:$A$2"), ("RECTIFY_RESULT", "$B$1:$B$3")):
+        ws.data_validation(
+            1, col[c], last, col[c], {"validate": "list", "source": f"={layout.CODE_SHEET}!{ref}"}
+        )
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, last, len(layout.COLUMNS) - 1)
+    ws.protect("", {"autofilter": True, "sort": True})
+
+
 def write_feedback(
     loop: Loop, ctx: Context, landing: Path, seed: int
 ) -> tuple[pd.DataFrame, list[Answer]]:
@@ -749,28 +796,7 @@ def write_feedback(
         wb = xlsxwriter.Workbook(str(path))
         wb.set_properties({"created": dt.datetime.combine(day, dt.time(18, 0))})
         ws = wb.add_worksheet(layout.SHEET)
-        fmt_d = wb.add_format({"num_format": "yyyy-mm-dd"})
-        fmt_t = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        ws.write_row(0, 0, layout.HEADERS)
-        for k, r in enumerate(sorted(rs, key=key)):
-            vals = {
-                **_locked(r["order"], ctx, start),
-                **{c: r.get(c, "") for c in layout.ANSWER_COLUMNS},
-            }
-            if "WORK_ORDER_NO" in r:
-                vals["WORK_ORDER_NO"] = r["WORK_ORDER_NO"]
-            for j, c in enumerate(layout.COLUMNS):
-                v = vals.get(c, "")
-                if isinstance(v, dt.datetime):
-                    ws.write_datetime(k + 1, j, v, fmt_t)
-                elif isinstance(v, dt.date):
-                    ws.write_datetime(k + 1, j, dt.datetime.combine(v, dt.time()), fmt_d)
-                elif isinstance(v, int | np.integer):
-                    ws.write_number(k + 1, j, int(v))
-                else:
-                    ws.write_string(k + 1, j, str(v))
-            _placed(r, path, layout.SHEET, k + 2)
-        ws.freeze_panes(1, 0)
+        _returned_sheet(wb, ws, sorted(rs, key=key), ctx, start, path, _placed)
         wb.close()
     for f_no, (d, rs) in enumerate(sorted(platform.items())):
         day = start + dt.timedelta(days=d)
