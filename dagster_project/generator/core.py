@@ -287,7 +287,7 @@ def _truth(s, snapshots, day_state, rcv, sample, tdir: Path, clock: _Clock):
     readme = TRUTH_README + work_orders.README.format(
         policy="dbt/seeds/dispatch_policy.csv"
         if work_orders.POLICY_SEED.exists()
-        else "the contract's values, work_orders.CONTRACT_POLICY, until the seed exists"
+        else "the contract's values (work_orders.CONTRACT_POLICY; the seed is not there yet)"
     )
     if sample is not None:
         readme += SAMPLE_README.format(

@@ -992,12 +992,15 @@ The field's answers to the work orders the findings of `anomalies.csv` become, a
 loop's models must make of them. Written by `generator/work_orders.py`, whose `simulate()`
 is an independent implementation of the state machine of docs/work-orders.md §3 over the
 runs of `anomalies.csv` (finding_key = code|coalesce(app_no, cons_no, tg_id, org_no)), the
-dispatch policy ({policy}) and `loss_status` of `area_daily_loss.csv` (L01/L02 verification).
+`loss_status` of `area_daily_loss.csv` (L01/L02 verification) and the dispatch policy:
+{policy}.
 
 Landing: `landing/feedback/<D>/<ORG_NO>_反馈.xlsx` (sheet 稽查工单, the 23 headers of the
 list; 工单编号 and the eight answer columns exactly as the crew filled them, the locked
 columns as the dispatch list fills them as far as the generator knows them: 疑似问题描述
-is the problem name, so the edit check may warn) for most receiving units and
+is the problem name, so the edit check may warn; 首次发现日期 the first day of the
+finding's unbroken run, 连续天数 its length on the dispatch day; dates as date cells) for
+most receiving units and
 `landing/feedback/R_AUDIT_FEEDBACK/<D>.csv` (the platform export; UTF-8, the first and
 every third file GBK, `work_orders.platform_encoding`) for every third
 unit; D = the answer day. The answers (`summary.json` `work_orders.answer_kinds`): about
@@ -1029,10 +1032,13 @@ while they go on (整改无效 and a new order linked to the old one).
   answered_order): copies of valid answers, so they change no state.
 
 Conventions where the contract leaves room: the answers of one day to one order are
-applied together and the last one (FEEDBACK_DATE, file, line) decides the state (每 answer
-still an 已反馈 event); 已反馈 is therefore never a resting state. An answer on the order's
+applied together and the last one (FEEDBACK_DATE, file, line) decides the state (every
+answer still an 已反馈 event); 已反馈 is therefore never a resting state. An answer on the order's
 dispatch day counts as an unknown number (the order is dispatched after the day's answers).
 误报抑制 counts the winning answers 不属实. is_overdue: no valid answer by the deadline and
 the last day after it; wo_overdue counts, per day, orders past their deadline still without
-an answer.
+an answer. The finding's org_no "as of D" is the org_no of its run covering D (the run's
+first day's org); a 县公司 receiving unit is the 供电所's P_ORG_NO in O_ORG. A KPI whose day
+(deadline, V + recurrence days) falls after the window is not in the file; is_recurrence
+looks at the window's days only.
 """
