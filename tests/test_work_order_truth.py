@@ -193,6 +193,15 @@ def test_rejections_unknown_closed_and_same_day_as_dispatch():
     assert only(loop).status == "已归档"
 
 
+def test_an_answer_to_an_ineffective_order_is_rejected_and_the_new_one_takes_answers():
+    n0, n1 = no("A01", "C1", 0), no("A01", "C1", 5)
+    a = [ans(3, n0), ans(6, n0, res="整改中"), ans(7, n1, "不属实")]
+    loop = sim(runs(("A01", "C1", 0, 3), ("A01", "C1", 5, 9)), n=10, answers=a)
+    assert [(x.day, r) for x, r in loop.rejected] == [(6, "closed")]
+    old, new = loop.orders
+    assert (old.status, old.ineffective, new.status, new.previous) == ("整改无效", 5, "已归档", n0)
+
+
 # ------------------------------------------------------------------ verification
 
 
@@ -434,6 +443,24 @@ def test_generated_loop_reads_back(tmp_path):
     at = {st: set(zip(g["file"], g["row"], strict=True)) for st, g in dirt.groupby("stage")}
     assert rejected == at["dbt"]
     assert not {(a.source_file, str(a.line)) for a in got} & at["extract"]
+    # every row of every file is a valid answer the machine applied or labelled dirt
+    ev = pd.read_csv(truth / "work_order_events.csv", dtype=str, keep_default_na=False)
+    fb = ev[ev["source"] == "feedback"]
+    applied = set(zip(fb["source_file"], fb["line_number"], strict=True))
+    rows = set()
+    for p in (landing / "feedback").rglob("*.*"):
+        rel = str(p.relative_to(landing))
+        if p.suffix == ".xlsx":
+            from python_calamine import CalamineWorkbook
+
+            book = CalamineWorkbook.from_path(str(p))
+            assert [m.name for m in book.sheets_metadata] == [layout.SHEET, layout.CODE_SHEET]
+            k = len(book.get_sheet_by_name(layout.SHEET).to_python())
+        else:
+            k = len(p.read_bytes().splitlines())
+        rows |= {(rel, str(j)) for j in range(2, k + 1)}
+    assert rows == applied | at["dbt"] | at["extract"]
+    assert not applied & (at["dbt"] | at["extract"])
     kinds = summ["work_orders"]["answer_kinds"]
     assert {"never", "rectified (stops)", "rectified (continues)", "不属实"} <= set(kinds)
     assert any("(late)" in k for k in kinds)
