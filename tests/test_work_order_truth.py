@@ -478,3 +478,39 @@ def test_generated_loop_reads_back(tmp_path):
         & (k["indicator_code"] == "wo_dispatched")
     ]
     assert city["numerator"].sum() == len(expect)
+
+
+def test_policy_from_the_seed_and_the_contract_constant(tmp_path):
+    seed = tmp_path / "dispatch_policy.csv"
+    assert wo.policy(seed) == wo.CONTRACT_POLICY  # no seed yet: the contract's values
+    assert wo.CONTRACT_POLICY["L01"] == wo.Policy(3, 7, "station", 90)
+    assert wo.CONTRACT_POLICY["M06"] == wo.Policy(2, 5, "station", 90)
+    assert wo.CONTRACT_POLICY["M07"] == wo.Policy(1, 5, "station", 90)
+    assert wo.CONTRACT_POLICY["E01"] == wo.Policy(1, 5, "county", 90)
+    assert (
+        wo.CONTRACT_POLICY["T01"].answer_limit_days,
+        wo.CONTRACT_POLICY["B02"].answer_limit_days,
+    ) == (3, 7)
+    seed.write_text(
+        "problem_code,dispatch_after_days,answer_limit_days,receiving_level,suppress_days_after_false\n"
+        "A01,2,4,station,30\n",
+        encoding="utf-8",
+    )
+    assert wo.policy(seed) == {"A01": wo.Policy(2, 4, "station", 30)}
+
+
+def test_rectified_day_plans_the_answer_within_the_limit_mostly():
+    class W:
+        n = 62
+        snap_days = [0, 3, 7, 14, 21, 28, 31, 35, 42, 49, 56]
+
+    days = [wo.rectified_day(W, "A03", k) for k in range(0, 24, 2)]
+    assert set(days) <= set(W.snap_days[1:])
+    on_time = [d for d in days if d - 1 <= 0 + 10]  # dispatched day 0, limit 10
+    assert len(on_time) >= len(days) * 2 // 3 and len(on_time) < len(days)
+
+    class Short:
+        n = 3
+        snap_days = [0]
+
+    assert wo.rectified_day(Short, "A03", 0) is None
