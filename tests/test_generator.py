@@ -391,3 +391,56 @@ def _check_mobile_closure(w, t, sampled_tables) -> None:
     got = sampled_tables(w, t, np.asarray(w.tg_id == tg, dtype=bool))
     assert set(got["C_CONTACT"]["CONS_NO"]) == expect
     assert set(got["C_CONS"]["CONS_NO"]) == expect
+
+
+def test_work_order_loop(out):
+    """The generated answers close the loop: an archive injection corrected on day S is
+    answered 属实 已整改 on S - 1, its finding really stops from S (the labels, computed from
+    the data) and its order is archived by verification when the window allows; the truth
+    of the loop is complete (docs/work-orders.md; the state machine itself is tested in
+    tests/test_work_order_truth.py)."""
+    import re
+
+    from dagster_project.generator import work_orders
+    from dagster_project.lib import work_order_layout as layout
+
+    truth = out / "truth"
+    lab = pd.read_csv(truth / "anomalies.csv", dtype=str, keep_default_na=False)
+    wo = pd.read_csv(truth / "work_orders.csv", dtype=str, keep_default_na=False)
+    summ = json.loads((truth / "summary.json").read_text(encoding="utf-8"))
+    end = dt.date.fromisoformat(summ["end"])
+    assert set(wo["status"]) <= set(layout.STATUSES) and wo["work_order_no"].is_unique
+    lab["finding_key"] = [
+        work_orders.finding_key(*x)
+        for x in zip(
+            lab["rule_code"],
+            lab["app_no"],
+            lab["cons_no"],
+            lab["tg_id"],
+            lab["org_no"],
+            strict=True,
+        )
+    ]
+    fixed = lab[
+        lab["rule_code"].isin(work_orders.RECTIFIABLE)
+        & lab["description"].str.contains(r"; (?:corrected|mapped|created|renewed) \d", regex=True)
+    ]
+    checked = 0
+    for r in fixed.itertuples():
+        fix = dt.date.fromisoformat(re.search(r"(\d{4}-\d\d-\d\d)$", r.description).group(1))
+        runs = lab[lab["finding_key"] == r.finding_key]
+        first = wo[wo["finding_key"] == r.finding_key].sort_values("dispatch_date").iloc[0]
+        answer = fix - dt.timedelta(days=1)
+        assert runs["last_date"].max() == answer.isoformat(), r  # stops from the answer on
+        assert first["rectified_date"] == answer.isoformat(), (r, first)
+        if answer + dt.timedelta(days=7) <= end:
+            assert (first["status"], first["archive_reason"]) == ("已归档", "verified")
+            checked += 1
+    assert checked >= 5
+    assert (wo["status"] == "整改无效").any() and (wo["archive_reason"] == "false_positive").any()
+    k = pd.read_csv(truth / "work_order_kpis.csv", dtype={"org_no": str})
+    day = k[(k["period_type"] == "day") & (k["indicator_code"] == "wo_dispatched")]
+    assert day.groupby("org_no")["numerator"].sum()["33401"] == len(wo)  # the 地市公司: all
+    assert (truth / "feedback_dirt.csv").exists()
+    assert "work_orders.csv" in (truth / "README.md").read_text(encoding="utf-8")
+    assert summ["work_orders"]["orders"] == len(wo)

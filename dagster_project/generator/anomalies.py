@@ -11,6 +11,7 @@ import datetime as dt
 
 import numpy as np
 
+from . import work_orders
 from .scenario import H, RowPatch, Sim, event, mid_snaps, note, pick, pick_areas
 from .world import AGR, COM, HV, RES, edata_rows, years_later
 
@@ -25,12 +26,17 @@ def _base_drop(s: Sim, table: str, keys) -> None:
     s.arc.base_drop(table, keys)
 
 
-def _fix_day(s: Sim, k: int) -> int | None:
-    """A mid-window snapshot day for the k-th fixed instance (None if there is none)."""
-    m = mid_snaps(s.w)
-    if not m:
-        return None
-    return m[(len(m) // 2 + k) % len(m)]
+def _fix_day(s: Sim, code: str, k: int) -> int | None:
+    """The mid-window snapshot day from which the k-th fixed instance of `code` is corrected
+    (None if there is none): the day after the field's planned answer 属实 已整改 to its work
+    order (work_orders.rectified_day), so that verification archives the order."""
+    return work_orders.rectified_day(s.w, code, k)
+
+
+def _wo(fix: int | None) -> tuple:
+    """The field's plan for the instance's work order (work_orders.py): rectified for real
+    from `fix`, or answered 已整改 while the anomaly continues (整改无效)."""
+    return ("stops", fix) if fix else ("continues", None)
 
 
 def _other_area(s: Sim, a: int) -> int:
@@ -71,7 +77,7 @@ def inject(s: Sim) -> RowPatch:
         wrong = {40: 30, 60: 40, 80: 60, 120: 80}.get(true_f, true_f // 2)
         key = w.meter_id[w.NC + a]
         _base_set(s, "C_METER", key, T_FACTOR=str(wrong))
-        fix = _fix_day(s, k) if k % 2 == 0 else None
+        fix = _fix_day(s, "A05", k) if k % 2 == 0 else None
         if fix:
             s.arc.upd(fix, "C_METER", key, T_FACTOR=str(true_f))
         desc = (
@@ -88,6 +94,7 @@ def inject(s: Sim) -> RowPatch:
                 "desc": desc,
                 "i": None,
                 "a": a,
+                "wo": _wo(fix),
             }
         )
     # ------------------------------------------------------------ L02 unrecorded PV
@@ -170,7 +177,7 @@ def inject(s: Sim) -> RowPatch:
     for k, i in enumerate(pick(s, K, kinds=(RES, COM))):
         a = w.cust_area[i]
         b = _other_area(s, a)
-        fix = _fix_day(s, k) if k % 2 == 0 else None
+        fix = _fix_day(s, "A01", k) if k % 2 == 0 else None
         if k % 2 == 0:
             _base_set(s, "T_TX_DYYH", w.cons_no[i], SSBYQ=w.byq_id[b])
             if fix:
@@ -179,7 +186,9 @@ def inject(s: Sim) -> RowPatch:
         else:
             _base_set(s, "E_DATA_MP", w.data_id[i], TG_ID=w.tg_id[b])
             what = "acquisition archive has another area"
-        note(s, "A01", what + (f"; corrected {w.ds(fix)}" if fix else ""), tg=a, cons=i)
+        note(
+            s, "A01", what + (f"; corrected {w.ds(fix)}" if fix else ""), tg=a, cons=i, wo=_wo(fix)
+        )
     for k, i in enumerate(pick(s, max(1, K // 2 - 1), kinds=(COM,), min_mu=60)):
         a = int(w.cust_area[i])
         b = pick_areas(s, 1, min_size=0)
@@ -225,7 +234,7 @@ def inject(s: Sim) -> RowPatch:
     for k, a in enumerate(pick_areas(s, K)):
         if k % 2 == 0:
             _base_drop(s, "ST_TQ_BYQ", [w.byq_id[a]])
-            fix = _fix_day(s, k) if k % 4 == 0 else None
+            fix = _fix_day(s, "A02", k) if k % 4 == 0 else None
             if fix:
                 s.arc.ins(fix, "ST_TQ_BYQ", {"PMS_BYQ_BS": w.byq_id[a], "YX_TQ_BS": w.tg_id[a]})
             note(
@@ -234,16 +243,17 @@ def inject(s: Sim) -> RowPatch:
                 "no PMS transformer mapped to the area (ST_TQ_BYQ)"
                 + (f"; mapped {w.ds(fix)}" if fix else ""),
                 tg=a,
+                wo=_wo(fix),
             )
         else:
             _base_set(s, "T_SB_ZNYC_PDBYQ", w.byq_id[a], YXZT="30")
-            note(s, "A02", "the area's PMS transformer is retired (YXZT 30)", tg=a)
+            note(s, "A02", "the area's PMS transformer is retired (YXZT 30)", tg=a, wo=_wo(None))
     # ------------------------------------------------------------ A03
     for k, a in enumerate(pick_areas(s, K)):
         cap = int(w.area_cap[a])
         wrong = {200: 250, 315: 400, 400: 315, 500: 630, 630: 500}.get(cap, cap + 100)
         _base_set(s, "G_TG", w.tg_id[a], TG_CAP=str(wrong))
-        fix = _fix_day(s, k) if k % 2 == 0 else None
+        fix = _fix_day(s, "A03", k) if k % 2 == 0 else None
         if fix:
             s.arc.upd(fix, "G_TG", w.tg_id[a], TG_CAP=str(cap))
         note(
@@ -251,12 +261,13 @@ def inject(s: Sim) -> RowPatch:
             "A03",
             f"G_TG.TG_CAP {wrong} vs PMS EDRL {cap}" + (f"; corrected {w.ds(fix)}" if fix else ""),
             tg=a,
+            wo=_wo(fix),
         )
     # ------------------------------------------------------------ A04
     for k, i in enumerate(pick(s, K, kinds=(RES, COM))):
         wrong = w.asset_no[i][:-4] + f"{(int(w.asset_no[i][-4:]) + 5000) % 10000:04d}"
         _base_set(s, "E_DATA_MP", w.data_id[i], ASSET_NO=wrong)
-        fix = _fix_day(s, k) if k % 2 == 0 else None
+        fix = _fix_day(s, "A04", k) if k % 2 == 0 else None
         if fix:
             s.arc.upd(fix, "E_DATA_MP", w.data_id[i], ASSET_NO=w.asset_no[i])
         note(
@@ -266,6 +277,7 @@ def inject(s: Sim) -> RowPatch:
             + (f"; corrected {w.ds(fix)}" if fix else ""),
             tg=w.cust_area[i],
             cons=i,
+            wo=_wo(fix),
         )
     # ------------------------------------------------------------ A05 (customer meters)
     cands = [
@@ -276,7 +288,7 @@ def inject(s: Sim) -> RowPatch:
         s.used.add(i)
         wrong = {20: 30, 30: 40, 40: 30}.get(int(w.factor0[i]), 50)
         _base_set(s, "E_DATA_MP", w.data_id[i], T_FACTOR=str(wrong))
-        fix = _fix_day(s, k) if k % 2 == 0 else None
+        fix = _fix_day(s, "A05", k) if k % 2 == 0 else None
         if fix:
             s.arc.upd(fix, "E_DATA_MP", w.data_id[i], T_FACTOR=str(w.factor0[i]))
         note(
@@ -286,11 +298,12 @@ def inject(s: Sim) -> RowPatch:
             + (f"; corrected {w.ds(fix)}" if fix else ""),
             tg=w.cust_area[i],
             cons=i,
+            wo=_wo(fix),
         )
     # ------------------------------------------------------------ A06 (implies M01)
     for k, i in enumerate(pick(s, K)):
         _base_drop(s, "E_DATA_MP", [w.data_id[i]])
-        fix = _fix_day(s, k) if k % 2 == 0 else None
+        fix = _fix_day(s, "A06", k) if k % 2 == 0 else None
         end = fix if fix else n
         s.has_edata[i, :end] = False
         if fix:
@@ -302,6 +315,7 @@ def inject(s: Sim) -> RowPatch:
             + (f"; created {w.ds(fix)}" if fix else ""),
             tg=w.cust_area[i],
             cons=i,
+            wo=_wo(fix),
         )
     # ------------------------------------------------------------ A07
     bad = ["", "1391234567", "12812345678", "0571-8765432", "1381234567a"]
@@ -310,7 +324,7 @@ def inject(s: Sim) -> RowPatch:
         m = bad[k % len(bad)]
         for mode in ("01", "02"):
             _base_set(s, "C_CONTACT", f"{w.cons_no[i]}|{mode}", MOBILE=m)
-        fix = _fix_day(s, k) if k % 2 == 1 else None
+        fix = _fix_day(s, "A07", k) if k % 2 == 1 else None
         if fix:
             fixn += 1
             good = f"{MOBILE_FIX_PREFIX}{fixn:08d}"
@@ -322,6 +336,7 @@ def inject(s: Sim) -> RowPatch:
             f"mobile {m!r} invalid" + (f"; corrected {w.ds(fix)}" if fix else ""),
             tg=w.cust_area[i],
             cons=i,
+            wo=_wo(fix),
         )
     group = pick(s, 6, spread=False)
     shared = w.mobile1[group[0]]
@@ -343,7 +358,14 @@ def inject(s: Sim) -> RowPatch:
         if k % 3 == 0:
             _base_drop(s, "C_CONTRACT", keys)
             ct = s.arc.base["C_CONTRACT"]
-            note(s, "A08", "10 kV customer without a supply contract", tg=w.cust_area[i], cons=i)
+            note(
+                s,
+                "A08",
+                "10 kV customer without a supply contract",
+                tg=w.cust_area[i],
+                cons=i,
+                wo=_wo(None),
+            )
         elif k % 3 == 1:
             x = int(rng.integers(1, max(2, n - 2)))
             _base_set(s, "C_CONTRACT", newest, INVALID_DATE=w.ds(x))
@@ -358,7 +380,7 @@ def inject(s: Sim) -> RowPatch:
             _base_set(
                 s, "C_CONTRACT", newest, INVALID_DATE=(w.start - dt.timedelta(days=20)).isoformat()
             )
-            fix = _fix_day(s, k)
+            fix = _fix_day(s, "A08", k)
             if fix:
                 s.arc.ins(
                     fix,
@@ -379,12 +401,13 @@ def inject(s: Sim) -> RowPatch:
                 "contract expired before the window" + (f"; renewed {w.ds(fix)}" if fix else ""),
                 tg=w.cust_area[i],
                 cons=i,
+                wo=_wo(fix),
             )
     # ------------------------------------------------------------ A09
     for k, i in enumerate(pick(s, K, kinds=(RES, COM, AGR))):
         wrong = {RES: "0201", COM: "0101", AGR: "0201"}[int(w.kind[i])]
         _base_set(s, "C_CONS", w.cons_no[i], PRC_CODE=wrong)
-        fix = _fix_day(s, k) if k % 2 == 0 else None
+        fix = _fix_day(s, "A09", k) if k % 2 == 0 else None
         if fix:
             s.arc.upd(fix, "C_CONS", w.cons_no[i], PRC_CODE=w.prc[i])
         note(
@@ -394,6 +417,7 @@ def inject(s: Sim) -> RowPatch:
             + (f"; corrected {w.ds(fix)}" if fix else ""),
             tg=w.cust_area[i],
             cons=i,
+            wo=_wo(fix),
         )
     # ------------------------------------------------------------ M01
     for k, i in enumerate(pick(s, K)):

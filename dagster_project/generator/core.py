@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from dagster_project.lib import audit_settings
 from dagster_project.lib.landing_contract import TABLES, TABLES_BY_NAME
 
-from . import anomalies, billing, readings, rules, scenario, truth, world
+from . import anomalies, billing, readings, rules, scenario, truth, work_orders, world
 from .archive import Archive, TableState
 from .presets import PRESETS
 from .writer import LandingWriter
@@ -88,7 +88,10 @@ C_CONS.TG_ID as of D), and every E01 of an application that names no customer. T
 rules read the sampled areas' rows (customers, their contacts and the contacts that share a
 mobile with them, metering points, meters, acquisition records, GIS rows); the meter,
 billing and loss rules are evaluated as everywhere and kept for the sampled areas.
-`area_daily_loss.csv` is not sampled: it holds every in-service area and day.
+`area_daily_loss.csv` is not sampled: it holds every in-service area and day. The work
+orders (and so the answers in `landing/feedback` and the loop's truth) are those of the
+labelled findings only: the pipeline, which sees every area, dispatches more orders than
+the truth holds, and those stay unanswered.
 """
 
 
@@ -168,7 +171,7 @@ def generate(
     tdir.mkdir(parents=True, exist_ok=True)
     # the truth is computed here while the workers write the landing files
     with _Tasks(tasks, workers, _task_size(s, snapshots, rcv, pay)) as running:
-        tl, lab = _truth(s, snapshots, day_state, rcv, sample, tdir, clock)
+        tl, lab, loop = _truth(s, snapshots, day_state, rcv, sample, tdir, clock)
         t_truth = time.time()
         results = running.results()
         t_write = time.time()
@@ -203,6 +206,7 @@ def generate(
         "loss_status_counts": {
             k: int(v) for k, v in tl["loss_status"].value_counts().sort_index().items()
         },
+        "work_orders": loop,
         "landing_bytes": int(size),
         "files": len(manifest),
         "settings_fingerprint": audit_settings.fingerprint(),
@@ -248,7 +252,8 @@ class _Clock:
 
 
 def _truth(s, snapshots, day_state, rcv, sample, tdir: Path, clock: _Clock):
-    """area_daily_loss.csv, anomalies.csv and README.md of `tdir`; returns (loss, labels)."""
+    """area_daily_loss.csv, anomalies.csv, the work-order loop (landing/feedback and its
+    truth, work_orders.py) and README.md of `tdir`; returns (loss, labels, loop summary)."""
     w = s.w
     settings = audit_settings.load()
     clock.last, clock.cpu = time.time(), time.process_time()
@@ -277,14 +282,20 @@ def _truth(s, snapshots, day_state, rcv, sample, tdir: Path, clock: _Clock):
     lab = _labels(s, states, day_state, rules.runs(f), tl)
     truth.write_csv(tl, tdir / "area_daily_loss.csv")
     lab.to_csv(tdir / "anomalies.csv", index=False, lineterminator="\n")
-    readme = TRUTH_README
+    clock.lap("truth: labels")
+    loop = work_orders.generate_loop(s, snapshots, lab, tl, tdir, tdir.parent / "landing", settings)
+    readme = TRUTH_README + work_orders.README.format(
+        policy="dbt/seeds/dispatch_policy.csv"
+        if work_orders.POLICY_SEED.exists()
+        else "the contract's values (work_orders.CONTRACT_POLICY; the seed is not there yet)"
+    )
     if sample is not None:
         readme += SAMPLE_README.format(
             areas=int(sample.sum()), planned=int(_planned_areas(s).sum())
         )
     (tdir / "README.md").write_text(readme, encoding="utf-8")
-    clock.lap("truth: labels")
-    return tl, lab
+    clock.lap("truth: work orders")
+    return tl, lab, loop
 
 
 def _rcv_rows(rcv, states, sample) -> np.ndarray | None:

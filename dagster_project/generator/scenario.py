@@ -201,8 +201,18 @@ def pick_areas(s: Sim, k: int, hv=False, min_size=0) -> list[int]:
 
 
 def note(
-    s: Sim, code: str, desc: str, tg: int | None = None, cons: int | None = None, app: str = ""
+    s: Sim,
+    code: str,
+    desc: str,
+    tg: int | None = None,
+    cons: int | None = None,
+    app: str = "",
+    wo: tuple | None = None,
 ) -> None:
+    """Record an injection in the plan. `wo`: the field's plan for its work order
+    (work_orders.py): ("stops", day) when the anomaly is corrected from that day (the
+    answer 属实 已整改 comes the day before), ("continues", None) when it is answered
+    已整改 and goes on."""
     w = s.w
     s.plan.append(
         {
@@ -213,6 +223,7 @@ def note(
             "desc": desc,
             "i": cons,
             "a": tg,
+            "wo": wo,
         }
     )
 
