@@ -382,3 +382,41 @@ def _write_code_sheet(sheet, problem_codes: dict[str, str], fmt) -> None:
     sheet.set_column(0, max(columns), 14)
     sheet.protect()
     sheet.hide()
+
+
+# --------------------------------------------------------------------- the run's counts
+
+LOOP_COUNTS = {
+    "dispatched": "orders dispatched on a day of the window",
+    "answered": "orders with a valid answer (已反馈) on a day of the window",
+    "overdue": "orders overdue on the window's last day: deadline passed, no valid answer yet",
+    "archived": "orders archived (已归档) on a day of the window",
+    "ineffective": "orders closed 整改无效 on a day of the window",
+}
+
+
+def loop_counts(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> dict[str, int]:
+    """The loop's numbers of a run's window, from marts.work_orders and
+    marts.work_order_events (docs/work-orders.md section 7)."""
+
+    def events(to_status: str) -> int:
+        return con.execute(
+            "SELECT count(DISTINCT work_order_no) FROM marts.work_order_events "
+            "WHERE to_status = ? AND event_date BETWEEN ? AND ?",
+            [to_status, first, last],
+        ).fetchone()[0]
+
+    dispatched, overdue = con.execute(
+        """SELECT count(*) FILTER (WHERE dispatch_date BETWEEN $first AND $last),
+                  count(*) FILTER (WHERE dispatch_date <= $last AND answer_deadline < $last
+                                   AND (first_answer_date IS NULL OR first_answer_date > $last))
+           FROM marts.work_orders""",
+        {"first": first, "last": last},
+    ).fetchone()
+    return {
+        "dispatched": dispatched,
+        "answered": events("已反馈"),
+        "overdue": overdue,
+        "archived": events("已归档"),
+        "ineffective": events("整改无效"),
+    }

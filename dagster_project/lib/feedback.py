@@ -423,3 +423,151 @@ def _insert_workbook(con: duckdb.DuckDBPyConnection, book: _Workbook, day: dt.da
         list(layout.HEADERS),
         dict(reasons),
     )
+
+
+# ----------------------------------------------------------- checks made by dbt, after it
+
+REJECTIONS_TABLE = "audit.work_order_feedback_rejections"
+WARNINGS_TABLE = "audit.work_order_feedback_warnings"
+_RAW_TEXT_COLUMNS = ("raw_line", "raw_text", "raw")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    schema, name = table.split(".", 1)
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+            [schema, name],
+        ).fetchall()
+    ]
+
+
+def _raw_rows(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, int]]) -> dict:
+    """(source file, line) -> (raw table, export day, the row's text) for loaded answers."""
+    if not keys:
+        return {}
+    found = {}
+    wanted = pa.table(
+        {
+            "source_file": pa.array([k[0] for k in keys], pa.string()),
+            "line_number": pa.array([k[1] for k in keys], pa.int64()),
+        }
+    )
+    for table in (WORKBOOK_FEEDBACK, R_AUDIT_FEEDBACK):
+        columns = [c for c in table.column_names if c != "SHEET_NAME"]
+        names = ", ".join(f'r."{c}"' for c in columns)
+        rows = (
+            con.from_arrow(wanted)
+            .query(
+                "_fb_keys",
+                f"SELECT r._source_file, r._line_number, r._export_date, {names} FROM "
+                f'{table.schema}."{table.name}" r JOIN _fb_keys k ON r._source_file = '
+                "k.source_file AND r._line_number = k.line_number",
+            )
+            .fetchall()
+        )
+        for source_file, line, day, *values in rows:
+            out = io.StringIO()
+            csv.writer(out, lineterminator="").writerow(
+                ["" if v is None else str(v) for v in values]
+            )
+            found[(source_file, line)] = (table.name, day, out.getvalue())
+    return found
+
+
+def _day_of(source_file: str) -> tuple[str, dt.date] | None:
+    """(raw table, export day) from a feedback file's path relative to the landing dir."""
+    parts = source_file.split("/")
+    try:
+        if len(parts) == 3 and parts[:2] == [SYSTEM, R_AUDIT_FEEDBACK.name]:
+            return R_AUDIT_FEEDBACK.name, dt.date.fromisoformat(parts[2].split(".")[0])
+        if len(parts) == 3 and parts[0] == SYSTEM:
+            return WORKBOOK_FEEDBACK.name, dt.date.fromisoformat(parts[1])
+    except ValueError:
+        return None
+    return None
+
+
+def copy_dbt_rejections(
+    con: duckdb.DuckDBPyConnection, table: str = REJECTIONS_TABLE
+) -> dict[str, int]:
+    """Copy dbt's rejected answers (`source_file`, `line_number`, `reason`, the row's text
+    if it has one) into quarantine.rejected_rows, replacing the copies made before; returns
+    the count per raw table. Such a row stays in raw too ("every answer stays in raw"):
+    the extract rejects a row before it loads it, so the quarantine rows of the feedback
+    system whose file and line are in a raw table are exactly the earlier copies."""
+    columns = _columns(con, table)
+    if not columns:
+        raise LookupError(f"{table} does not exist: the dbt build did not make it")
+    missing = [c for c in ("source_file", "line_number", "reason") if c not in columns]
+    if missing:
+        raise LookupError(f"{table} lacks the column(s) {', '.join(missing)}")
+    text_column = next((c for c in _RAW_TEXT_COLUMNS if c in columns), None)
+    rejections = con.execute(
+        f"SELECT source_file, line_number, reason, {text_column or 'NULL'} FROM {table} "
+        "ORDER BY source_file, line_number, reason"
+    ).fetchall()
+    raw = _raw_rows(con, sorted({(r[0], r[1]) for r in rejections}))
+    rows, counts = [], Counter()
+    for source_file, line, reason, text in rejections:
+        known = raw.get((source_file, line))
+        where = (known[0], known[1]) if known else _day_of(source_file)
+        if where is None:
+            raise ValueError(
+                f"{table}: {source_file} line {line} is no feedback file of the landing "
+                "contract (feedback/<day>/*.xlsx or feedback/R_AUDIT_FEEDBACK/<day>.csv)"
+            )
+        table_name, day = where
+        if table_name == WORKBOOK_FEEDBACK.name and layout.SHEET not in reason:
+            reason = (
+                f"{layout.SHEET}!{LETTER_OF['WORK_ORDER_NO']}{line} "
+                f"{HEADER_OF['WORK_ORDER_NO']} (WORK_ORDER_NO): {reason}"
+            )
+        text = text if text is not None else (known[2] if known else None)
+        rows.append([SYSTEM, table_name, day, source_file, line, text, reason])
+        counts[table_name] += 1
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for raw_table in (WORKBOOK_FEEDBACK, R_AUDIT_FEEDBACK):
+            con.execute(
+                f"""DELETE FROM quarantine.rejected_rows q WHERE q.system = ? AND
+                q.table_name = ? AND EXISTS (SELECT 1 FROM {raw_table.schema}."{raw_table.name}"
+                r WHERE r._export_date = q.export_date AND r._source_file = q.source_file
+                AND r._line_number = q.line_number)""",
+                [SYSTEM, raw_table.name],
+            )
+        if rows:
+            con.executemany(
+                "INSERT INTO quarantine.rejected_rows VALUES (?, ?, ?, ?, ?, ?, ?, now())", rows
+            )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return dict(counts)
+
+
+def feedback_warnings(
+    con: duckdb.DuckDBPyConnection, days: list[dt.date], table: str = WARNINGS_TABLE
+) -> list[dict]:
+    """dbt's warnings about answers (locked cells edited, ...) as dicts of its columns;
+    those of answers landed on `days` when the table names the answer's file and line."""
+    columns = _columns(con, table)
+    if not columns:
+        raise LookupError(f"{table} does not exist: the dbt build did not make it")
+    rows = [
+        dict(zip(columns, r, strict=True)) for r in con.execute(f"SELECT * FROM {table}").fetchall()
+    ]
+    if not {"source_file", "line_number"} <= set(columns):
+        return rows
+    raw = _raw_rows(con, sorted({(r["source_file"], r["line_number"]) for r in rows}))
+    wanted = set(days)
+
+    def day(row):
+        known = raw.get((row["source_file"], row["line_number"]))
+        where = (known[0], known[1]) if known else _day_of(row["source_file"])
+        return where[1] if where else None
+
+    return [r for r in rows if day(r) in wanted]
