@@ -411,3 +411,28 @@ def test_the_dispatch_asset_writes_the_lists_copies_rejections_and_reports_the_l
                 "稽查工单!A4 工单编号 (WORK_ORDER_NO): unknown work order (JC9)",
             )
         ]
+
+
+def test_the_dispatch_step_waits_for_every_mart_and_the_marts_gate():
+    from dagster._core.execution.api import create_execution_plan
+
+    from dagster_project.cli import prepare_dbt
+
+    prepare_dbt()
+    from dagster_project.definitions import defs
+
+    repo = defs.get_repository_def()
+    graph = repo.asset_graph
+    dispatch = graph.get(dg.AssetKey("dispatch_lists"))
+    assert dispatch.group_name == "dispatch"
+    marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts"}
+    assert marts and marts <= set(dispatch.parent_keys)
+    plan = create_execution_plan(repo.get_job("daily_pipeline"))
+    waits_for = {
+        key.split(".")[0]
+        for key in plan.get_step_by_key("dispatch_lists").get_execution_dependency_keys()
+    }
+    assert "gx_quality_gate" in waits_for
+    for table in ("WORKBOOK_FEEDBACK", "R_AUDIT_FEEDBACK"):
+        node = graph.get(dg.AssetKey(["raw_feedback", table]))
+        assert node.group_name == "feedback" and node.partitions_def is not None
