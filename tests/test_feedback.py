@@ -383,6 +383,12 @@ def test_dbt_rejections_are_copied_into_quarantine_once(con, landing):
     con.execute("DELETE FROM audit.work_order_feedback_rejections WHERE line_number = 3")
     assert feedback.copy_dbt_rejections(con) == {"R_AUDIT_FEEDBACK": 1}
     assert len(quarantine(con)) == len(extract_rejections) + 1
+    # a run of another window replaces only its days' copies (and those dbt names)
+    con.execute("DELETE FROM audit.work_order_feedback_rejections")
+    assert feedback.copy_dbt_rejections(con, [DAY + dt.timedelta(days=1)]) == {}
+    assert len(quarantine(con)) == len(extract_rejections) + 1
+    assert feedback.copy_dbt_rejections(con, [DAY]) == {}
+    assert quarantine(con) == extract_rejections
 
 
 def test_the_workbook_asset_fails_naming_the_file_after_loading_the_others(tmp_path, landing):

@@ -491,13 +491,18 @@ def _day_of(source_file: str) -> tuple[str, dt.date] | None:
 
 
 def copy_dbt_rejections(
-    con: duckdb.DuckDBPyConnection, table: str = REJECTIONS_TABLE
+    con: duckdb.DuckDBPyConnection,
+    days: list[dt.date] | None = None,
+    table: str = REJECTIONS_TABLE,
 ) -> dict[str, int]:
     """Copy dbt's rejected answers (`source_file`, `line_number`, `reason`, the row's text
     if it has one) into quarantine.rejected_rows, replacing the copies made before; returns
     the count per raw table. Such a row stays in raw too ("every answer stays in raw"):
     the extract rejects a row before it loads it, so the quarantine rows of the feedback
-    system whose file and line are in a raw table are exactly the earlier copies."""
+    system whose file and line are in a raw table are exactly the earlier copies. Replaced
+    are the copies of the export days `days` (the run's window) and of every day dbt's
+    table has a rejection on, so a rejections model that covers only the run's window
+    keeps older days' copies; `days=None` replaces every copy."""
     columns = _columns(con, table)
     if not columns:
         raise LookupError(f"{table} does not exist: the dbt build did not make it")
@@ -528,6 +533,10 @@ def copy_dbt_rejections(
         text = text if text is not None else (known[2] if known else None)
         rows.append([SYSTEM, table_name, day, source_file, line, text, reason])
         counts[table_name] += 1
+    scope = ""
+    if days is not None:
+        scope = " AND q.export_date IN (SELECT unnest(?::DATE[]))"
+        scoped = [sorted(set(days) | {r[2] for r in rows})]
     con.execute("BEGIN TRANSACTION")
     try:
         for raw_table in (WORKBOOK_FEEDBACK, R_AUDIT_FEEDBACK):
@@ -535,8 +544,9 @@ def copy_dbt_rejections(
                 f"""DELETE FROM quarantine.rejected_rows q WHERE q.system = ? AND
                 q.table_name = ? AND EXISTS (SELECT 1 FROM {raw_table.schema}."{raw_table.name}"
                 r WHERE r._export_date = q.export_date AND r._source_file = q.source_file
-                AND r._line_number = q.line_number)""",
-                [SYSTEM, raw_table.name],
+                AND r._line_number = q.line_number)"""
+                + scope,
+                [SYSTEM, raw_table.name, *(scoped if days is not None else [])],
             )
         if rows:
             con.executemany(

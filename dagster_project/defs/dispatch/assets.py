@@ -56,7 +56,7 @@ def dispatch_lists_asset(context: dg.AssetExecutionContext, gridaudit_paths: Gri
             written = dispatch_lists.write_lists(
                 con, paths.workdir, days, problem_codes=_problem_codes(con)
             )
-            rejected = feedback.copy_dbt_rejections(con)
+            rejected = feedback.copy_dbt_rejections(con, days)
             warnings = feedback.feedback_warnings(con, days)
             counts = dispatch_lists.loop_counts(con, days[0], days[-1])
         except LookupError as exc:  # a table of the loop's dbt models is missing
