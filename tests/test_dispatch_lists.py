@@ -107,7 +107,11 @@ def xml(path: Path, member: str) -> ET.Element:
         return ET.fromstring(z.read(member))
 
 
-def test_one_list_per_unit_and_day_with_the_layout_headers_and_one_row_per_line(con, tmp_path):
+@pytest.mark.parametrize("large_list", [5_000, 0], ids=["in_memory", "constant_memory"])
+def test_one_list_per_unit_and_day_with_the_layout_headers_and_one_row_per_line(
+    con, tmp_path, monkeypatch, large_list
+):
+    monkeypatch.setattr(dispatch_lists, "LARGE_LIST", large_list)
     written = dispatch_lists.write_lists(con, tmp_path, [D1, D2])
     assert [(f.list_date, f.org_no, f.lines) for f in written] == [
         (D1, COUNTY, 2),
@@ -169,7 +173,11 @@ def _styles(path: Path) -> list[dict]:
     return styles
 
 
-def test_locks_dropdowns_dates_frozen_header_autofilter_protection_and_code_sheet(con, tmp_path):
+@pytest.mark.parametrize("large_list", [5_000, 0], ids=["in_memory", "constant_memory"])
+def test_locks_dropdowns_dates_frozen_header_autofilter_protection_and_code_sheet(
+    con, tmp_path, monkeypatch, large_list
+):
+    monkeypatch.setattr(dispatch_lists, "LARGE_LIST", large_list)
     written = dispatch_lists.write_lists(con, tmp_path, [D1])
     path = next(f.xlsx for f in written if f.org_no == STATION)
     styles = _styles(path)
