@@ -214,8 +214,8 @@ def _lists_summary(workdir: Path, start: dt.date, end: dt.date) -> str:
     if not lists:
         return f"{dispatch_dir(workdir)} (none for {start} .. {end})"
     return (
-        f"{dispatch_dir(workdir)}/<day>/<ORG_NO>.xlsx and .csv ({len(lists)} lists of "
-        f"{units} units for {start} .. {end})"
+        f"{dispatch_dir(workdir)}/<day>/<ORG_NO>.xlsx and .csv ({len(lists)} list(s) of "
+        f"{units} unit(s) for {start} .. {end})"
     )
 
 
