@@ -376,6 +376,13 @@ def test_the_dispatch_asset_writes_the_lists_copies_rejections_and_reports_the_l
             "CREATE TABLE audit.work_order_feedback_warnings (source_file VARCHAR, "
             "line_number BIGINT, work_order_no VARCHAR, warning VARCHAR)"
         )
+        c.execute(  # one of the window's answers, one of an earlier day's (not logged)
+            "INSERT INTO audit.work_order_feedback_warnings VALUES "
+            f"('feedback/{D2}/x.xlsx', 3, 'JC2', 'sheet 稽查工单 G3 客户编号: locked cell "
+            "edited'), "
+            "('feedback/2026-08-01/y.xlsx', 2, 'JC0', 'sheet 稽查工单 H2 客户名称: edited')"
+        )
+    instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [dispatch_lists_asset],
         tags={
@@ -387,7 +394,7 @@ def test_the_dispatch_asset_writes_the_lists_copies_rejections_and_reports_the_l
                 landing_dir=str(tmp_path / "landing"), workdir=str(workdir)
             )
         },
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
     )
     assert result.success
     materializations = result.asset_materializations_for_node("dispatch_lists")
@@ -402,6 +409,12 @@ def test_the_dispatch_asset_writes_the_lists_copies_rejections_and_reports_the_l
         "orders_ineffective": 1,
     }
     assert (meta["lists_written"], meta["list_lines"], meta["feedback_rejected"]) == (3, 5, 1)
+    assert meta["feedback_warnings"] == 1
+    logged = [r.user_message for r in instance.all_logs(result.run_id)]
+    assert (
+        f"feedback: feedback/{D2}/x.xlsx: sheet 稽查工单 G3 客户编号: locked cell edited" in logged
+    )
+    assert not any("JC0" in m or "y.xlsx" in m for m in logged)
     assert "| dispatched | 2 |" in meta["loop"]
     assert len(list((workdir / "dispatch").rglob("*.xlsx"))) == 3
     with duckdb.connect(str(workdir / "warehouse.duckdb"), read_only=True) as c:
@@ -444,3 +457,17 @@ def test_the_dispatch_step_waits_for_every_mart_and_the_marts_gate():
     for table in ("WORKBOOK_FEEDBACK", "R_AUDIT_FEEDBACK"):
         node = graph.get(dg.AssetKey(["raw_feedback", table]))
         assert node.group_name == "feedback" and node.partitions_def is not None
+
+
+def test_the_line_order_of_dbt_wins(tmp_path):
+    """dbt numbers a list's lines (`line_seq`: the unit's own orders, then 超期督办)."""
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as c:
+        make_lines(c)
+        c.execute("ALTER TABLE audit.work_order_list_lines ADD COLUMN line_seq INTEGER")
+        c.execute(
+            "UPDATE audit.work_order_list_lines SET line_seq = CASE WHEN dispatch_date = "
+            "list_date THEN 1 ELSE 2 END"
+        )
+        written = dispatch_lists.write_lists(c, tmp_path, [D1])
+    county = next(f for f in written if f.org_no == COUNTY)
+    assert [r[1] for r in sheet_values(county.xlsx)[1:]] == [D1, D1 - dt.timedelta(days=4)]

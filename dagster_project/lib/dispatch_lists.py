@@ -102,8 +102,9 @@ def day_dir(workdir: Path, day: dt.date) -> Path:
 def read_lines(
     con: duckdb.DuckDBPyConnection, days: list[dt.date], table: str = LINES_TABLE
 ) -> dict[tuple[dt.date, str], list[dict]]:
-    """The list lines of `days`, per (list day, unit), in list order (dispatch day, then
-    number: a 县公司's 超期督办 lines, dispatched earlier, come first)."""
+    """The list lines of `days`, per (list day, unit), in list order: the table's
+    `line_seq` when it has one (dbt: the unit's own orders, then its 超期督办 lines), else
+    dispatch day, then number."""
     schema, name = table.split(".", 1)
     present = {
         r[0]
@@ -121,9 +122,10 @@ def read_lines(
     if not days:
         return {}
     columns = ", ".join(LINE_COLUMNS)
+    order = "line_seq, " if "line_seq" in present else ""
     rows = con.execute(
         f"SELECT {columns} FROM {table} WHERE list_date BETWEEN ? AND ? "
-        "ORDER BY list_date, list_org_no, dispatch_date, work_order_no",
+        f"ORDER BY list_date, list_org_no, {order}dispatch_date, work_order_no",
         [min(days), max(days)],
     ).fetchall()
     wanted = set(days)

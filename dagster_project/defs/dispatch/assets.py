@@ -62,9 +62,7 @@ def dispatch_lists_asset(context: dg.AssetExecutionContext, gridaudit_paths: Gri
         except LookupError as exc:  # a table of the loop's dbt models is missing
             raise dg.Failure(description=str(exc)) from exc
     for row in warnings[:WARNINGS_LOGGED]:
-        context.log.warning(
-            "feedback: " + ", ".join(f"{k}={v}" for k, v in row.items() if v is not None)
-        )
+        context.log.warning(f"feedback: {_warning_text(row)}")
     if len(warnings) > WARNINGS_LOGGED:
         context.log.warning(
             f"feedback: {len(warnings) - WARNINGS_LOGGED} more warnings "
@@ -93,6 +91,15 @@ def dispatch_lists_asset(context: dg.AssetExecutionContext, gridaudit_paths: Gri
             "path": dg.MetadataValue.path(str(folder)),
         }
     )
+
+
+def _warning_text(row: dict) -> str:
+    """A warning of audit.work_order_feedback_warnings: its file and text (`warning`), or
+    every column when it has no such text."""
+    if row.get("warning"):
+        where = row.get("source_file")
+        return f"{where}: {row['warning']}" if where else str(row["warning"])
+    return ", ".join(f"{k}={v}" for k, v in row.items() if v is not None)
 
 
 def _problem_codes(con: duckdb.DuckDBPyConnection) -> dict[str, str] | None:
