@@ -287,6 +287,7 @@ def test_the_platform_export_in_utf8_or_gbk(con, landing, encoding):
         f"{WO1},现场核查属实,1,无,2026-09-05 10:30:00,01,2609050001,李四,2026-09-05",
         f"{WO2},台区考核表倍率错误已更正,0,,,,,王五,2026-09-06",
         f"{WO3},属实,1,,2026-09-05,02,2609050002,赵六,2026-09-06",  # a date-only start
+        f"{WO3},属实,1,,2026-09-06 08:15,03,2609050002,赵六,2026-09-06",  # no seconds
         f"{WO1},属实,2,,,,,,2026-09-06",  # IS_CONFIRMED outside 1/0
         f"{WO1},属实,1,,2026-09-05 10:00:00,04,2609050001,李四,2026-09-06",  # RECTIFY_RESULT
         f"{WO1},属实,1,,2026-09-05 10:00:00,01,,,2026-09-06",  # 属实 without two of four
@@ -297,7 +298,7 @@ def test_the_platform_export_in_utf8_or_gbk(con, landing, encoding):
     folder.mkdir(parents=True)
     (folder / f"{DAY}.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
     result = feedback.load_platform_file(con, landing, DAY)
-    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (8, 3, 5)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (9, 4, 5)
     assert raw(
         con,
         R_AUDIT_FEEDBACK,
@@ -307,11 +308,12 @@ def test_the_platform_export_in_utf8_or_gbk(con, landing, encoding):
         (2, WO1, "现场核查属实", "1", dt.datetime(2026, 9, 5, 10, 30), "01", dt.date(2026, 9, 5)),
         (3, WO2, "台区考核表倍率错误已更正", "0", None, None, dt.date(2026, 9, 6)),
         (4, WO3, "属实", "1", dt.datetime(2026, 9, 5), "02", dt.date(2026, 9, 6)),
+        (5, WO3, "属实", "1", dt.datetime(2026, 9, 6, 8, 15), "03", dt.date(2026, 9, 6)),
     ]
     rejected = quarantine(con)
     rel = f"feedback/R_AUDIT_FEEDBACK/{DAY}.csv"
     assert [(r[0], r[2], r[3]) for r in rejected] == [
-        ("R_AUDIT_FEEDBACK", rel, line) for line in (5, 6, 7, 8, 9)
+        ("R_AUDIT_FEEDBACK", rel, line) for line in (6, 7, 8, 9, 10)
     ]
     reasons = [r[5] for r in rejected]
     assert reasons[0] == "IS_CONFIRMED: not one of 1/0 (2)"
@@ -322,7 +324,7 @@ def test_the_platform_export_in_utf8_or_gbk(con, landing, encoding):
     )
     assert reasons[3] == "FEEDBACK_DATE: not a valid date (2026-13-01)"
     assert reasons[4] == "WORK_ORDER_NO: empty but required"
-    assert rejected[3][4] == lines[7]  # the line's text, decoded
+    assert rejected[3][4] == lines[8]  # the line's text, decoded
 
 
 def test_a_gbk_export_is_told_from_utf8(tmp_path, monkeypatch):

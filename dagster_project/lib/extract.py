@@ -115,7 +115,7 @@ def landing_file(landing: Path, table: Table, day: date) -> Path | None:
 _PATTERNS = {
     "date": r"^\d{4}-\d{2}-\d{2}$",
     "timestamp": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
-    "datetime": r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$",
+    "datetime": r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$",
     "decimal": r"^[+-]?(\d+\.?\d*|\.\d+)$",
     "integer": r"^[+-]?\d+$",
     "yyyymm": r"^\d{4}(0[1-9]|1[0-2])$",
@@ -134,6 +134,7 @@ def _cast_expr(col: Column, ref: str) -> str:
     if col.type == "datetime":
         return (
             f"coalesce(try_strptime({ref}, '%Y-%m-%d %H:%M:%S'), "
+            f"try_strptime({ref}, '%Y-%m-%d %H:%M'), "
             f"CAST(try_strptime({ref}, '%Y-%m-%d') AS TIMESTAMP))"
         )
     if col.type in ("decimal", "integer"):

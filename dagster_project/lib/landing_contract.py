@@ -10,7 +10,7 @@ Column types (how a text field from the CSV is validated; an empty field is NULL
   text       free text
   date       YYYY-MM-DD, a real calendar date
   timestamp  YYYY-MM-DD HH:MM:SS
-  datetime   YYYY-MM-DD HH:MM:SS or YYYY-MM-DD (midnight), stored as TIMESTAMP
+  datetime   YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM or YYYY-MM-DD (midnight), as TIMESTAMP
   decimal    a number with '.' as decimal separator, stored exactly as DECIMAL(18,6)
              (more decimals are rounded half away from zero; |value| >= 10^12 is rejected;
              docs/architecture.md "Numeric types")
