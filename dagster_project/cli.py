@@ -195,12 +195,28 @@ def _execute(start: dt.date, end: dt.date, paths, instance) -> bool:
             print(f"  warning: {line}")
         print(f"  warehouse: {paths.warehouse}")
         print(f"  published: {paths.published}")
+        print(f"  work-order lists: {_lists_summary(paths.workdir, start, end)}")
         return True
     print(f"gridaudit: run {result.run_id} FAILED after {seconds:.1f} s", file=sys.stderr)
     for line in failures or ["(see the Dagster run log)"]:
         print(f"  - {line}", file=sys.stderr)
     print(f"  the published file {paths.published} was left as it was", file=sys.stderr)
     return False
+
+
+def _lists_summary(workdir: Path, start: dt.date, end: dt.date) -> str:
+    """Where the run's work-order lists are (lib/dispatch_lists.py), and how many."""
+    from dagster_project.lib.dispatch_lists import day_dir, dispatch_dir
+
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    lists = [p for day in days for p in sorted(day_dir(workdir, day).glob("*.xlsx"))]
+    units = len({p.stem for p in lists})
+    if not lists:
+        return f"{dispatch_dir(workdir)} (none for {start} .. {end})"
+    return (
+        f"{dispatch_dir(workdir)}/<day>/<ORG_NO>.xlsx and .csv ({len(lists)} list(s) of "
+        f"{units} unit(s) for {start} .. {end})"
+    )
 
 
 def _failures(result) -> list[str]:
@@ -299,6 +315,11 @@ def cmd_demo(args) -> int:
             f"python3 -m uv run duckdb -readonly {paths.published}"
         )
         print(f"  or in Python: duckdb.connect(r'{paths.published}', read_only=True)")
+        print(
+            f"  the work-order lists for the field: {paths.workdir / 'dispatch'}/<day>/; a "
+            f"filled one dropped into {landing / 'feedback'}/<day>/ moves its orders on the "
+            "next run"
+        )
         print(
             "  the Dagster UI on this work directory:  python3 -m uv run gridaudit ui   "
             "(then http://127.0.0.1:3000)"

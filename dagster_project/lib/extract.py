@@ -115,6 +115,7 @@ def landing_file(landing: Path, table: Table, day: date) -> Path | None:
 _PATTERNS = {
     "date": r"^\d{4}-\d{2}-\d{2}$",
     "timestamp": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
+    "datetime": r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$",
     "decimal": r"^[+-]?(\d+\.?\d*|\.\d+)$",
     "integer": r"^[+-]?\d+$",
     "yyyymm": r"^\d{4}(0[1-9]|1[0-2])$",
@@ -130,9 +131,30 @@ def _cast_expr(col: Column, ref: str) -> str:
         return f"CAST(try_strptime({ref}, '%Y-%m-%d') AS DATE)"
     if col.type == "timestamp":
         return f"try_strptime({ref}, '%Y-%m-%d %H:%M:%S')"
+    if col.type == "datetime":
+        return (
+            f"coalesce(try_strptime({ref}, '%Y-%m-%d %H:%M:%S'), "
+            f"try_strptime({ref}, '%Y-%m-%d %H:%M'), "
+            f"CAST(try_strptime({ref}, '%Y-%m-%d') AS TIMESTAMP))"
+        )
     if col.type in ("decimal", "integer"):
         return f"TRY_CAST({ref} AS {DUCKDB_TYPES[col.type]})"
     return ref
+
+
+def _required_when_expr(table: Table, refs: dict[str, str]) -> list[str]:
+    """SQL reasons of the table's cross-field checks (`Table.required_when`): a row whose
+    `column` is `value` but which lacks some of the columns that value requires."""
+    exprs = []
+    for column, value, requires in table.required_when:
+        missing = ", ".join(f"CASE WHEN {refs[r]} IS NULL THEN '{r}' END" for r in requires)
+        lacking = " OR ".join(f"{refs[r]} IS NULL" for r in requires)
+        reason = _sql_literal(f"{column}: {value} requires {', '.join(requires)}; empty: ")
+        exprs.append(
+            f"CASE WHEN {refs[column]} = {_sql_literal(value)} AND ({lacking}) THEN "
+            f"{reason} || concat_ws(', ', {missing}) END"
+        )
+    return exprs
 
 
 def _problem_expr(col: Column, ref: str, typed: str) -> str:
@@ -304,6 +326,7 @@ class _BlockLoader:
         )
         casts = ", ".join(f"{_cast_expr(c, refs[c.name])} AS {typed[c.name]}" for c in cols)
         problems = [_problem_expr(c, refs[c.name], typed[c.name]) for c in cols]
+        problems += _required_when_expr(self.table, refs)
         width_reason = (
             f"'expected {width} fields, found ' || n || CASE WHEN n < {width} "
             "THEN ' (cut off)' ELSE ' (too many fields)' END"

@@ -10,23 +10,34 @@ Column types (how a text field from the CSV is validated; an empty field is NULL
   text       free text
   date       YYYY-MM-DD, a real calendar date
   timestamp  YYYY-MM-DD HH:MM:SS
+  datetime   YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM or YYYY-MM-DD (midnight), as TIMESTAMP
   decimal    a number with '.' as decimal separator, stored exactly as DECIMAL(18,6)
              (more decimals are rounded half away from zero; |value| >= 10^12 is rejected;
              docs/architecture.md "Numeric types")
   integer    a whole number
   yyyymm     a month YYYYMM (kept as a string)
-`required` columns must be non-empty in every row (keys are always required).
+`required` columns must be non-empty in every row (keys are always required);
+`required_when` lists columns a row must carry when another column has a given value.
+
+The four systems of source-extracts.md are `TABLES`. The fifth, `feedback` (the field's
+answers to the work orders, docs/work-orders.md section 6), is `FEEDBACK_TABLES`: it is not
+an export of a source system but the returned workbooks and the platform's export, loaded
+by lib/feedback.py; the generator's source writers, the GX raw suites and the bad-input
+corruptions cover `TABLES` only. `ALL_TABLES` is every raw table of the warehouse.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dagster_project.lib import work_order_layout
+
 SYSTEMS: dict[str, str] = {
     "marketing": "营销业务应用系统",
     "collection": "电费收费与账务",
     "pms": "PMS2.0 / GIS",
     "acquisition": "用电信息采集系统",
+    "feedback": "稽查工单反馈 (returned workbooks, 移动作业平台 export)",
 }
 
 # Default encodings per system (the contract's declared encodings); overridable by the
@@ -36,6 +47,9 @@ DEFAULT_ENCODINGS: dict[str, str] = {
     "collection": "gbk",
     "pms": "utf-8-sig",
     "acquisition": "utf-8",
+    # the platform export is UTF-8 or GBK: lib/feedback.py tells them apart per file
+    # unless GRIDAUDIT_ENCODING_FEEDBACK is set
+    "feedback": "utf-8",
 }
 
 # Every `decimal` column is exact (registers, multipliers, capacities, kWh, 元, prices): a
@@ -49,6 +63,7 @@ DUCKDB_TYPES: dict[str, str] = {
     "text": "VARCHAR",
     "date": "DATE",
     "timestamp": "TIMESTAMP",
+    "datetime": "TIMESTAMP",
     "decimal": DECIMAL_TYPE,
     "integer": "BIGINT",
     "yyyymm": "VARCHAR",
@@ -75,6 +90,9 @@ class Table:
     # Delta tables only: within one file, the later value of this column wins for a key.
     order_by: str | None = None
     extra: dict = field(default_factory=dict)
+    # (column, value, columns a row with that value must carry): a cross-field check of
+    # the loader, e.g. a confirmed (属实) answer must carry the four rectification fields.
+    required_when: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     @property
     def schema(self) -> str:
@@ -460,11 +478,81 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 
-TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+# ------------------------------------------------------------------ feedback (5th system)
+# docs/work-orders.md section 6. The workbook's columns are text as delivered (trimmed; a
+# date cell as YYYY-MM-DD, a datetime cell as YYYY-MM-DD HH:MM:SS): its checks are made by
+# lib/feedback.py, which reads the sheet, not by the CSV loader. Only answered lines of a
+# returned list are loaded (a line with every answer cell empty is skipped).
+_HEADER_OF = dict((c, h) for h, c in work_order_layout.HEADER_COLUMNS)
+
+WORKBOOK_FEEDBACK = Table(
+    "feedback",
+    "WORKBOOK_FEEDBACK",
+    "delta",
+    ("WORK_ORDER_NO",),
+    (
+        *(
+            C(
+                column,
+                "text",
+                required=column == "WORK_ORDER_NO",
+                comment=_HEADER_OF[column]
+                + (
+                    " (locked: the order as dispatched)"
+                    if column in work_order_layout.LOCKED_COLUMNS
+                    else " (the answer)"
+                ),
+            )
+            for column in work_order_layout.COLUMNS
+        ),
+        C("SHEET_NAME", "text", comment="the sheet the row was read from (稽查工单)"),
+    ),
+    comment="稽查工单反馈 (returned workbooks: <landing>/feedback/<day>/*.xlsx, sheet 稽查工单)",
+)
+
+R_AUDIT_FEEDBACK = Table(
+    "feedback",
+    "R_AUDIT_FEEDBACK",
+    "delta",
+    ("WORK_ORDER_NO",),
+    (
+        C("WORK_ORDER_NO", required=True, comment="工单编号"),
+        C("CHECK_RESULT", "text", comment="现场核查情况"),
+        C(
+            "IS_CONFIRMED",
+            required=True,
+            codes=tuple(work_order_layout.IS_CONFIRMED.values()),
+            comment="是否属实: 1 属实, 0 不属实",
+        ),
+        C("OTHER_FINDINGS", "text", comment="是否发现疑似问题以外的情况"),
+        C("RECTIFY_START_TIME", "datetime", comment="整改流程发起时间"),
+        C(
+            "RECTIFY_RESULT",
+            codes=tuple(work_order_layout.RECTIFY_RESULT.values()),
+            comment="整改结果: 01 已整改, 02 整改中, 03 无法整改",
+        ),
+        C("RECTIFY_APP_NO", comment="营销系统整改工单编号"),
+        C("CHECKER", "text", comment="现场核查人"),
+        C("FEEDBACK_DATE", "date", comment="反馈日期"),
+    ),
+    comment="稽查工单反馈 (移动作业平台 export: <landing>/feedback/R_AUDIT_FEEDBACK/<day>.csv)",
+    required_when=(
+        (
+            "IS_CONFIRMED",
+            work_order_layout.IS_CONFIRMED["属实"],
+            work_order_layout.CONFIRMED_REQUIRES,
+        ),
+    ),
+)
+
+FEEDBACK_TABLES: tuple[Table, ...] = (WORKBOOK_FEEDBACK, R_AUDIT_FEEDBACK)
+ALL_TABLES: tuple[Table, ...] = (*TABLES, *FEEDBACK_TABLES)
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 
 
 def tables_of(system: str) -> list[Table]:
-    return [t for t in TABLES if t.system == system]
+    return [t for t in ALL_TABLES if t.system == system]
 
 
 # Keys that must point somewhere: a row whose value is known to no delivered snapshot of

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.landing_contract import DUCKDB_TYPES, TABLES, Table
+from dagster_project.lib.landing_contract import ALL_TABLES, DUCKDB_TYPES, Table
 
 LINEAGE_COLUMNS = (
     ("_export_date", "DATE"),  # the landing file's day D
@@ -46,9 +46,9 @@ class WarehouseTypeError(Exception):
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every raw, quarantine and meta table that does not exist yet, and refuse a
     warehouse whose raw column types differ from the contract's."""
-    for schema in sorted({t.schema for t in TABLES} | {"quarantine", "meta"}):
+    for schema in sorted({t.schema for t in ALL_TABLES} | {"quarantine", "meta"}):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    for table in TABLES:
+    for table in ALL_TABLES:
         con.execute(raw_table_ddl(table))
     con.execute(QUARANTINE_DDL)
     con.execute(EXTRACT_FILES_DDL)
@@ -59,7 +59,9 @@ def _check_raw_types(con: duckdb.DuckDBPyConnection) -> None:
     # CREATE TABLE IF NOT EXISTS keeps an old table as it is: a warehouse built when
     # `decimal` was DOUBLE would silently turn every exact value back into a double (and
     # dbt's incremental tables keep their old column types too), so it is refused.
-    expected = {(t.schema, t.name, c.name): DUCKDB_TYPES[c.type] for t in TABLES for c in t.columns}
+    expected = {
+        (t.schema, t.name, c.name): DUCKDB_TYPES[c.type] for t in ALL_TABLES for c in t.columns
+    }
     rows = con.execute(
         "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
         "WHERE database_name = current_database() AND starts_with(schema_name, 'raw_')"

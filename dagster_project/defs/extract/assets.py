@@ -6,6 +6,10 @@ quiet days have no delta file); a file that cannot be read fails this table's st
 a message naming the file, after the table's other days are loaded.
 """
 
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 
@@ -44,7 +48,16 @@ def _column_schema(table: Table, extra_columns: list[str] = ()) -> dg.TableSchem
     )
 
 
-def build_extract_asset(table: Table) -> dg.AssetsDefinition:
+def build_extract_asset(
+    table: Table, load: Callable[[duckdb.DuckDBPyConnection, Path, date], object] | None = None
+) -> dg.AssetsDefinition:
+    """The asset of one CSV table. `load(con, landing, day)` loads a day (default: the
+    landing loader with the system's encoding); it returns a FileLoadResult or None."""
+    if load is None:
+
+        def load(con, landing, day):
+            return load_file(con, landing, table, day, encoding_for(table.system))
+
     @dg.asset(
         key=[table.schema, table.name],
         group_name=table.system,
@@ -59,14 +72,13 @@ def build_extract_asset(table: Table) -> dg.AssetsDefinition:
     )
     def _extract(context: dg.AssetExecutionContext, gridaudit_paths: GridauditPaths):
         paths = gridaudit_paths.paths
-        encoding = encoding_for(table.system)
         loaded, failures, missing_days = [], [], []
         paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(paths.warehouse)) as con:
             apply_duckdb_settings(con)
             for day in window_days(context.partition_time_window):
                 try:
-                    result = load_file(con, paths.landing, table, day, encoding)
+                    result = load(con, paths.landing, day)
                 except LandingFileError as exc:
                     context.log.error(str(exc))
                     failures.append(str(exc))
