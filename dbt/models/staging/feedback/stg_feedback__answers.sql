@@ -7,6 +7,33 @@
 -- a row without 是否属实 is an unanswered line of a list, not an answer.
 -- The locked columns of a workbook row are kept as delivered text (sheet_*) for the edit
 -- check (audit.work_order_feedback_warnings); the platform form has none.
+-- A warehouse whose feedback extract never ran (one built before the work-order loop) has
+-- no raw_feedback tables yet: read as no answers, so upgrading needs no manual step.
+{%- set workbook_columns = ['WORK_ORDER_NO', 'DISPATCH_DATE', 'ANSWER_DEADLINE', 'STATION_NAME', 'TG_ID',
+    'TG_NAME', 'CONS_NO', 'CONS_NAME', 'ELEC_ADDR', 'PROBLEM_CODE', 'PROBLEM_NAME', 'PROBLEM_DESC',
+    'SUGGESTED_ACTION', 'FIRST_DETECTED_DATE', 'CONSECUTIVE_DAYS', 'CHECK_RESULT', 'IS_CONFIRMED',
+    'OTHER_FINDINGS', 'RECTIFY_START_TIME', 'RECTIFY_RESULT', 'RECTIFY_APP_NO', 'CHECKER',
+    'FEEDBACK_DATE', 'SHEET_NAME'] %}
+{%- set platform_columns = ['WORK_ORDER_NO', 'CHECK_RESULT', 'IS_CONFIRMED', 'OTHER_FINDINGS',
+    'RECTIFY_START_TIME', 'RECTIFY_RESULT', 'RECTIFY_APP_NO', 'CHECKER', 'FEEDBACK_DATE'] %}
+{%- set relations = {} %}
+{%- for table_name, columns in [('WORKBOOK_FEEDBACK', workbook_columns), ('R_AUDIT_FEEDBACK', platform_columns)] %}
+    {%- set relation = source('raw_feedback', table_name) %}
+    {%- if execute and not in_unit_test()
+          and adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none %}
+        {%- set empty -%}
+            (select
+                {%- for column in columns %} cast(null as {{ dbt.type_string() }}) as {{ column }},{% endfor %}
+                cast(null as date) as _export_date,
+                cast(null as {{ dbt.type_string() }}) as _source_file,
+                cast(null as {{ dbt.type_bigint() }}) as _line_number
+            where 1 = 0)
+        {%- endset %}
+        {%- do relations.update({table_name: empty}) %}
+    {%- else %}
+        {%- do relations.update({table_name: relation}) %}
+    {%- endif %}
+{%- endfor %}
 
 with
 
@@ -41,7 +68,7 @@ workbook as (
         SHEET_NAME as sheet_name,
         _source_file as source_file,
         _line_number as line_number
-    from {{ source('raw_feedback', 'WORKBOOK_FEEDBACK') }}
+    from {{ relations['WORKBOOK_FEEDBACK'] }} as raw_rows
 
 ),
 
@@ -68,7 +95,7 @@ platform as (
         cast(null as {{ dbt.type_string() }}) as sheet_name,
         _source_file as source_file,
         _line_number as line_number
-    from {{ source('raw_feedback', 'R_AUDIT_FEEDBACK') }}
+    from {{ relations['R_AUDIT_FEEDBACK'] }} as raw_rows
 
 ),
 
