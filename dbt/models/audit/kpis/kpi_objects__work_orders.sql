@@ -19,6 +19,9 @@
 {%- set day_from = bounds['day_facts_from_date'] -%}
 {%- set to_date = bounds['to_date'] %}
 {%- set recurrence_days = setting('work_order_recurrence_days', 'integer') %}
+{#- the findings a recurrence can be: after the earliest V of the window's days (a date
+    literal outside unit tests, so the scan of problem_history reads those days only) -#}
+{%- set recurrence_from = date_literal(add_days('1 - ' ~ recurrence_days, day_from)) %}
 
 with
 
@@ -41,7 +44,7 @@ events as (
 
 ),
 
-{#- each valid answer's outcome (the event 已反馈 -> its status), in the order applied -#}
+{# each valid answer's outcome (the event 已反馈 -> its status), in the order applied -#}
 answers as (
 
     select
@@ -64,13 +67,16 @@ first_answers as (
 
 ),
 
-{#- the last answer of an order with deadline D, by D -#}
+{# the last answer of an order with deadline D, by D -#}
 deadline_answers as (
 
     select
         o.work_order_no,
         a.to_status,
-        row_number() over (partition by o.work_order_no order by a.event_date desc, a.event_seq desc) as answer_rank
+        row_number() over (
+            partition by o.work_order_no
+            order by a.event_date desc, a.event_seq desc
+        ) as answer_rank
     from orders as o
     inner join answers as a
         on a.work_order_no = o.work_order_no
@@ -109,11 +115,11 @@ facts as (
     union all
 
     select
-        o.answer_deadline,
-        'wo_on_time_rate',
+        o.answer_deadline as data_date,
+        'wo_on_time_rate' as indicator_code,
         o.work_order_no,
-        case when f.first_answer_date <= o.answer_deadline then 1 else 0 end,
-        1
+        case when f.first_answer_date <= o.answer_deadline then 1 else 0 end as numerator_value,
+        1 as denominator_value
     from orders as o
     left join first_answers as f
         on f.work_order_no = o.work_order_no
@@ -122,22 +128,22 @@ facts as (
     union all
 
     select
-        f.first_answer_date,
-        'wo_confirmed_rate',
+        f.first_answer_date as data_date,
+        'wo_confirmed_rate' as indicator_code,
         f.work_order_no,
-        case when f.is_confirmed then 1 else 0 end,
-        1
+        case when f.is_confirmed then 1 else 0 end as numerator_value,
+        1 as denominator_value
     from first_answers as f
     where f.first_answer_date between {{ day_from }} and {{ to_date }}
 
     union all
 
     select
-        o.answer_deadline,
-        'wo_rectified_rate',
+        o.answer_deadline as data_date,
+        'wo_rectified_rate' as indicator_code,
         o.work_order_no,
-        case when a.to_status = '待验证' then 1 else 0 end,
-        1
+        case when a.to_status = '待验证' then 1 else 0 end as numerator_value,
+        1 as denominator_value
     from orders as o
     inner join deadline_answers as a
         on a.work_order_no = o.work_order_no
@@ -147,11 +153,11 @@ facts as (
     union all
 
     select
-        c.event_date,
-        'wo_effective_rate',
+        c.event_date as data_date,
+        'wo_effective_rate' as indicator_code,
         c.work_order_no,
-        case when c.archive_reason = 'verified' then 1 else 0 end,
-        1
+        case when c.archive_reason = 'verified' then 1 else 0 end as numerator_value,
+        1 as denominator_value
     from closures as c
     where c.event_date between {{ day_from }} and {{ to_date }}
         and (c.archive_reason = 'verified' or c.to_status = '整改无效')
@@ -159,30 +165,32 @@ facts as (
     union all
 
     select
-        {{ add_days(recurrence_days, 'v.verified_date') }},
-        'wo_recurrence_rate',
+        {{ add_days(recurrence_days, 'v.verified_date') }} as data_date,
+        'wo_recurrence_rate' as indicator_code,
         v.work_order_no,
         case when exists (
             select 1
             from {{ ref('problem_history') }} as h
             where h.finding_key = o.finding_key
+                and h.detected_date >= {{ recurrence_from }}
                 and h.detected_date > v.verified_date
                 and h.detected_date <= {{ add_days(recurrence_days, 'v.verified_date') }}
-        ) then 1 else 0 end,
-        1
+        ) then 1 else 0 end as numerator_value,
+        1 as denominator_value
     from verified as v
     inner join orders as o
         on o.work_order_no = v.work_order_no
-    where {{ add_days(recurrence_days, 'v.verified_date') }} between {{ day_from }} and {{ to_date }}
+    where {{ add_days(recurrence_days, 'v.verified_date') }} >= {{ day_from }}
+        and {{ add_days(recurrence_days, 'v.verified_date') }} <= {{ to_date }}
 
     union all
 
     select
-        c.event_date,
-        'wo_mean_close_days',
+        c.event_date as data_date,
+        'wo_mean_close_days' as indicator_code,
         c.work_order_no,
-        {{ dbt.datediff('o.dispatch_date', 'c.event_date', 'day') }},
-        1
+        {{ dbt.datediff('o.dispatch_date', 'c.event_date', 'day') }} as numerator_value,
+        1 as denominator_value
     from closures as c
     inner join orders as o
         on o.work_order_no = c.work_order_no
@@ -193,10 +201,10 @@ facts as (
 
     select
         d.data_date,
-        'wo_overdue',
+        'wo_overdue' as indicator_code,
         o.work_order_no,
-        1,
-        1
+        1 as numerator_value,
+        1 as denominator_value
     from days as d
     inner join orders as o
         on o.answer_deadline < d.data_date

@@ -34,11 +34,14 @@ closures as (
         e.work_order_no,
         e.event_date,
         e.to_status,
-        row_number() over (partition by e.work_order_no order by e.event_date desc, e.event_seq desc) as closure_rank
+        row_number() over (
+            partition by e.work_order_no
+            order by e.event_date desc, e.event_seq desc
+        ) as closure_rank
     from {{ ref('work_order_events') }} as e
     inner join answers as a
         on a.work_order_no = e.work_order_no
-        and e.event_date < a.answer_date
+        and a.answer_date > e.event_date
     where e.to_status in ('已归档', '整改无效')
 
 ),
@@ -67,7 +70,7 @@ rejected as (
 
 select
     cast(r.answer_date as date)                                         as answer_date,
-    cast('feedback' as {{ dbt.type_string() }})                         as system,
+    cast('feedback' as {{ dbt.type_string() }})                         as system,  -- noqa: RF04
     cast(case when r.form = 'workbook' then 'WORKBOOK_FEEDBACK' else 'R_AUDIT_FEEDBACK' end
         as {{ dbt.type_string() }})                                     as table_name,
     cast(r.form as {{ dbt.type_string() }})                             as form,

@@ -40,7 +40,7 @@ cells as (
         a.line_number,
         a.work_order_no,
         '{{ column }}' as column_name,
-        '{{ header }}' as header,
+        '{{ header }}' as header,  -- noqa: RF04
         '{{ letter }}' || cast(a.line_number as {{ dbt.type_string() }}) as cell,
         a.sheet_{{ column }} as sheet_value,
         cast(o.{{ column }} as {{ dbt.type_string() }}) as order_value
@@ -61,13 +61,16 @@ select
     cast(c.line_number as {{ dbt.type_bigint() }})      as line_number,
     cast(c.work_order_no as {{ dbt.type_string() }})    as work_order_no,
     cast(c.column_name as {{ dbt.type_string() }})      as column_name,
-    cast(c.header as {{ dbt.type_string() }})           as header,
+    cast(c.header as {{ dbt.type_string() }})           as header,  -- noqa: RF04
     cast(c.cell as {{ dbt.type_string() }})             as cell,
     cast(c.sheet_value as {{ dbt.type_string() }})      as sheet_value,
     cast(c.order_value as {{ dbt.type_string() }})      as order_value,
     cast(
         'sheet ' || coalesce(c.sheet_name, '') || ' ' || c.cell || ' ' || c.header
-        || ': locked cell edited, ''' || coalesce(c.sheet_value, '') || ''' differs from the order''s '''
-        || coalesce(c.order_value, '') || ''' (answer kept)'
+        || ': locked cell edited, '''
+        || coalesce(c.sheet_value, '')
+        || ''' differs from the order''s '''
+        || coalesce(c.order_value, '')
+        || ''' (answer kept)'
         as {{ dbt.type_string() }})                     as warning
 from cells as c

@@ -21,12 +21,13 @@ window_dispatches as (
 
 ),
 
-{#- orders whose deadline passed the day before a list day of the window -#}
+{# orders whose deadline passed the day before a list day of the window -#}
 overdue_candidates as (
 
     select d.*
     from {{ ref('work_order_dispatches') }} as d
-    where d.answer_deadline between {{ add_days(-1, audit_start_date()) }} and {{ add_days(-1, audit_end_date()) }}
+    where d.answer_deadline >= {{ add_days(-1, audit_start_date()) }}
+        and d.answer_deadline <= {{ add_days(-1, audit_end_date()) }}
         and d.receiving_level = 'station'
         and d.county_no is not null
 

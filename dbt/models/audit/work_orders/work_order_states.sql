@@ -109,20 +109,28 @@ chain_starts as (
 
     union all
 
-    select f.finding_key, min(f.problem_code) as problem_code, min(f.detected_date) as start_date
+    select
+        f.finding_key,
+        min(f.problem_code) as problem_code,
+        min(f.detected_date) as start_date
     from findings as f
-    where not exists (select 1 from carried as c where c.finding_key = f.finding_key)
+    where not exists (
+        select 1
+        from carried as c
+        where c.finding_key = f.finding_key
+    )
     group by f.finding_key
 
 ),
 
-{#- 验证: for keys whose policy needs it, the qualified loss days of their area in the
+{# 验证: for keys whose policy needs it, the qualified loss days of their area in the
     work_order_verify_days days ending on D (an area finding's key ends with its TG_ID) -#}
 loss_days as (
 
     select l.tg_id, l.data_date
     from {{ ref('area_daily_loss') }} as l
-    where l.data_date between {{ add_days('1 - ' ~ verify_days, first_day) }} and {{ audit_end_date() }}
+    where l.data_date >= {{ add_days('1 - ' ~ verify_days, first_day) }}
+        and l.data_date <= {{ audit_end_date() }}
         and l.loss_status = 'qualified'
 
 ),
@@ -140,13 +148,14 @@ qualified_days as (
     cross join days as d
     left join loss_days as l
         on l.tg_id = substr(k.finding_key, {{ dbt.length('k.problem_code') }} + 2)
-        and l.data_date between {{ add_days('1 - ' ~ verify_days, 'd.detected_date') }} and d.detected_date
+        and l.data_date >= {{ add_days('1 - ' ~ verify_days, 'd.detected_date') }}
+        and l.data_date <= d.detected_date
     where d.detected_date >= k.start_date
     group by k.finding_key, d.detected_date
 
 ),
 
-{#- the inputs of every (key, day) of the chains -#}
+{# the inputs of every (key, day) of the chains -#}
 key_days as (
 
     select
@@ -181,7 +190,7 @@ key_days as (
 
 ),
 
-{#- the valid answers' outcome per order and answer day: the last one wins -#}
+{# the valid answers' outcome per order and answer day: the last one wins -#}
 ranked_answers as (
 
     select
@@ -191,7 +200,10 @@ ranked_answers as (
         a.rectify_result_code,
         row_number() over (
             partition by a.work_order_no, a.answer_date
-            order by coalesce(a.feedback_date, a.answer_date) desc, a.source_file desc, a.line_number desc
+            order by
+                coalesce(a.feedback_date, a.answer_date) desc,
+                a.source_file desc,
+                a.line_number desc
         ) as answer_rank
     from {{ ref('stg_feedback__answers') }} as a
     where a.answer_date between {{ audit_start_date() }} and {{ audit_end_date() }}
@@ -210,7 +222,7 @@ day_answers as (
 
 ),
 
-{#- the day before each chain's first day: the carried state, or nothing -#}
+{# the day before each chain's first day: the carried state, or nothing -#}
 chain_anchors as (
 
     select
@@ -260,10 +272,14 @@ recursive_states as (
         s2.closed_no,
         s2.closed_status,
         s2.archive_reason,
-        case when s2.dispatches then {{ work_order_no('s2.state_date', 's2.problem_code', 's2.finding_key') }} end as dispatched_no,
+        case
+            when s2.dispatches
+                then {{ work_order_no('s2.state_date', 's2.problem_code', 's2.finding_key') }}
+        end as dispatched_no,
         case when s2.dispatches then s2.receiving_org_no end as dispatched_org_no,
         case
-            when s2.dispatches then {{ work_order_no('s2.state_date', 's2.problem_code', 's2.finding_key') }}
+            when s2.dispatches
+                then {{ work_order_no('s2.state_date', 's2.problem_code', 's2.finding_key') }}
             when s2.closed_no is null then s2.prev_open_no
         end as open_no,
         case
@@ -299,9 +315,17 @@ recursive_states as (
             end as step2_status,
             coalesce(
                 s1.fires
-                and (s1.prev_open_no is null or s1.step1_status = '已归档' or s1.is_ineffective or s1.is_verified)
-                and not (s1.step1_false_date is not null
-                    and s1.state_date < {{ add_days('s1.suppress_days_after_false', 's1.step1_false_date') }})
+                and (
+                    s1.prev_open_no is null
+                    or s1.step1_status = '已归档'
+                    or s1.is_ineffective
+                    or s1.is_verified
+                )
+                and not (
+                    s1.step1_false_date is not null
+                    and s1.state_date
+                    < {{ add_days('s1.suppress_days_after_false', 's1.step1_false_date') }}
+                )
                 and (s1.consecutive_days >= s1.dispatch_after_days or s1.is_ineffective),
                 false
             ) as dispatches
@@ -319,8 +343,12 @@ recursive_states as (
                     t1.step1_status = '待验证'
                     and t1.step1_rectified_date < t1.state_date
                     and not t1.fires
-                    and {{ dbt.datediff('t1.step1_rectified_date', 't1.state_date', 'day') }} >= {{ verify_days }}
-                    and (not t1.verify_needs_qualified_loss or t1.qualified_day_count >= {{ verify_days }}),
+                    and {{ dbt.datediff('t1.step1_rectified_date', 't1.state_date', 'day') }}  -- noqa: LT05
+                    >= {{ verify_days }}  -- noqa: LT05
+                    and (
+                        not t1.verify_needs_qualified_loss
+                        or t1.qualified_day_count >= {{ verify_days }}  -- noqa: LT05
+                    ),
                     false
                 ) as is_verified
             from (
@@ -396,5 +424,8 @@ from states as s
 where s.open_no is not null
     or s.prev_open_no is not null
     or s.closed_no is not null
-    or (s.last_false_date is not null
-        and {{ add_days(1, 's.state_date') }} < {{ add_days('s.suppress_days_after_false', 's.last_false_date') }})
+    or (
+        s.last_false_date is not null
+        and {{ add_days(1, 's.state_date') }}
+        < {{ add_days('s.suppress_days_after_false', 's.last_false_date') }}
+    )

@@ -42,7 +42,10 @@ answer_steps as (
     select
         v.*,
         coalesce(
-            lag(v.to_status) over (partition by v.work_order_no, v.answer_date order by v.answer_seq),
+            lag(v.to_status) over (
+                partition by v.work_order_no, v.answer_date
+                order by v.answer_seq
+            ),
             v.prev_status
         ) as from_status
     from valid_answers as v
@@ -59,7 +62,7 @@ events as (
         problem_code,
         from_status,
         '已反馈' as to_status,
-        'feedback' as source,
+        'feedback' as source,  -- noqa: RF04
         form as source_form,
         source_file,
         line_number,
@@ -69,34 +72,34 @@ events as (
     union all
 
     select
-        answer_date,
-        2 * answer_seq,
+        answer_date as event_date,
+        2 * answer_seq as event_seq,
         work_order_no,
         finding_key,
         problem_code,
-        '已反馈',
+        '已反馈' as from_status,
         to_status,
-        'feedback',
-        form,
+        'feedback' as source,  -- noqa: RF04
+        form as source_form,
         source_file,
         line_number,
-        case when to_status = '已归档' then 'false_positive' end
+        case when to_status = '已归档' then 'false_positive' end as archive_reason
     from answer_steps
 
     union all
 
     select
-        state_date,
-        1000,
-        closed_no,
+        state_date as event_date,
+        1000 as event_seq,
+        closed_no as work_order_no,
         finding_key,
         problem_code,
-        '待验证',
-        closed_status,
-        'verification',
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_bigint() }}),
+        '待验证' as from_status,
+        closed_status as to_status,
+        'verification' as source,  -- noqa: RF04
+        cast(null as {{ dbt.type_string() }}) as source_form,
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as {{ dbt.type_bigint() }}) as line_number,
         archive_reason
     from states
     where closed_no is not null
@@ -105,18 +108,18 @@ events as (
     union all
 
     select
-        state_date,
-        2000,
-        dispatched_no,
+        state_date as event_date,
+        2000 as event_seq,
+        dispatched_no as work_order_no,
         finding_key,
         problem_code,
-        cast(null as {{ dbt.type_string() }}),
-        '已派发',
-        'dispatch',
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_bigint() }}),
-        cast(null as {{ dbt.type_string() }})
+        cast(null as {{ dbt.type_string() }}) as from_status,
+        '已派发' as to_status,
+        'dispatch' as source,  -- noqa: RF04
+        cast(null as {{ dbt.type_string() }}) as source_form,
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as {{ dbt.type_bigint() }}) as line_number,
+        cast(null as {{ dbt.type_string() }}) as archive_reason
     from states
     where dispatched_no is not null
 
@@ -130,7 +133,7 @@ select
     cast(problem_code as {{ dbt.type_string() }})       as problem_code,
     cast(from_status as {{ dbt.type_string() }})        as from_status,
     cast(to_status as {{ dbt.type_string() }})          as to_status,
-    cast(source as {{ dbt.type_string() }})             as source,
+    cast(source as {{ dbt.type_string() }})             as source,  -- noqa: RF04
     cast(source_form as {{ dbt.type_string() }})        as source_form,
     cast(source_file as {{ dbt.type_string() }})        as source_file,
     cast(line_number as {{ dbt.type_bigint() }})        as line_number,

@@ -4,7 +4,9 @@
     days of its transitions (marts.work_order_events). Rebuilt from the dispatches and the
     events every run: orders are few (a work order is a finding someone must visit), and a
     status, an overdue flag and a recurrence all change with days that pass. -#}
-{%- set as_of_date = date_literal('(select max(detected_date) from ' ~ ref('problem_history') ~ ')') %}
+{%- set as_of_date = date_literal(
+    '(select max(detected_date) from ' ~ ref('problem_history') ~ ')'
+) %}
 {%- set recurrence_days = setting('work_order_recurrence_days', 'integer') %}
 
 with
@@ -25,7 +27,10 @@ ranked_events as (
 
     select
         e.*,
-        row_number() over (partition by e.work_order_no order by e.event_date desc, e.event_seq desc) as newest_rank
+        row_number() over (
+            partition by e.work_order_no
+            order by e.event_date desc, e.event_seq desc
+        ) as newest_rank
     from events as e
 
 ),
@@ -81,7 +86,7 @@ winning_answers as (
 
 ),
 
-{#- 重复发生: a verified order's finding firing within work_order_recurrence_days days after
+{# 重复发生: a verified order's finding firing within work_order_recurrence_days days after
     the archiving day (the newest event of a closed order is its closure) -#}
 {%- set first_verified = date_literal(
     "(select coalesce(min(event_date), cast('9999-12-31' as date)) from " ~ ref('work_order_events')
@@ -142,7 +147,8 @@ select
     cast(case when w.answer_status = '待验证' then w.answer_date end as date) as rectified_date,
     cast(case when n.archive_reason = 'verified' then n.event_date end as date) as verified_date,
     cast(case when n.to_status = '已归档' then n.event_date end as date) as archived_date,
-    cast(case when n.to_status = '已归档' then n.archive_reason end as {{ dbt.type_string() }}) as archive_reason,
+    cast(case when n.to_status = '已归档' then n.archive_reason end
+        as {{ dbt.type_string() }})                        as archive_reason,
     cast(case when n.to_status = '整改无效' then n.event_date end as date) as ineffective_date,
     cast(lag(o.work_order_no) over (partition by o.finding_key order by o.dispatch_date)
         as {{ dbt.type_string() }})                        as previous_work_order_no,
