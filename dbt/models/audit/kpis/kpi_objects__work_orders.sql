@@ -189,7 +189,7 @@ facts as (
         c.event_date as data_date,
         'wo_mean_close_days' as indicator_code,
         c.work_order_no,
-        {{ dbt.datediff('o.dispatch_date', 'c.event_date', 'day') }} as numerator_value,
+        {{ dbt.datediff('o.dispatch_date', 'c.event_date', 'day') }} as numerator_value,  -- noqa: LT05
         1 as denominator_value
     from closures as c
     inner join orders as o

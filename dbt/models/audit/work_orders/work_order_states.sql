@@ -65,8 +65,8 @@ findings as (
 
 {{ org_units('org_units', days='days', from_date=first_day) }},
 
-{#- the state at the end of the day before the window (a table written by the runs before) -#}
-{%- if is_incremental() %}
+{# the state at the end of the day before the window (a table written by the runs before) #}
+{% if is_incremental() -%}
 carried as (
 
     select
@@ -99,9 +99,9 @@ carried as (
     where 1 = 0
 
 ),
-{%- endif %}
+{% endif %}
 
-{#- each key's chain: from the first day (carried) or its first firing day -#}
+{# each key's chain: from the first day (carried) or its first firing day #}
 chain_starts as (
 
     select finding_key, problem_code, {{ first_day }} as start_date
