@@ -155,8 +155,9 @@ qualified_days as (
 
 ),
 
-{# the inputs of every (key, day) of the chains -#}
-key_days as (
+{# the inputs of every (key, day) of the chains; materialized (DuckDB, Postgres 12+): the
+   recursive step joins it on every day, which must not evaluate its joins again -#}
+key_days as materialized (
 
     select
         k.finding_key,
