@@ -28,6 +28,8 @@ MART_TABLES: tuple[str, ...] = (
     "marts.theft_suspects",
     "marts.dim_problem_code",
     "marts.audit_settings",
+    "marts.work_orders",
+    "marts.work_order_events",
 )
 RAW_TABLES: tuple[str, ...] = tuple(f"{t.schema}.{t.name}" for t in _RAW_TABLES)
 CHECKED_TABLES: tuple[str, ...] = (*RAW_TABLES, *MART_TABLES)
@@ -42,5 +44,6 @@ RUN_WINDOW_TABLE = "intermediate.int_kpi_window"
 RECOMPUTED_FROM: dict[str, tuple[str, ...]] = {
     "marts.area_daily_loss": ("day_facts_from_date",),
     "marts.problem_history": ("day_facts_from_date",),
+    "marts.work_order_events": ("day_facts_from_date",),
 }
 RECOMPUTED_FROM_DEFAULT: tuple[str, ...] = ("day_facts_from_date", "event_facts_from_date")

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from expectations.base import MetricCheck, TableSuite
-from expectations.marts import area_daily_loss, kpis, problems, theft_suspects
+from expectations.marts import area_daily_loss, kpis, problems, theft_suspects, work_orders
 from expectations.raw import contract, e_mp_day_read, quarantine
 
 MART_TABLE_SUITES: tuple[TableSuite, ...] = (
@@ -19,11 +19,13 @@ MART_TABLE_SUITES: tuple[TableSuite, ...] = (
     *problems.SUITES,
     *kpis.SUITES,
     theft_suspects.SUITE,
+    *work_orders.SUITES,
 )
 MART_METRIC_CHECKS: tuple[MetricCheck, ...] = (
     *area_daily_loss.METRIC_CHECKS,
     *problems.METRIC_CHECKS,
     *theft_suspects.METRIC_CHECKS,
+    *work_orders.METRIC_CHECKS,
 )
 
 RAW_TABLE_SUITES: tuple[TableSuite, ...] = contract.SUITES  # every raw table of the contract

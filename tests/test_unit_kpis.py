@@ -52,6 +52,9 @@ SECTION4_INDICATORS = (*SHARE_INDICATORS, "hv_connect_days")
 # month rows: the population of the month's last day (else the sum over its days)
 LAST_DAY_INDICATORS = ("fee_recovery_rate", "hv_auto_read_billing_rate", "urban_sms_coverage_rate")
 LEVELS = {"04": "station", "03": "county", "02": "city"}
+# the indicators whose drill-down lists every object (dbt macro kpi_every_object_indicators):
+# the means (days per application / per archived work order) and the work-order counts
+EVERY_OBJECT_INDICATORS = ("hv_connect_days", "wo_dispatched", "wo_overdue", "wo_mean_close_days")
 TOLERANCE = 1e-6
 
 
@@ -378,7 +381,10 @@ def drill_down_differences(warehouse: Path) -> list[str]:
     denominator and object count are the sums of its units' rows of marts.unit_kpi_daily;
     the numerator is the denominator less what the objects of marts.unit_kpi_facts lack
     (for a count: the denominator less their number), and they are as many as the daily
-    rows say; for hv_connect_days (every application listed) the facts alone give both."""
+    rows say; for hv_connect_days and the other indicators that list every object
+    (EVERY_OBJECT_INDICATORS: the work-order counts and mean close days) the facts alone
+    give both."""
+    every = ", ".join(f"'{c}'" for c in EVERY_OBJECT_INDICATORS)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         bad = con.execute(f"""
             with daily as (
@@ -415,9 +421,9 @@ def drill_down_differences(warehouse: Path) -> list[str]:
                 or abs(d.numerator_value - (d.denominator_value - f.shortfall)) > 1e-6
                 or f.facts <> d.daily_drill_down
                 or (d.indicator_code <> 'fee_recovery_rate'
-                    and d.indicator_code <> 'hv_connect_days'
+                    and d.indicator_code not in ({every})
                     and d.numerator_value <> d.denominator_value - f.facts)
-                or (d.indicator_code = 'hv_connect_days'
+                or (d.indicator_code in ({every})
                     and (f.facts <> d.object_count
                          or abs(f.facts_numerator - d.numerator_value) > 1e-6))
         """).fetchall()

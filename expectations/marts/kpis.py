@@ -22,12 +22,26 @@ import great_expectations.expectations as gxe
 from great_expectations.expectations.conditions import Column
 
 from expectations.base import ERROR_KW, WARN_KW, Settings, TableSuite, suite
-from expectations.marts.problems import kpi_indicators
+from expectations.marts.problems import VALUE_UNITS, kpi_indicators
 
 UNIT_KPI_DAILY = "marts.unit_kpi_daily"
 UNIT_KPI_FACTS = "marts.unit_kpi_facts"
 DIM_KPI_INDICATOR = "marts.dim_kpi_indicator"
-OBJECT_TYPES = ("area", "meter", "customer", "receivable", "payment", "application")
+# 1 when a fact's unit has its 供电所, or is a 县公司 itself (a work order of E01 is received
+# by the 县公司: no 供电所 above it)
+STATION_CHECK = (
+    "_check_has_station",
+    "case when station_no is not null or org_no = county_no then 1 else 0 end",
+)
+OBJECT_TYPES = (
+    "area",
+    "meter",
+    "customer",
+    "receivable",
+    "payment",
+    "application",
+    "work_order",
+)
 
 
 def build_unit_kpi_daily(settings: Settings):
@@ -73,7 +87,12 @@ def build_unit_kpi_daily(settings: Settings):
                 description="a rate that falls short of its denominator has its objects "
                 "in the drill-down",
             ),
-            gxe.ExpectColumnValuesToNotBeNull(column="station_no", **WARN_KW),
+            gxe.ExpectColumnValuesToBeInSet(
+                column=STATION_CHECK[0],
+                value_set=[1],
+                **WARN_KW,
+                description="a unit below its 县公司 has its 供电所 (not a 县公司 work order)",
+            ),
         ],
     )
 
@@ -107,7 +126,12 @@ def build_unit_kpi_facts(settings: Settings):
                 **ERROR_KW,
                 description="an object of a rate's drill-down counts against it",
             ),
-            gxe.ExpectColumnValuesToNotBeNull(column="station_no", **WARN_KW),
+            gxe.ExpectColumnValuesToBeInSet(
+                column=STATION_CHECK[0],
+                value_set=[1],
+                **WARN_KW,
+                description="a unit below its 县公司 has its 供电所 (not a 县公司 work order)",
+            ),
         ],
     )
 
@@ -121,7 +145,7 @@ def build_dim_kpi_indicator(settings: Settings):
             gxe.ExpectColumnValuesToBeUnique(column="indicator_code", **ERROR_KW),
             gxe.ExpectColumnValuesToNotBeNull(column="indicator_name", **ERROR_KW),
             gxe.ExpectColumnValuesToBeInSet(
-                column="value_unit", value_set=["share", "days"], **ERROR_KW
+                column="value_unit", value_set=list(VALUE_UNITS), **ERROR_KW
             ),
         ],
     )
@@ -141,6 +165,7 @@ SUITES: tuple[TableSuite, ...] = (
                 " and indicator_code in (select indicator_code from marts.dim_kpi_indicator"
                 " where value_unit = 'share') then 1 else 0 end",
             ),
+            STATION_CHECK,
         ),
     ),
     # the objects that count against an indicator: validated in batches of whole days
@@ -151,6 +176,7 @@ SUITES: tuple[TableSuite, ...] = (
         window_column="data_date",
         key_columns=("data_date", "indicator_code", "object_id"),
         batch_per_day=True,
+        derived_columns=(STATION_CHECK,),
     ),
     TableSuite(
         DIM_KPI_INDICATOR,

@@ -8,7 +8,8 @@ marts.problem_history, marts.unit_kpis, marts.dim_problem_code, marts.audit_sett
   one row per code / setting;
 * KPIs (unit_kpis, one row per indicator): the value is numerator / denominator (null
   when the denominator is 0); a rate (value_unit 'share') lies within 0–1 with numerator
-  <= denominator; the mean connection time (value_unit 'days') is >= 0; the indicator is
+  <= denominator; the mean connection time (value_unit 'days') is >= 0; a count
+  (value_unit 'count') is its numerator; the indicator is
   in the code table dbt/seeds/dim_kpi_indicator.csv;
 * row counts within a tolerance of the previous day's (problem_history, the day rows of
   unit_kpis).
@@ -50,11 +51,17 @@ KPI_INDICATOR_FILE = DBT_PROJECT_DIR / "seeds" / "dim_kpi_indicator.csv"
 KPI_RATIO_CHECK = (
     "_check_indicator_value_minus_ratio",
     (
-        'abs("indicator_value" - "numerator_value" / nullif("denominator_value", 0))'
-        ' / greatest(1, abs("numerator_value" / nullif("denominator_value", 0)))'
+        'abs("indicator_value" - "_figure") / greatest(1, abs("_figure"))'.replace(
+            '"_figure"',
+            # a count (value_unit 'count': 派单数, 超期工单数) is its numerator
+            '(case when "value_unit" = \'count\' then "numerator_value"'
+            ' else "numerator_value" / nullif("denominator_value", 0) end)',
+        )
     ),
 )
 RATE_TOLERANCE = 1e-9
+# share 比率, days 天 (a mean), count 个数 (the work-order counts: value = numerator)
+VALUE_UNITS = ("share", "days", "count")
 # The settings the gate and the rules read: the published settings must carry them.
 REQUIRED_SETTINGS = (
     "completeness_min_share",
@@ -194,7 +201,7 @@ def build_unit_kpis(settings: Settings):
                 description="the indicator is in the code table (dim_kpi_indicator.csv)",
             ),
             gxe.ExpectColumnValuesToBeInSet(
-                column="value_unit", value_set=["share", "days"], **ERROR_KW
+                column="value_unit", value_set=list(VALUE_UNITS), **ERROR_KW
             ),
             gxe.ExpectCompoundColumnsToBeUnique(
                 column_list=list(KPI_KEY),

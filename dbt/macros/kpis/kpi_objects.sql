@@ -11,6 +11,7 @@
         'kpi_objects__applications',
         'kpi_objects__sms_customers',
         'kpi_objects__archives',
+        'kpi_objects__work_orders',
     ]) }}
 {%- endmacro %}
 
@@ -24,9 +25,11 @@
 
 {#- The indicators whose drill-down lists every object, not only the ones that count
     against it: an event indicator that is a mean (hv_connect_days: the days of each 10 kV
-    completion), where every object is evidence and there are few of them. -#}
+    completion; wo_mean_close_days: the days of each archived work order) and the work-order
+    counts (wo_dispatched, wo_overdue: the orders are the figure), where every object is
+    evidence and there are few of them. -#}
 {% macro kpi_every_object_indicators() -%}
-    {{ return(['hv_connect_days']) }}
+    {{ return(['hv_connect_days', 'wo_dispatched', 'wo_overdue', 'wo_mean_close_days']) }}
 {%- endmacro %}
 
 {#- Whether an object row belongs to the drill-down marts.unit_kpi_facts: it counts

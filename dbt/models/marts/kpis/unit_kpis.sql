@@ -305,7 +305,10 @@ select
     -- threads add them in); the value is one DOUBLE division of them
     cast(k.numerator_value as {{ kpi_quantity_type() }})            as numerator_value,
     cast(k.denominator_value as {{ kpi_quantity_type() }})          as denominator_value,
+    -- a count (value_unit count: 派单数, 超期工单数) is its numerator, not numerator / itself
     cast(case
+        when k.denominator_value > 0 and i.value_unit = 'count'
+            then cast(k.numerator_value as {{ audit_type_double() }})
         when k.denominator_value > 0
             then cast(k.numerator_value as {{ audit_type_double() }})
                 / cast(k.denominator_value as {{ audit_type_double() }})
