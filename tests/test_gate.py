@@ -308,6 +308,50 @@ def kpi_fact_rows(days=DAYS) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def work_order_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "work_order_no": "JC20240302A07ABCDEF01",
+                "finding_key": "A07|C1",
+                "problem_code": "A07",
+                "org_no": "S1",
+                "receiving_level": "station",
+                "station_no": "S1",
+                "county_no": "K1",
+                "city_no": "X1",
+                "dispatch_date": DAYS[0],
+                "answer_deadline": DAYS[0] + dt.timedelta(days=10),
+                "status": "已派发",
+                "is_overdue": False,
+                "first_answer_date": pd.NaT,
+                "archived_date": pd.NaT,
+                "archive_reason": None,
+                "ineffective_date": pd.NaT,
+                "verified_date": pd.NaT,
+            }
+        ]
+    )
+
+
+def work_order_event_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "event_date": DAYS[0],
+                "event_seq": 2000,
+                "work_order_no": "JC20240302A07ABCDEF01",
+                "finding_key": "A07|C1",
+                "from_status": None,
+                "to_status": "已派发",
+                "source": "dispatch",
+                "source_file": None,
+                "line_number": None,
+            }
+        ]
+    )
+
+
 def mart_frames() -> dict[str, pd.DataFrame]:
     from expectations.marts.problems import KPI_INDICATOR_FILE
 
@@ -321,6 +365,8 @@ def mart_frames() -> dict[str, pd.DataFrame]:
         "theft_suspects": theft_rows(),
         "dim_problem_code": CODES,
         "audit_settings": settings_rows(),
+        "work_orders": work_order_rows(),
+        "work_order_events": work_order_event_rows(),
     }
 
 
