@@ -281,4 +281,12 @@ def delete_day(landing: Path, day: date) -> list[Broken]:
         for path in sorted((landing / t.system / t.name).glob(f"{day:%Y-%m-%d}.csv*")):
             path.unlink()
             gone.append(Broken(_rel(landing, path)))
+    # the fifth source too: the day's returned workbooks and the platform's answer export
+    feedback = landing / "feedback"
+    for path in [
+        *sorted((feedback / f"{day:%Y-%m-%d}").glob("*.xlsx")),
+        *sorted((feedback / "R_AUDIT_FEEDBACK").glob(f"{day:%Y-%m-%d}.csv*")),
+    ]:
+        path.unlink()
+        gone.append(Broken(_rel(landing, path)))
     return gone

@@ -230,9 +230,12 @@ described as (
         '工单 ' || o.work_order_no || ' ' || o.problem_code || ' ' || coalesce(o.problem_name, '')
             || ' (' || o.finding_key || '), 派发 ' || cast(o.dispatch_date as {{ dbt.type_string() }})
             || ', 反馈期限 ' || cast(o.answer_deadline as {{ dbt.type_string() }})
-            || ', 首次反馈 ' || coalesce(cast(fa.first_answer_date as {{ dbt.type_string() }}), '无')
-            || case when fa.first_answer_date is not null and fa.first_answer_date <= f.data_date
-                then case when fa.is_confirmed then ' 属实' else ' 不属实' end else '' end as detail
+            {#- what was known on the fact's day only: a run that ends earlier must write
+                the same text (an answer after data_date is not yet an answer) -#}
+            || ', 首次反馈 ' || case when fa.first_answer_date <= f.data_date
+                then cast(fa.first_answer_date as {{ dbt.type_string() }})
+                    || case when fa.is_confirmed then ' 属实' else ' 不属实' end
+                else '无' end as detail
     from facts as f
     inner join orders as o
         on o.work_order_no = f.work_order_no
