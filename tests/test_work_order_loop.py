@@ -165,6 +165,12 @@ def test_every_labelled_answer_mistake_is_quarantined(tiny_run):
     found = {(r.source_file, int(r.line_number)) for r in rejected.itertuples(index=False)}
     for row in dirt.itertuples(index=False):
         assert (row.file, int(row.row)) in found, (row, rejected.head(20).to_string())
+    # and nothing else: the generator's answers edit no locked cell
+    warnings = _query(
+        tiny_run["workdir"] / "warehouse.duckdb",
+        "select warning from audit.work_order_feedback_warnings",
+    )
+    assert warnings.empty, warnings.head(10).to_string()
 
 
 @pytest.fixture

@@ -674,7 +674,8 @@ def _rows(loop: Loop, seed: int) -> list[dict]:
 
 def _locked(o: Order, ctx: Context, start: dt.date) -> dict:
     """The fifteen locked columns as the dispatch list fills them, as far as the generator
-    knows them: 疑似问题描述 (the finding's evidence, computed by dbt) is the problem name."""
+    knows them: 疑似问题描述 (the finding's evidence, computed by dbt) is left blank, which
+    the pipeline does not count as an edit (docs/work-orders.md §6)."""
     name = ctx.problem_name.get(o.problem_code, o.problem_code)
     return {
         "WORK_ORDER_NO": o.work_order_no,
@@ -688,7 +689,7 @@ def _locked(o: Order, ctx: Context, start: dt.date) -> dict:
         "ELEC_ADDR": ctx.cons_addr.get(o.cons_no, ""),
         "PROBLEM_CODE": o.problem_code,
         "PROBLEM_NAME": name,
-        "PROBLEM_DESC": name,
+        "PROBLEM_DESC": "",
         "SUGGESTED_ACTION": ctx.suggested.get(o.problem_code, ""),
         "FIRST_DETECTED_DATE": start + dt.timedelta(days=o.streak_start),
         "CONSECUTIVE_DAYS": o.dispatch - o.streak_start + 1,
@@ -998,7 +999,7 @@ runs of `anomalies.csv` (finding_key = code|coalesce(app_no, cons_no, tg_id, org
 Landing: `landing/feedback/<D>/<ORG_NO>_反馈.xlsx` (sheet 稽查工单, the 23 headers of the
 list; 工单编号 and the eight answer columns exactly as the crew filled them, the locked
 columns as the dispatch list fills them as far as the generator knows them: 疑似问题描述
-is the problem name, so the edit check may warn; 首次发现日期 the first day of the
+left blank, which is no edit; 首次发现日期 the first day of the
 finding's unbroken run, 连续天数 its length on the dispatch day; dates as date cells) for
 most receiving units and
 `landing/feedback/R_AUDIT_FEEDBACK/<D>.csv` (the platform export; UTF-8, the first and

@@ -4,7 +4,7 @@
     the answer is kept and applied, and every changed cell is named here, one row per cell
     (header, sheet cell e.g. H5, the sheet's text and the order's). Cells are compared as
     text (trimmed; a date read back as midnight or a whole number read back as a float
-    compares as written). Answers of the run's days that are applied (valid) only; the
+    compares as written; a blank cell is not compared). Answers of the run's days that are applied (valid) only; the
     platform form has no locked columns. Incremental by answer_date. -#}
 
 with
@@ -49,6 +49,9 @@ cells as (
         on o.work_order_no = a.work_order_no
     where {{ work_order_cell_text('a.sheet_' ~ column) }}
         <> {{ work_order_cell_text('cast(o.' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') }}
+        -- a blank cell is no edit: a row typed into a fresh copy of the template is known
+        -- by its 工单编号 alone
+        and {{ work_order_cell_text('a.sheet_' ~ column) }} <> ''
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 
