@@ -15,7 +15,7 @@ a table without a check of its own is reported on every check of its gate (use
 can load it cheaply.
 """
 
-from dagster_project.lib.landing_contract import TABLES as _RAW_TABLES
+from dagster_project.lib.landing_contract import ALL_TABLES as _RAW_TABLES
 
 MART_TABLES: tuple[str, ...] = (
     "marts.area_daily_loss",

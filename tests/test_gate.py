@@ -833,12 +833,14 @@ def test_reading_from_the_future_fails(tmp_path):
 
 def test_every_contract_table_has_a_raw_suite_and_every_setting_exists():
     from dagster_project.lib import audit_settings
-    from dagster_project.lib.landing_contract import TABLES
+    from dagster_project.lib.landing_contract import ALL_TABLES
     from expectations import registry
     from expectations.raw import contract
 
     suites = {s.table for s in registry.TABLE_SUITES}
-    assert {f"{t.schema}.{t.name}" for t in TABLES} <= suites
+    # the four source systems' tables and the feedback's two
+    assert {f"{t.schema}.{t.name}" for t in ALL_TABLES} <= suites
+    assert {"raw_feedback.WORKBOOK_FEEDBACK", "raw_feedback.R_AUDIT_FEEDBACK"} <= suites
     settings = audit_settings.load()
     for check in registry.METRIC_CHECKS:
         assert set(check.settings) <= set(settings), check.name

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import great_expectations.expectations as gxe
 
-from dagster_project.lib.landing_contract import TABLES, TABLES_BY_NAME, Table
+from dagster_project.lib.landing_contract import ALL_TABLES, TABLES, TABLES_BY_NAME, Table
 from expectations.base import (
     ERROR,
     ERROR_KW,
@@ -59,6 +59,7 @@ DATE_NOT_AFTER_EXPORT: dict[str, tuple[tuple[str, str], ...]] = {
     "C_METER": (("INST_DATE", WARN),),
     "APP_BIZ": (("APPLY_DATE", WARN),),
     "T_SB_ZNYC_PDBYQ": (("TYRQ", WARN),),
+    "R_AUDIT_FEEDBACK": (("FEEDBACK_DATE", WARN),),
 }
 # Timestamps that cannot lie after the end of the export day (D + 1 day, 00:00).
 TIMESTAMP_NOT_AFTER_EXPORT: dict[str, tuple[tuple[str, str], ...]] = {
@@ -162,9 +163,11 @@ def table_suite(table: Table, extra=None, key_columns: tuple[str, ...] | None = 
     )
 
 
-# Every contract table; E_MP_DAY_READ's module (e_mp_day_read.py) re-exports its suite
-# next to the read-count check.
-SUITES: tuple[TableSuite, ...] = tuple(table_suite(t) for t in TABLES)
+# Every raw table: the four source systems and the feedback (the returned workbooks and the
+# platform export: 工单编号 present, 是否属实 in its codes, one answer per order and file
+# reported); E_MP_DAY_READ's module (e_mp_day_read.py) re-exports its suite next to the
+# read-count check.
+SUITES: tuple[TableSuite, ...] = tuple(table_suite(t) for t in ALL_TABLES)
 SUITES_BY_TABLE: dict[str, TableSuite] = {s.table: s for s in SUITES}
 
 
