@@ -132,6 +132,65 @@ def test_dbt_unit_tests_of_the_audit_models_pass(empty_warehouse):
         assert f"{model}::" in out, f"no unit test ran for {model}"
 
 
+def test_work_order_macros_agree_with_the_python_layout(empty_warehouse):
+    """SQL cannot import dagster_project/lib/work_order_layout.py, so the loop's macros
+    (dbt/macros/work_orders/work_orders.sql) spell its number, code tables and locked
+    columns again: evaluated by dbt, they must say what the Python module says."""
+    from dagster_project.lib import work_order_layout as layout
+
+    workdir, warehouse = empty_warehouse
+    key = "A07|0600002109"
+    texts = [*layout.IS_CONFIRMED, *layout.IS_CONFIRMED.values()]
+    results = [*layout.RECTIFY_RESULT, *layout.RECTIFY_RESULT.values()]
+    inline = " union all ".join(
+        [
+            "select 'number' as kind, '' as arg, "
+            f"{{{{ work_order_no(\"date '2026-09-01'\", \"'A07'\", \"'{key}'\") }}}} as value",
+            *(
+                f"select 'confirmed', '{t}', cast({{{{ work_order_is_confirmed(\"'{t}'\") }}}}"
+                " as varchar)"
+                for t in texts
+            ),
+            *(
+                f"select 'rectify_code', '{t}', {{{{ work_order_rectify_code(\"'{t}'\") }}}}"
+                for t in results
+            ),
+            *(
+                f"select 'rectify_name', '{c}', {{{{ work_order_rectify_name(\"'{c}'\") }}}}"
+                for c in layout.RECTIFY_RESULT.values()
+            ),
+            *(
+                f"select 'open', '{t}', cast('{t}' in {{{{ work_order_open_statuses() }}}}"
+                " as varchar)"
+                for t in layout.STATUSES
+            ),
+            "select 'locked', '', '{{ tojson(work_order_locked_columns()) }}'",
+        ]
+    )
+    out = dbt(
+        ["--quiet", "show", "--output", "json", "--limit", "-1", "--inline", inline],
+        workdir,
+        warehouse,
+    )
+    rows = json.loads(out[out.index("{") :])["show"]
+    got = {(r["kind"], r["arg"]): r["value"] for r in rows}
+    assert got[("number", "")] == layout.work_order_no(dt.date(2026, 9, 1), "A07", key)
+    for text, code in layout.IS_CONFIRMED.items():
+        expected = "true" if text == "属实" else "false"
+        assert got[("confirmed", text)] == got[("confirmed", code)] == expected
+    for text, code in layout.RECTIFY_RESULT.items():
+        assert got[("rectify_code", text)] == got[("rectify_code", code)] == code
+        assert got[("rectify_name", code)] == text
+    open_statuses = tuple(t for t in layout.STATUSES if got[("open", t)] == "true")
+    assert open_statuses == ("已派发", "已反馈", "整改中", "待验证")  # docs/work-orders.md §3
+    locked = [tuple(c) for c in json.loads(got[("locked", "")])]
+    headers = dict((c, h) for h, c in layout.HEADER_COLUMNS)
+    assert locked == [
+        (column.lower(), headers[column], chr(ord("A") + i))
+        for i, column in enumerate(layout.LOCKED_COLUMNS)
+    ]
+
+
 def _manifest(workdir: Path) -> dict:
     return json.loads((workdir / "target" / "manifest.json").read_text())
 

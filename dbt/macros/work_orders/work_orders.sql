@@ -1,7 +1,9 @@
 {#- The work-order loop (docs/work-orders.md): the order number and the code tables of the
     answers. The code tables are those of dagster_project/lib/work_order_layout.py
     (IS_CONFIRMED, RECTIFY_RESULT, STATUSES), which the workbook writer and reader use; SQL
-    cannot import the Python module, so they are spelled here once, for every model. -#}
+    cannot import the Python module, so they are spelled here once, for every model, and
+    tests/test_audit_rules.py::test_work_order_macros_agree_with_the_python_layout holds
+    the two equal. -#}
 
 {#- 工单编号 (§2): 'JC' || yyyymmdd(dispatch_date) || problem_code || upper(first 8 hex of
     md5(finding_key)), the same as work_order_layout.work_order_no(): a pure function of the
