@@ -426,3 +426,41 @@ def test_the_workbook_asset_fails_naming_the_file_after_loading_the_others(tmp_p
             "ORDER BY 1"
         ).fetchall() == [(DAY, 3), (later, 1)]
         assert count(c, R_AUDIT_FEEDBACK) == 0  # exists: dbt reads it
+
+
+def test_a_range_run_records_each_days_numbers_on_its_own_partition(tmp_path, landing):
+    """A backfill of three days in one run: each day's partition shows that day's files and
+    rows, not the run's (the same code path as every source table's extract asset)."""
+    from dagster_project.defs.extract.feedback import workbook_feedback
+    from dagster_project.defs.resources import GridauditPaths
+
+    workbook_of_mistakes(landing)  # DAY: one workbook, some lines quarantined
+    last = DAY + dt.timedelta(days=2)  # DAY + 1 has no feedback
+    write_xlsx(landing / "feedback" / f"{last}" / "x.xlsx", [order(WO3) + answer()])
+    result = dg.materialize(
+        [workbook_feedback],
+        tags={
+            "dagster/asset_partition_range_start": DAY.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
+        resources={
+            "gridaudit_paths": GridauditPaths(
+                landing_dir=str(landing), workdir=str(tmp_path / "work")
+            )
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    by_day = {
+        m.partition: {k: v.value for k, v in m.metadata.items()}
+        for m in result.asset_materializations_for_node("raw_feedback__WORKBOOK_FEEDBACK")
+    }
+    assert sorted(by_day) == [f"{DAY}", f"{DAY + dt.timedelta(days=1)}", f"{last}"]
+    first, quiet, third = (by_day[k] for k in sorted(by_day))
+    assert first["file_count"] == 1 and first["rows_quarantined"] > 0
+    assert first["dagster/row_count"] == 3
+    assert [k.split("/")[1] for k in first["checksums"]] == [f"{DAY}"]
+    assert (quiet["file_count"], quiet["rows_read"], quiet["files"]) == (0, 0, "no file this day")
+    assert (third["file_count"], third["dagster/row_count"], third["rows_quarantined"]) == (1, 1, 0)
+    assert list(third["checksums"]) == [f"feedback/{last}/x.xlsx"]
+    assert third["run_window"] == f"{DAY} .. {last}"  # the run's own fact, on every day
