@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import io
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -154,6 +156,50 @@ def run_pipeline(
         return _execute(start, end, paths, instance)
 
 
+# What of a run's standard output the terminal shows: dbt's summary and its errors. dbt's
+# line per node (START / OK: 540 lines a run) and what libraries print go to the run's
+# output log only (<workdir>/logs/run-<time>.log); the steps' progress is Dagster's log
+# on standard error, shown as it is.
+SHOWN_OUTPUT = re.compile(r"^\s*Done\. PASS=|\b(ERROR|FAIL|Failure|Error|Compilation Error)\b")
+
+
+class _ProgressFilter(io.TextIOBase):
+    """A standard output that writes everything to `log` and the lines SHOWN_OUTPUT matches
+    to `terminal`."""
+
+    def __init__(self, terminal, log):
+        self.terminal, self.log, self.pending = terminal, log, ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.log.write(text)
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            if SHOWN_OUTPUT.search(line):
+                self.terminal.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.log.flush()
+        self.terminal.flush()
+
+
+@contextlib.contextmanager
+def _terminal_shows_progress(output_log: Path, everything: bool = False):
+    if everything:
+        yield
+        return
+    output_log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"  dbt's and the libraries' output: {output_log}", flush=True)
+    with open(output_log, "a", encoding="utf-8") as log:
+        with contextlib.redirect_stdout(_ProgressFilter(sys.stdout, log)) as out:
+            yield
+        if out.pending and SHOWN_OUTPUT.search(out.pending):
+            sys.stdout.write(out.pending + "\n")
+
+
 # The run queue's tag (lib/workdir_lock.RUN_QUEUE_TAG) of an in-process run: another value
 # than the work directory's, because an in-process run is never queued, and a run record
 # left STARTED by a killed `gridaudit run` would otherwise block the queue of that work
@@ -177,16 +223,18 @@ def _execute(start: dt.date, end: dt.date, paths, instance) -> bool:
     )
     began = time.monotonic()
     log_level = os.environ.get("GRIDAUDIT_LOG_LEVEL", "INFO")  # DEBUG shows every event
-    result = job.execute_in_process(
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        instance=instance or dg.DagsterInstance.get(),
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-            RUN_QUEUE_TAG: f"{paths.workdir}{IN_PROCESS_RUN_TAG_SUFFIX}",
-        },
-        raise_on_error=False,
-    )
+    output_log = paths.workdir / "logs" / f"run-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
+    with _terminal_shows_progress(output_log, everything=log_level == "DEBUG"):
+        result = job.execute_in_process(
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            instance=instance or dg.DagsterInstance.get(),
+            tags={
+                "dagster/asset_partition_range_start": start.isoformat(),
+                "dagster/asset_partition_range_end": end.isoformat(),
+                RUN_QUEUE_TAG: f"{paths.workdir}{IN_PROCESS_RUN_TAG_SUFFIX}",
+            },
+            raise_on_error=False,
+        )
     seconds = time.monotonic() - began
     failures = _failures(result)
     if result.success and not failures:
@@ -264,7 +312,15 @@ def cmd_generate(args) -> int:
 
     from dagster_project.generator import generate
 
-    logging.basicConfig(level=logging.INFO, format="  %(message)s")  # generator progress
+    # the generator's progress, and only that: configuring the root logger would print every
+    # library's INFO chatter (GX's registrations, alembic's migrations) on the later run
+    progress = logging.getLogger("gridaudit.generator")
+    if not progress.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("  %(message)s"))
+        progress.addHandler(handler)
+        progress.setLevel(logging.INFO)
+        progress.propagate = False
 
     began = time.monotonic()
     summary = generate(args.preset, args.out, seed=args.seed, start=args.start, days=args.days)

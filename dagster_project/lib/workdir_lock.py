@@ -240,6 +240,10 @@ concurrency:
         value:
           applyLimitPerUniqueValue: true
         limit: 1
+# A utility's audit data stays on its intranet: no usage statistics are sent (Dagster's
+# telemetry; set enabled: true to help its developers).
+telemetry:
+  enabled: false
 """
 
 
