@@ -51,6 +51,30 @@ def _use_paths(landing: Path | None, workdir: Path | None) -> None:
     _ensure_run_queue(dagster_home)
 
 
+FIRST_DAY_FILE = "first_export_day.txt"
+
+
+def _derive_first_partition(landing: Path, workdir: Path) -> None:
+    """GRIDAUDIT_FIRST_DAY (the first daily partition, defs/partitions.py, read once at its
+    import: so only the commands call this, before anything imports it), unless set: the
+    earliest export day this work directory has seen in its landing, kept in
+    <workdir>/first_export_day.txt so the partitions do not move when old landing files are
+    cleaned up (and move back only for an earlier day arriving)."""
+    if os.environ.get("GRIDAUDIT_FIRST_DAY"):
+        return
+    kept = workdir / FIRST_DAY_FILE
+    days = [dt.date.fromisoformat(kept.read_text().strip())] if kept.exists() else []
+    if landing.is_dir():
+        found = {p.name.split(".")[0] for p in landing.glob("*/*/????-??-??.csv*")}
+        found |= {p.name for p in landing.glob("feedback/????-??-??") if p.is_dir()}
+        days += [dt.date.fromisoformat(min(found))] if found else []
+    if days:
+        first = min(days)
+        workdir.mkdir(parents=True, exist_ok=True)
+        kept.write_text(f"{first}\n")
+        os.environ["GRIDAUDIT_FIRST_DAY"] = first.isoformat()
+
+
 def _ensure_run_queue(dagster_home: Path) -> None:
     """The instance's run queue: one run per work directory (lib/workdir_lock.py)."""
     from dagster_project.lib import workdir_lock
@@ -347,6 +371,7 @@ def cmd_run(args) -> int:
     if start is None or end is None:
         first, last = _window_of(landing)
         start, end = start or first, end or last
+    _derive_first_partition(landing, args.workdir or paths_from_env().workdir)
     return 0 if run_pipeline(start, end, args.landing, args.workdir, wait=args.wait) else 1
 
 
@@ -360,6 +385,7 @@ def cmd_demo(args) -> int:
             args.out, args.start, args.days = data, None, None
             cmd_generate(args)
         first, last = _window_of(landing)
+        _derive_first_partition(landing, data / "work")
         ok = run_pipeline(first, last, landing, data / "work")
     if ok:
         paths = paths_from_env()
@@ -431,6 +457,8 @@ def cmd_bench(args) -> int:
 
 def cmd_ui(args) -> int:
     _use_paths(args.landing, args.workdir)
+    paths = paths_from_env()
+    _derive_first_partition(paths.landing, paths.workdir)
     prepare_dbt()
     os.chdir(REPO_ROOT)
     os.execvp("dagster", ["dagster", "dev", "-w", "workspace.yaml", "-p", str(args.port)])

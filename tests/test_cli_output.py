@@ -63,3 +63,27 @@ def test_generating_configures_only_the_generators_progress(tmp_path, monkeypatc
     assert (list(root.handlers), root.level) == before
     progress = logging.getLogger("gridaudit.generator")
     assert progress.level == logging.INFO and not progress.propagate
+
+
+def test_the_first_partition_is_the_landings_first_day_and_stays(tmp_path, monkeypatch):
+    monkeypatch.delenv("GRIDAUDIT_FIRST_DAY", raising=False)
+    landing, workdir = tmp_path / "landing", tmp_path / "work"
+    workdir.mkdir()
+    for rel in ("marketing/C_CONS/2026-09-03.csv", "acquisition/E_MP_DAY_READ/2026-09-02.csv"):
+        (landing / rel).parent.mkdir(parents=True, exist_ok=True)
+        (landing / rel).write_text("x\n")
+    cli._derive_first_partition(landing, workdir)
+    assert cli.os.environ["GRIDAUDIT_FIRST_DAY"] == "2026-09-02"
+    # the old files cleaned up: the partitions stay; an earlier day arriving moves them back
+    (landing / "acquisition/E_MP_DAY_READ/2026-09-02.csv").unlink()
+    monkeypatch.delenv("GRIDAUDIT_FIRST_DAY")
+    cli._derive_first_partition(landing, workdir)
+    assert cli.os.environ["GRIDAUDIT_FIRST_DAY"] == "2026-09-02"
+    (landing / "feedback/2026-08-30").mkdir(parents=True)
+    monkeypatch.delenv("GRIDAUDIT_FIRST_DAY")
+    cli._derive_first_partition(landing, workdir)
+    assert cli.os.environ["GRIDAUDIT_FIRST_DAY"] == "2026-08-30"
+    # a day set by the user wins
+    monkeypatch.setenv("GRIDAUDIT_FIRST_DAY", "2026-01-01")
+    cli._derive_first_partition(landing, workdir)
+    assert cli.os.environ["GRIDAUDIT_FIRST_DAY"] == "2026-01-01"
