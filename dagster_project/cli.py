@@ -22,6 +22,7 @@ import datetime as dt
 import io
 import os
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -461,6 +462,11 @@ def cmd_ui(args) -> int:
     _derive_first_partition(paths.landing, paths.workdir)
     prepare_dbt()
     os.chdir(REPO_ROOT)
+    # A command started in the background (`&`, nohup, some service managers) inherits
+    # SIGINT ignored; `dagster dev` maps SIGTERM onto SIGINT's handler, so it would ignore
+    # both and leave its webserver, daemon and code servers running. Default it again: after
+    # exec, Python turns SIGINT into KeyboardInterrupt and dagster dev shuts down cleanly.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.execvp("dagster", ["dagster", "dev", "-w", "workspace.yaml", "-p", str(args.port)])
 
 
