@@ -32,9 +32,9 @@ def tiny_run(tiny_dir, tmp_path_factory):
     prepare_dbt()
     workdir = tmp_path_factory.mktemp("work")
     start, end = landing_window(tiny_dir / "landing")
-    ok = run_pipeline(
-        start, end, tiny_dir / "landing", workdir, instance=dg.DagsterInstance.ephemeral()
-    )
+    # kept, so that a test reads the run's materializations as the Dagster UI shows them
+    instance = dg.DagsterInstance.ephemeral()
+    ok = run_pipeline(start, end, tiny_dir / "landing", workdir, instance=instance)
     assert ok, "the pipeline failed on the tiny preset"
     return {
         "landing": tiny_dir / "landing",
@@ -42,6 +42,7 @@ def tiny_run(tiny_dir, tmp_path_factory):
         "workdir": workdir,
         "start": start,
         "end": end,
+        "instance": instance,
     }
 
 

@@ -6,13 +6,18 @@ The manifest is prepared by the build (`gridaudit prepare` / `dagster dev` runs
 """
 
 import contextlib
+import datetime as dt
 import os
+import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from dagster_project.defs.dbt import ui_metadata
 from dagster_project.defs.partitions import daily_partitions, single_run, window_days
 from dagster_project.defs.resources import GridauditPaths
 from dagster_project.lib.settings import DBT_PROJECT_DIR
@@ -65,7 +70,68 @@ def gridaudit_dbt_models(
     args = ["build", "--exclude", "test_type:unit"]
     with _environment(window):
         invocation = dbt.cli(args, context=context)
-    yield from invocation.stream()
+    # The UI's numbers (ui_metadata) are read from the warehouse, which dbt's process holds
+    # for writing until it ends: the events are collected until then (as dagster-dbt's own
+    # fetch_row_counts does on DuckDB), then yielded with the numbers. A failed build still
+    # yields what it materialized, and then fails the step.
+    events, failure = [], None
+    try:
+        events.extend(invocation.stream())
+    except Exception as error:  # noqa: BLE001 - re-raised below, after the events
+        failure = error
+    yield from _with_ui_metadata(
+        context, invocation.manifest, events, gridaudit_paths.paths.warehouse, days
+    )
+    if failure is not None:
+        raise failure
+
+
+def _with_ui_metadata(
+    context: dg.AssetExecutionContext,
+    manifest: Mapping[str, Any],
+    events: list,
+    warehouse: Path,
+    days: list[dt.date],
+) -> Iterator:
+    """The events with the row counts of their tables and the marts' summaries attached.
+
+    A failure to read them is a warning, not a failed run: they are for the UI only."""
+    started = time.perf_counter()
+    relations: dict[dg.AssetKey, str] = {}
+    keys = []
+    for event in events:
+        key = None
+        if isinstance(event, dg.Output | dg.AssetMaterialization):
+            node = manifest["nodes"].get(event.metadata["unique_id"].value)
+            key = (
+                event.asset_key
+                if isinstance(event, dg.AssetMaterialization)
+                else context.asset_key_for_output(event.output_name)
+            )
+            if node and node["config"].get("materialized") != "view":
+                relations[key] = node["relation_name"]
+        keys.append(key)
+    extra: dict[dg.AssetKey, dict[str, Any]] = {}
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            for key, count in ui_metadata.row_counts(con, relations).items():
+                extra[key] = {"dagster/row_count": dg.MetadataValue.int(count)}
+            summaries = {
+                ui_metadata.AREA_DAILY_LOSS: ui_metadata.area_daily_loss_metadata,
+                ui_metadata.AREA_PROBLEM_LIST: ui_metadata.area_problem_list_metadata,
+            }
+            for key, summary in summaries.items():
+                if key in keys:
+                    extra.setdefault(key, {}).update(summary(con, days))
+    except duckdb.Error as error:
+        context.log.warning(f"UI metadata of the dbt assets not read from {warehouse}: {error}")
+    context.log.info(
+        f"UI metadata of {len(extra)} dbt assets read in {time.perf_counter() - started:.2f} s"
+    )
+    for event, key in zip(events, keys, strict=True):
+        if key in extra:
+            event = event.with_metadata({**event.metadata, **extra[key]})
+        yield event
 
 
 @contextlib.contextmanager
