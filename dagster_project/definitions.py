@@ -5,7 +5,8 @@ system `feedback`) -> dbt (staging, intermediate, audit, marts) -> GX gate (bloc
 checks) -> publish (atomic file replace) and dispatch (the work-order lists for the field).
 Operations (defs/operations/): the landing sensor starts a day's run when its files are
 complete, the freshness checks fail a source system that stopped delivering, and the
-run-failure sensor alerts. In-process execution: a step costs ~70 ms instead of ~2 s with multiprocess.
+run-failure sensor alerts.
+In-process execution: a step costs ~70 ms instead of ~2 s with multiprocess.
 """
 
 import dagster as dg

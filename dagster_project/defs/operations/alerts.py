@@ -39,10 +39,14 @@ def failure_facts(context: dg.RunFailureSensorContext) -> dict[str, str]:
     if steps and steps[0].step_failure_data.error:
         error = steps[0].step_failure_data.error
         # dg.Failure's description, else the exception's message
-        error_line = _first_line(steps[0].step_failure_data.user_failure_data.description) if (
-            steps[0].step_failure_data.user_failure_data
-            and steps[0].step_failure_data.user_failure_data.description
-        ) else _first_line(error.message)
+        error_line = (
+            _first_line(steps[0].step_failure_data.user_failure_data.description)
+            if (
+                steps[0].step_failure_data.user_failure_data
+                and steps[0].step_failure_data.user_failure_data.description
+            )
+            else _first_line(error.message)
+        )
     else:
         error_line = _first_line(context.failure_event.message)
     tags = run.tags

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 import zoneinfo
 
 import dagster as dg
 
 from dagster_project.defs.partitions import FIRST_DAY
-from dagster_project.defs.resources import GridauditPaths
 from dagster_project.defs.schedules import daily_pipeline
 from dagster_project.lib import landing_watch
 from dagster_project.lib.landing_contract import SYSTEMS, TABLES
@@ -40,6 +40,7 @@ from dagster_project.lib.settings import (
     landing_every_day_tables,
     landing_lookback_days,
     landing_settle_seconds,
+    paths_from_env,
 )
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -68,6 +69,11 @@ def landing_partitions(system: str) -> dg.DailyPartitionsDefinition:
         start_date=FIRST_DAY, timezone="Asia/Shanghai", end_offset=1 - freshness_days(system)
     )
 
+
+# Dagster 1.13 marks the freshness-check factories superseded by FreshnessPolicy, which
+# judges an asset's own materializations; what fails here is files that stopped arriving
+# (observations of the landing tree), which the factories express and a policy does not.
+warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
 
 landing_assets = [
     dg.AssetSpec(
@@ -112,11 +118,8 @@ def _observations(
         if not delivered:
             continue
         newest = max(delivered)
-        partitions = landing_partitions(system)
-        last_key = partitions.get_last_partition_key(current_time=now)
-        if last_key is None:
-            continue
-        last = min(newest, dt.date.fromisoformat(last_key))
+        # the last partition of landing_partitions(system) at `now`: yesterday - (days - 1)
+        last = min(newest, now.date() - dt.timedelta(days=freshness_days(system)))
         start = dt.date.fromisoformat(frontiers.get(system, "0001-01-01")) + dt.timedelta(days=1)
         # a first look (or a long silence) observes the watched window, not all history
         start = max(start, min(delivered), dt.date.fromisoformat(FIRST_DAY))
@@ -152,7 +155,7 @@ def _observations(
     "export day once its files are complete, or at the deadline hour with what arrived; a "
     "late or replaced file re-runs its day). Observes landing/<system> for freshness.",
 )
-def landing_sensor(context: dg.SensorEvaluationContext, gridaudit_paths: GridauditPaths):
+def landing_sensor(context: dg.SensorEvaluationContext):
     now = now_in_shanghai()
     cursor = json.loads(context.cursor) if context.cursor else {}
     requested: dict[str, str] = cursor.get("requested", {})
@@ -162,7 +165,10 @@ def landing_sensor(context: dg.SensorEvaluationContext, gridaudit_paths: Gridaud
     first = max(
         now.date() - dt.timedelta(days=landing_lookback_days()), dt.date.fromisoformat(FIRST_DAY)
     )
-    days = landing_watch.scan(gridaudit_paths.paths.landing, first, yesterday)
+    # The landing directory of the runs it starts (GRIDAUDIT_LANDING). Not the
+    # GridauditPaths resource: opening that takes the work directory's lock, which a
+    # sensor must not wait for while a run holds it.
+    days = landing_watch.scan(paths_from_env().landing, first, yesterday)
 
     run_requests, waiting = [], []
     for day, landed in days.items():
