@@ -12,6 +12,7 @@ import pytest
 from dagster._core.test_utils import freeze_time
 
 from dagster_project.defs.operations import alerts, landing
+from dagster_project.defs.resources import GridauditPaths
 
 SHANGHAI = landing.SHANGHAI
 
@@ -222,3 +223,110 @@ def test_run_failure_alert_calls_the_command(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDAUDIT_ALERT_COMMAND", "echo no mail server >&2; exit 3")
     with pytest.raises(Exception, match="exited 3: no mail server"):
         alerts.run_failure_alert(context)
+
+
+def test_run_failure_alert_posts_wecom_json_to_the_webhook(tmp_path, monkeypatch):
+    """The webhook gets 企业微信 robot JSON; a refusal (errcode != 0) fails the tick."""
+    import http.server
+    import threading
+
+    received, answers = (
+        [],
+        [b'{"errcode":0,"errmsg":"ok"}', b'{"errcode":93000,"errmsg":"bad key"}'],
+    )
+
+    class Robot(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], json.loads(body)))
+            answer = answers.pop(0)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Robot)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/cgi-bin/webhook/send?key=test"
+        monkeypatch.setenv("GRIDAUDIT_ALERT_WEBHOOK", url)
+        monkeypatch.delenv("GRIDAUDIT_ALERT_COMMAND", raising=False)
+        instance = dg.DagsterInstance.ephemeral()
+        run, failure = failing_run(instance)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="run_failure_alert",
+            dagster_event=failure,
+            dagster_instance=instance,
+            dagster_run=run,
+        ).for_run_failure()
+        alerts.run_failure_alert(context)
+        [(path, content_type, body)] = received
+        assert path == "/cgi-bin/webhook/send?key=test"
+        assert content_type.startswith("application/json")
+        assert body["msgtype"] == "text"
+        content = body["text"]["content"]
+        assert content.startswith("gridaudit 运行失败")
+        assert run.run_id in content and "raw_broken" in content
+        assert "错误 error: landing/marketing/C_CONS/2026-09-05.csv: 文件无法读取" in content
+        with pytest.raises(RuntimeError, match="refused the alert"):
+            alerts.run_failure_alert(context)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_extract_retries_a_warehouse_locked_by_another_process(tree, tmp_path):
+    """A transient failure (another process holds the warehouse's write lock) is retried
+    with back-off; the step succeeds once the lock is gone."""
+    import subprocess
+    import sys
+
+    from dagster_project.defs.extract.assets import extract_assets
+
+    o_org = next(a for a in extract_assets if a.key == dg.AssetKey(["raw_marketing", "O_ORG"]))
+    policy = o_org.op.retry_policy
+    assert policy.max_retries == 2 and policy.backoff == dg.Backoff.EXPONENTIAL
+
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    warehouse = workdir / "warehouse.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time\n"
+            f"con = duckdb.connect({str(warehouse)!r})\n"
+            "print('holding', flush=True)\n"
+            "time.sleep(4)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        instance = dg.DagsterInstance.ephemeral()
+        result = dg.materialize(
+            [o_org],
+            partition_key="2026-09-01",
+            instance=instance,
+            resources={
+                "gridaudit_paths": GridauditPaths(landing_dir=str(tree), workdir=str(workdir))
+            },
+        )
+    finally:
+        holder.wait(timeout=30)
+    assert result.success
+    restarts = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_RESTARTED]
+    assert len(restarts) >= 1
+    [up_for_retry, *_] = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "STEP_UP_FOR_RETRY"
+    ]
+    assert up_for_retry.seconds_to_wait == 10  # the first back-off
+    assert "IOException" in up_for_retry.error.to_string()
+    assert "lock" in up_for_retry.error.to_string().lower()
