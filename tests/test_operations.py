@@ -146,28 +146,42 @@ def test_freshness_per_source_system(tree, monkeypatch):
     for path in (tree / "acquisition").rglob("2026-09-0[45].csv*"):
         path.unlink()
     instance = dg.DagsterInstance.ephemeral()
-    result, _ = tick(tree, monkeypatch, "2026-09-06T09:00", None)
+    result, cursor = tick(tree, monkeypatch, "2026-09-06T09:00", None)
     observed = {}
     for event in result.asset_events:
         observed.setdefault(event.asset_key.path[1], []).append(event.partition)
         instance.report_runless_asset_event(event)
-    # each system's partitions end freshness_days - 1 days before yesterday (09-05)
-    assert observed["acquisition"] == ["2026-09-03"]  # its files reached 09-03
-    assert observed["collection"] == ["2026-09-03", "2026-09-04"]  # 2 days: up to 09-04
-    assert "marketing" not in observed and "pms" not in observed  # 8 days: up to 08-29
+    # partition P is observed once the system's files reached P; each system's partitions
+    # end freshness_days - 1 days before yesterday (09-05); a first look observes the
+    # watched days' worth (GRIDAUDIT_LANDING_LOOKBACK_DAYS=3) of partitions before that
+    assert observed["acquisition"] == ["2026-08-31", "2026-09-01", "2026-09-02", "2026-09-03"]
+    assert observed["collection"] == ["2026-09-01", "2026-09-02", "2026-09-03", "2026-09-04"]
+    assert observed["marketing"] == ["2026-08-26", "2026-08-27", "2026-08-28", "2026-08-29"]
 
-    # 09-06 09:00, past the deadline hour: 2-day systems must have reached 09-04
+    # 09-06 09:00, past the deadline hour: 2-day systems must have reached 09-04,
+    # 8-day systems 08-29 (marketing and pms last delivered the snapshot of 09-04)
     evaluation = evaluate_freshness(instance, at("2026-09-06T09:00"))
     assert evaluation == {
         "acquisition": False,  # no new day since 09-03
         "collection": True,
-        # 8-day systems: expected 09-05 - 7 = 08-29, before the tiny window: never observed
-        "marketing": False,
-        "pms": False,
+        "marketing": True,
+        "pms": True,
     }
     # before the deadline hour the day before counts: acquisition reached 09-03 in time
     evaluation = evaluate_freshness(instance, at("2026-09-06T07:00"))
     assert evaluation["acquisition"] is True and evaluation["collection"] is True
+
+    # the next tick observes only what is new: the acquisition files of 09-04 land
+    late = tree / "acquisition" / "E_MP_DAY_READ" / "2026-09-04.csv"
+    late.write_text("DATA_ID,DATA_DATE,COL_TIME,PAP_R\n", encoding="utf-8")
+    set_mtime(late, at("2026-09-06T09:10"))
+    result, _ = tick(tree, monkeypatch, "2026-09-06T09:15", cursor)
+    assert [(e.asset_key.path[1], e.partition) for e in result.asset_events] == [
+        ("acquisition", "2026-09-04")
+    ]
+    for event in result.asset_events:
+        instance.report_runless_asset_event(event)
+    assert evaluate_freshness(instance, at("2026-09-06T09:20"))["acquisition"] is True
 
 
 def failing_run(instance):

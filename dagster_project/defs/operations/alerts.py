@@ -36,18 +36,13 @@ def failure_facts(context: dg.RunFailureSensorContext) -> dict[str, str]:
     run = context.dagster_run
     steps = context.get_step_failure_events()
     failed_steps = [e.step_key for e in steps if e.step_key]
-    if steps and steps[0].step_failure_data.error:
-        error = steps[0].step_failure_data.error
-        # dg.Failure's description, else the exception's message
-        error_line = (
-            _first_line(steps[0].step_failure_data.user_failure_data.description)
-            if (
-                steps[0].step_failure_data.user_failure_data
-                and steps[0].step_failure_data.user_failure_data.description
-            )
-            else _first_line(error.message)
-        )
-    else:
+    if steps:
+        data = steps[0].step_failure_data
+        user = data.user_failure_data
+        # a dg.Failure's description (our steps name the file there), else the exception's
+        error_line = _first_line(user.description if user and user.description else None)
+        error_line = error_line or _first_line(data.error.message if data.error else None)
+    else:  # the run failed outside a step (a resource, the launcher)
         error_line = _first_line(context.failure_event.message)
     tags = run.tags
     partition = tags.get("dagster/partition") or (

@@ -120,9 +120,11 @@ def _observations(
         newest = max(delivered)
         # the last partition of landing_partitions(system) at `now`: yesterday - (days - 1)
         last = min(newest, now.date() - dt.timedelta(days=freshness_days(system)))
-        start = dt.date.fromisoformat(frontiers.get(system, "0001-01-01")) + dt.timedelta(days=1)
-        # a first look (or a long silence) observes the watched window, not all history
-        start = max(start, min(delivered), dt.date.fromisoformat(FIRST_DAY))
+        if system in frontiers:
+            start = dt.date.fromisoformat(frontiers[system]) + dt.timedelta(days=1)
+        else:  # a first look observes as many partitions as days are watched, not history
+            start = last - dt.timedelta(days=landing_lookback_days())
+        start = max(start, dt.date.fromisoformat(FIRST_DAY))
         updated = days[newest].newest_mtime
         day = start
         while day <= last:
