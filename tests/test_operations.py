@@ -344,3 +344,18 @@ def test_extract_retries_a_warehouse_locked_by_another_process(tree, tmp_path):
     assert up_for_retry.seconds_to_wait == 10  # the first back-off
     assert "IOException" in up_for_retry.error.to_string()
     assert "lock" in up_for_retry.error.to_string().lower()
+
+
+def test_freshness_sees_a_weekly_snapshot_older_than_the_watched_days(tree, monkeypatch):
+    """With one watched day (09-05, no marketing file), marketing's snapshot of 09-04 still
+    keeps it fresh: the observations look back over the freshness days."""
+    monkeypatch.setenv("GRIDAUDIT_LANDING_LOOKBACK_DAYS", "1")
+    result, _ = tick(tree, monkeypatch, "2026-09-06T09:00", None)
+    assert {r.partition_key for r in result.run_requests} == {"2026-09-05"}
+    instance = dg.DagsterInstance.ephemeral()
+    for event in result.asset_events:
+        instance.report_runless_asset_event(event)
+    evaluation = evaluate_freshness(instance, at("2026-09-06T09:00"))
+    assert evaluation == {"marketing": True, "pms": True, "collection": True, "acquisition": True}
+    # eight days later without a new file, every system is stale
+    assert set(evaluate_freshness(instance, at("2026-09-14T09:00")).values()) == {False}

@@ -170,7 +170,13 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     # The landing directory of the runs it starts (GRIDAUDIT_LANDING). Not the
     # GridauditPaths resource: opening that takes the work directory's lock, which a
     # sensor must not wait for while a run holds it.
-    days = landing_watch.scan(paths_from_env().landing, first, yesterday)
+    # The freshness observations need each system's newest day over its freshness days
+    # (8 for the weekly snapshots), which can reach further back than the watched days.
+    seen_from = min(
+        first, now.date() - dt.timedelta(days=max(freshness_days(s) for s in SOURCE_SYSTEMS))
+    )
+    seen = landing_watch.scan(paths_from_env().landing, seen_from, yesterday)
+    days = {day: landed for day, landed in seen.items() if day >= first}
 
     run_requests, waiting = [], []
     for day, landed in days.items():
@@ -213,7 +219,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
 
     for line in waiting:
         context.log.info(line)
-    asset_events = _observations(days, frontiers, now)
+    asset_events = _observations(seen, frontiers, now)
     # keep the cursor to the watched window
     requested = {k: v for k, v in requested.items() if k >= first.isoformat()}
     return dg.SensorResult(
