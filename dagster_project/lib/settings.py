@@ -113,3 +113,80 @@ def apply_duckdb_settings(con) -> None:
     a second connection to a file already open in the process (a read-only gate next to
     a caller's connection) must not differ in its configuration, which DuckDB refuses."""
     con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
+
+
+# ------------------------------------------------------------------ operations (issue 12)
+# The landing sensor, the freshness checks and the failure alerts (defs/operations/).
+# Deployment facts (when a utility's export jobs finish, how often each system delivers),
+# so they are environment settings like the paths, not audit thresholds.
+
+# Delivered every export day (a header-only file on a quiet day): the acquisition system's
+# day readings and the fee collection's two flows. Snapshots (weekly in the generator, "not
+# guaranteed every day" in the contract) and the sparse deltas (E_EVENT, C_METER_CHG, the
+# feedback export) cannot be waited for: a day does not know whether it is a snapshot day.
+DEFAULT_EVERY_DAY_TABLES = ("A_RCVBL_FLOW", "A_PAY_FLOW", "E_MP_DAY_READ")
+
+# Days without a new file after which a source system's freshness check fails: the daily
+# systems after 2, the systems that deliver snapshots about weekly after 8.
+DEFAULT_FRESHNESS_DAYS = {"marketing": 8, "collection": 2, "pms": 8, "acquisition": 2}
+
+
+def _int_setting(name: str, default: int, low: int, high: int) -> int:
+    text = os.environ.get(name, "").strip()
+    value = int(text) if text else default
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def landing_every_day_tables() -> tuple[str, ...]:
+    """The tables whose file of day D makes D complete (GRIDAUDIT_LANDING_EVERY_DAY_TABLES,
+    comma-separated contract table names)."""
+    from dagster_project.lib.landing_contract import TABLES_BY_NAME
+
+    text = os.environ.get("GRIDAUDIT_LANDING_EVERY_DAY_TABLES", "").strip()
+    names = tuple(n.strip() for n in text.split(",") if n.strip()) or DEFAULT_EVERY_DAY_TABLES
+    unknown = [n for n in names if n not in TABLES_BY_NAME]
+    if unknown:
+        raise ValueError(f"GRIDAUDIT_LANDING_EVERY_DAY_TABLES: not contract tables: {unknown}")
+    return names
+
+
+def landing_deadline_hour() -> int:
+    """Hour of day D+1 (Asia/Shanghai) by which day D's files are due
+    (GRIDAUDIT_LANDING_DEADLINE_HOUR, default 8): the landing sensor then runs an incomplete
+    day with what arrived, and the freshness checks expect the day from then on."""
+    return _int_setting("GRIDAUDIT_LANDING_DEADLINE_HOUR", 8, 0, 23)
+
+
+def landing_settle_seconds() -> int:
+    """A file modified less than this many seconds ago is still being written: the landing
+    sensor waits for it (GRIDAUDIT_LANDING_SETTLE_SECONDS, default 60)."""
+    return _int_setting("GRIDAUDIT_LANDING_SETTLE_SECONDS", 60, 0, 86400)
+
+
+def landing_lookback_days() -> int:
+    """Export days before today the landing sensor watches for new or changed files
+    (GRIDAUDIT_LANDING_LOOKBACK_DAYS, default 7); older history is loaded with
+    `gridaudit run` or a backfill, not re-run by the sensor."""
+    return _int_setting("GRIDAUDIT_LANDING_LOOKBACK_DAYS", 7, 1, 366)
+
+
+def freshness_days(system: str) -> int:
+    """Days without a new export day after which `system`'s freshness check fails
+    (GRIDAUDIT_FRESHNESS_DAYS_<SYSTEM>)."""
+    return _int_setting(
+        f"GRIDAUDIT_FRESHNESS_DAYS_{system.upper()}", DEFAULT_FRESHNESS_DAYS[system], 1, 366
+    )
+
+
+def alert_command() -> str:
+    """Shell command run on a failed run, the message on stdin and in GRIDAUDIT_ALERT_*
+    variables (GRIDAUDIT_ALERT_COMMAND; empty: none)."""
+    return os.environ.get("GRIDAUDIT_ALERT_COMMAND", "").strip()
+
+
+def alert_webhook() -> str:
+    """URL that receives a failed run's message as a POST of 企业微信 robot JSON
+    (GRIDAUDIT_ALERT_WEBHOOK; empty: none)."""
+    return os.environ.get("GRIDAUDIT_ALERT_WEBHOOK", "").strip()

@@ -95,6 +95,7 @@ def build_extract_asset(
         partitions_def=daily_partitions,
         backfill_policy=single_run,
         kinds=set(kinds),
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
         description=f"{table.comment} ({SYSTEMS[table.system]}, {table.kind} table, key "
         f"{', '.join(table.key)}): {landing_files}",
         metadata={"dagster/column_schema": _column_schema(table), "table_kind": table.kind},
