@@ -126,7 +126,11 @@ def build_extract_asset(
                 )
         if failures:
             raise dg.Failure(
-                description="; ".join(failures), metadata={"failed_files": "\n".join(failures)}
+                description="; ".join(failures),
+                metadata={"failed_files": "\n".join(failures)},
+                # a file that cannot be read stays unreadable: the retry policy is for what
+                # passes (a warehouse held by another process), not for the landing's files
+                allow_retries=False,
             )
         rows_read = sum(r.rows_read for r in loaded)
         rows_rejected = sum(r.rows_rejected for r in loaded)
