@@ -184,7 +184,10 @@ def test_freshness_per_source_system(tree, monkeypatch):
     assert evaluate_freshness(instance, at("2026-09-06T09:20"))["acquisition"] is True
 
 
-def failing_run(instance):
+def failing_run():
+    """A real failed run of a one-asset job, and the run-failure sensor's context of it."""
+    instance = dg.DagsterInstance.ephemeral()
+
     @dg.asset(partitions_def=dg.DailyPartitionsDefinition(start_date="2026-09-01"))
     def raw_broken():
         raise dg.Failure(
@@ -202,7 +205,13 @@ def failing_run(instance):
             run_id=run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE
         ).records
     ]
-    return run, failure
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alert",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=run,
+    ).for_run_failure()
+    return run, context
 
 
 def test_run_failure_alert_calls_the_command(tmp_path, monkeypatch):
@@ -214,14 +223,7 @@ def test_run_failure_alert_calls_the_command(tmp_path, monkeypatch):
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("GRIDAUDIT_ALERT_COMMAND", str(script))
     monkeypatch.delenv("GRIDAUDIT_ALERT_WEBHOOK", raising=False)
-    instance = dg.DagsterInstance.ephemeral()
-    run, failure = failing_run(instance)
-    context = dg.build_run_status_sensor_context(
-        sensor_name="run_failure_alert",
-        dagster_event=failure,
-        dagster_instance=instance,
-        dagster_run=run,
-    ).for_run_failure()
+    run, context = failing_run()
     alerts.run_failure_alert(context)
     text = out.read_text()
     assert f"GRIDAUDIT_ALERT_RUN_ID={run.run_id}" in text
@@ -269,14 +271,7 @@ def test_run_failure_alert_posts_wecom_json_to_the_webhook(tmp_path, monkeypatch
         url = f"http://127.0.0.1:{server.server_port}/cgi-bin/webhook/send?key=test"
         monkeypatch.setenv("GRIDAUDIT_ALERT_WEBHOOK", url)
         monkeypatch.delenv("GRIDAUDIT_ALERT_COMMAND", raising=False)
-        instance = dg.DagsterInstance.ephemeral()
-        run, failure = failing_run(instance)
-        context = dg.build_run_status_sensor_context(
-            sensor_name="run_failure_alert",
-            dagster_event=failure,
-            dagster_instance=instance,
-            dagster_run=run,
-        ).for_run_failure()
+        run, context = failing_run()
         alerts.run_failure_alert(context)
         [(path, content_type, body)] = received
         assert path == "/cgi-bin/webhook/send?key=test"
