@@ -268,6 +268,7 @@ def _execute(start: dt.date, end: dt.date, paths, instance) -> bool:
             print(f"  warning: {line}")
         print(f"  warehouse: {paths.warehouse}")
         print(f"  published: {paths.published}")
+        print(f"  report: {page if (page := paths.reports_dir / 'latest.html').exists() else '-'}")
         print(f"  work-order lists: {_lists_summary(paths.workdir, start, end)}")
         return True
     print(f"gridaudit: run {result.run_id} FAILED after {seconds:.1f} s", file=sys.stderr)

@@ -190,3 +190,10 @@ def alert_webhook() -> str:
     """URL that receives a failed run's message as a POST of 企业微信 robot JSON
     (GRIDAUDIT_ALERT_WEBHOOK; empty: none)."""
     return os.environ.get("GRIDAUDIT_ALERT_WEBHOOK", "").strip()
+
+
+def report_trend_days() -> int:
+    """Days the HTML report's trends cover at least, up to the newest day
+    (GRIDAUDIT_REPORT_TREND_DAYS, default 30): a daily run's window is one day, and a trend
+    of one bar tells nothing. A longer run shows all its days."""
+    return _int_setting("GRIDAUDIT_REPORT_TREND_DAYS", 30, 1, 3660)

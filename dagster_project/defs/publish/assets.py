@@ -23,6 +23,7 @@ from dagster_project.defs.partitions import daily_partitions, single_run, window
 from dagster_project.defs.quality.checks import mart_keys
 from dagster_project.defs.resources import GridauditPaths
 from dagster_project.lib import publish as publisher
+from dagster_project.lib import report as run_report
 from dagster_project.lib.settings import (
     mask_personal_data,
     publish_lookback_days,
@@ -61,8 +62,10 @@ def published_marts(context: dg.AssetExecutionContext, gridaudit_paths: Gridaudi
             f"incremental publish from {from_date} fell back to a full "
             f"copy: {result.fallback_reason}"
         )
+    report_metadata = _write_report(context, paths)
     return dg.MaterializeResult(
         metadata={
+            **report_metadata,
             **{
                 k: v
                 for k, v in info.items()
@@ -73,6 +76,30 @@ def published_marts(context: dg.AssetExecutionContext, gridaudit_paths: Gridaudi
             "path": dg.MetadataValue.path(str(paths.published)),
         }
     )
+
+
+def _write_report(context: dg.AssetExecutionContext, paths) -> dict:
+    """The run's HTML report from the file just published (lib/report.py). A failure is
+    logged and shown in the metadata, not raised: the new file is already in place, and
+    failing the asset would tell the CLI and the UI that the publish did not happen."""
+    first = last = None
+    if context.has_partition_key or context.has_partition_key_range:
+        days = window_days(context.partition_time_window)
+        first, last = days[0], days[-1]
+    try:
+        report = run_report.build_report(paths.published, paths.reports_dir, first, last)
+    except Exception as error:  # reported, the publish itself succeeded
+        context.log.error(f"the HTML report was not written: {type(error).__name__}: {error}")
+        # latest.html must not show an older run as this one's (the CLI prints it)
+        (paths.reports_dir / "latest.html").unlink(missing_ok=True)
+        return {"report_error": f"{type(error).__name__}: {error}"}
+    context.log.info(f"report {report.path} ({report.seconds:.2f} s)")
+    return {
+        "report": dg.MetadataValue.path(str(report.path)),
+        "report_latest": dg.MetadataValue.path(str(report.latest_path)),
+        "report_summary": dg.MetadataValue.md(report.markdown()),
+        "report_seconds": round(report.seconds, 3),
+    }
 
 
 def _from_date(context: dg.AssetExecutionContext, warehouse) -> dt.date | None:
