@@ -239,9 +239,6 @@ def _execute(start: dt.date, end: dt.date, paths, instance) -> bool:
 
     import dagster as dg
 
-    from dagster_project.definitions import defs
-
-    job = defs.resolve_job_def("daily_pipeline")
     print(
         f"gridaudit: running {start} .. {end} ({(end - start).days + 1} days) from {paths.landing}",
         flush=True,
@@ -250,15 +247,14 @@ def _execute(start: dt.date, end: dt.date, paths, instance) -> bool:
     log_level = os.environ.get("GRIDAUDIT_LOG_LEVEL", "INFO")  # DEBUG shows every event
     output_log = paths.workdir / "logs" / f"run-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
     with _terminal_shows_progress(output_log, everything=log_level == "DEBUG"):
-        result = job.execute_in_process(
+        result = _run_daily_pipeline_here(
+            instance or dg.DagsterInstance.get(),
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            instance=instance or dg.DagsterInstance.get(),
             tags={
                 "dagster/asset_partition_range_start": start.isoformat(),
                 "dagster/asset_partition_range_end": end.isoformat(),
                 RUN_QUEUE_TAG: f"{paths.workdir}{IN_PROCESS_RUN_TAG_SUFFIX}",
             },
-            raise_on_error=False,
         )
     seconds = time.monotonic() - began
     failures = _failures(result)
@@ -276,6 +272,60 @@ def _execute(start: dt.date, end: dt.date, paths, instance) -> bool:
         print(f"  - {line}", file=sys.stderr)
     print(f"  the published file {paths.published} was left as it was", file=sys.stderr)
     return False
+
+
+def _run_daily_pipeline_here(instance, run_config: dict, tags: dict):
+    """Run the code location's `daily_pipeline` job in this process, as a run of that job.
+
+    `execute_in_process` would record a run with no code-location origin: the UI lists it
+    under no job, and "Re-execute" fails (`CheckError: Expected non-None value`). So the
+    run is created the way the UI's launch creates it — its origin is the location that
+    workspace.yaml defines, under the name the UI loads it by — and is then executed here
+    (in-process executor, this terminal's progress), not handed to a run launcher: the
+    command returns when the run has ended, and its steps' events are its result."""
+    from dagster._core.execution.api import execute_run
+    from dagster._core.remote_origin import (
+        InProcessCodeLocationOrigin,
+        RemoteJobOrigin,
+        RemoteRepositoryOrigin,
+    )
+    from dagster._core.workspace.load import location_origins_from_yaml_paths
+    from dagster._utils.hosted_user_process import recon_job_from_origin
+    from dagster._utils.tags import normalize_tags
+
+    (ui_origin,) = location_origins_from_yaml_paths([str(REPO_ROOT / "workspace.yaml")])
+    here = InProcessCodeLocationOrigin(
+        ui_origin.loadable_target_origin, location_name=ui_origin.location_name
+    )
+    with here.create_location(instance) as location:
+        (repository,) = location.get_repositories().values()
+        job = repository.get_full_job("daily_pipeline")
+        plan = location.get_execution_plan(
+            job, run_config, step_keys_to_execute=None, known_state=None, instance=instance
+        ).execution_plan_snapshot
+        run = instance.create_run(
+            job_name=job.name,
+            run_id=None,
+            run_config=run_config,
+            resolved_op_selection=None,
+            step_keys_to_execute=plan.step_keys_to_execute,
+            op_selection=None,
+            status=None,
+            root_run_id=None,
+            parent_run_id=None,
+            tags=normalize_tags({**job.tags, **tags}),
+            job_snapshot=job.job_snapshot,
+            execution_plan_snapshot=plan,
+            parent_job_snapshot=job.parent_job_snapshot,
+            remote_job_origin=RemoteJobOrigin(
+                RemoteRepositoryOrigin(ui_origin, repository.name), job.name
+            ),
+            job_code_origin=job.get_python_origin(),
+            asset_selection=None,
+            asset_check_selection=None,
+            asset_graph=repository.asset_graph,
+        )
+    return execute_run(recon_job_from_origin(run.job_code_origin), run, instance)
 
 
 def _lists_summary(workdir: Path, start: dt.date, end: dt.date) -> str:

@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 
 from dagster_project.cli import prepare_dbt, run_pipeline
+from dagster_project.lib.workdir_lock import ensure_instance_config
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +33,11 @@ def tiny_run(tiny_dir, tmp_path_factory):
     prepare_dbt()
     workdir = tmp_path_factory.mktemp("work")
     start, end = landing_window(tiny_dir / "landing")
-    # kept, so that a test reads the run's materializations as the Dagster UI shows them
-    instance = dg.DagsterInstance.ephemeral()
+    # A DAGSTER_HOME as the commands make one (the run queue's dagster.yaml), kept so that a
+    # test reads the run as the Dagster UI shows it, or opens the UI on it.
+    dagster_home = tmp_path_factory.mktemp("dagster_home")
+    ensure_instance_config(dagster_home)
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
     ok = run_pipeline(start, end, tiny_dir / "landing", workdir, instance=instance)
     assert ok, "the pipeline failed on the tiny preset"
     return {
@@ -43,6 +47,7 @@ def tiny_run(tiny_dir, tmp_path_factory):
         "start": start,
         "end": end,
         "instance": instance,
+        "dagster_home": dagster_home,
     }
 
 
