@@ -23,6 +23,7 @@ import io
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -513,12 +514,34 @@ def cmd_ui(args) -> int:
     _derive_first_partition(paths.landing, paths.workdir)
     prepare_dbt()
     os.chdir(REPO_ROOT)
+    if args.watch:
+        # the landing sensor is stopped in a new instance (README, "Operations"); started
+        # here, its state is kept by the instance, as if started on the Automation page
+        subprocess.run(
+            ["dagster", "sensor", "start", "landing_sensor", "-w", "workspace.yaml"], check=True
+        )
+    # The reports' HTTP server (the metadata's report links), in the UI's process group:
+    # a signal to the group stops it with the UI, and PR_SET_PDEATHSIG stops it when the
+    # process that becomes `dagster dev` below exits.
+    subprocess.Popen(
+        [sys.executable, "-m", "dagster_project.lib.reports_server", str(paths.reports_dir)],
+        preexec_fn=_stop_with_parent,
+    )
     # A command started in the background (`&`, nohup, some service managers) inherits
     # SIGINT ignored; `dagster dev` maps SIGTERM onto SIGINT's handler, so it would ignore
     # both and leave its webserver, daemon and code servers running. Default it again: after
     # exec, Python turns SIGINT into KeyboardInterrupt and dagster dev shuts down cleanly.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.execvp("dagster", ["dagster", "dev", "-w", "workspace.yaml", "-p", str(args.port)])
+
+
+def _stop_with_parent() -> None:
+    """In a child before exec: SIGTERM when the parent exits (Linux), SIGINT as default."""
+    import ctypes
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 WAIT_HELP = (
@@ -576,6 +599,11 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--landing", type=Path)
     ui.add_argument("--workdir", type=Path)
     ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument(
+        "--watch",
+        action="store_true",
+        help="start landing_sensor: a day's run starts once its landing files are complete",
+    )
     ui.set_defaults(func=cmd_ui)
 
     args = parser.parse_args(argv)

@@ -147,6 +147,55 @@ class GateResult:
         }
 
 
+SEVERITY_LABEL = {ERROR: "阻断 error", WARN: "警告 warn"}
+MARKDOWN_MAX_FAILURES = 30  # rows of the failures table in the UI; the report has all
+
+
+def markdown_summary(results: Sequence[ExpectationResult], report_url: str | None = None) -> str:
+    """What an engineer reads first on a check's page in the Dagster UI: the verdict, the
+    failed expectations (blocking ones first, grouped by table) with rows and one example,
+    then the count of met expectations per table. The HTML report has every sample row."""
+    errors = [r for r in results if r.blocking]
+    warnings = [r for r in results if not r.success and not r.blocking]
+    failed = sorted(errors, key=lambda r: r.table) + sorted(warnings, key=lambda r: r.table)
+    verdict = "**未通过 FAILED**" if errors else "**通过 PASSED**"
+    lines = [
+        f"{verdict}: {len(errors)} blocking error(s), {len(warnings)} warning(s), "
+        f"{len(results)} expectations" + (f" · [report]({report_url})" if report_url else "")
+    ]
+    if failed:
+        lines += [
+            "",
+            "| 级别 severity | 表 table | 检查 expectation | 不符 failed | 示例 example |",
+        ]
+        lines.append("|---|---|---|---|---|")
+        for r in failed[:MARKDOWN_MAX_FAILURES]:
+            count = (
+                f"{r.unexpected_count:,} of {r.element_count:,} rows"
+                if r.unexpected_count and r.element_count
+                else (f"{r.unexpected_count:,} rows" if r.unexpected_count else "-")
+            )
+            example = r.message.split("e.g. ", 1)[1] if "e.g. " in r.message else r.message
+            lines.append(
+                f"| {SEVERITY_LABEL.get(r.severity, r.severity)} | {r.table} | "
+                f"{_md_cell(r.name)} | {count} | {_md_cell(example)} |"
+            )
+        if len(failed) > MARKDOWN_MAX_FAILURES:
+            lines.append(f"\n{len(failed) - MARKDOWN_MAX_FAILURES} more failures in the report")
+    met: dict[str, int] = {}
+    for r in results:
+        if r.success:
+            met[r.table] = met.get(r.table, 0) + 1
+    if met:
+        lines += ["", "Met: " + ", ".join(f"{table} {n}" for table, n in sorted(met.items()))]
+    return "\n".join(lines)
+
+
+def _md_cell(text: str, limit: int = 160) -> str:
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class GateError(RuntimeError):
     """The gate could not run at all (no warehouse file)."""
 

@@ -197,3 +197,16 @@ def report_trend_days() -> int:
     (GRIDAUDIT_REPORT_TREND_DAYS, default 30): a daily run's window is one day, and a trend
     of one bar tells nothing. A longer run shows all its days."""
     return _int_setting("GRIDAUDIT_REPORT_TREND_DAYS", 30, 1, 3660)
+
+
+def reports_url() -> str:
+    """Where `gridaudit ui` serves `<workdir>/reports/` over HTTP (GRIDAUDIT_REPORTS_URL,
+    default http://localhost:3001): the links of the checks' and the publish's metadata.
+    Browsers refuse file:// links from the UI's http:// page, so a report is reachable
+    from the UI only through a server."""
+    return os.environ.get("GRIDAUDIT_REPORTS_URL", "http://localhost:3001").rstrip("/")
+
+
+def report_link(reports_dir: Path, report: Path) -> str:
+    """The URL of a file under `reports_dir` on the reports server."""
+    return f"{reports_url()}/{report.resolve().relative_to(reports_dir.resolve()).as_posix()}"

@@ -28,6 +28,7 @@ from dagster_project.lib.settings import (
     mask_personal_data,
     publish_lookback_days,
     published_versions_kept,
+    report_link,
 )
 
 
@@ -74,8 +75,41 @@ def published_marts(context: dg.AssetExecutionContext, gridaudit_paths: Gridaudi
             "fallback_reason": info["fallback_reason"] or "",
             "from_date": str(from_date) if from_date else "",
             "path": dg.MetadataValue.path(str(paths.published)),
+            "size": f"{info['size_bytes'] / 1e6:,.1f} MB",
+            "tables_rows": dg.MetadataValue.md(
+                "| 表 table | 行 rows |\n|---|---:|\n"
+                + "\n".join(f"| marts.{t} | {n:,} |" for t, n in sorted(info["tables"].items()))
+            ),
+            "gate": dg.MetadataValue.md(_gate_summary(context)),
         }
     )
+
+
+def _gate_summary(context: dg.AssetExecutionContext) -> str:
+    """The verdicts of this run's GX checks (raw and marts gates) that let this publish
+    happen, with the tables that had warnings: what "published" rested on."""
+    records = context.instance.get_records_for_run(
+        run_id=context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
+    ).records
+    evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
+    gx = [e for e in evaluations if e.check_name == "gx_gate"]
+    if not gx:
+        return "no GX check ran in this run"
+    warned = [
+        e for e in gx if e.metadata.get("failed_warnings") and e.metadata["failed_warnings"].value
+    ]
+    lines = [
+        f"{sum(e.passed for e in gx)} of {len(gx)} tables passed the GX gate; "
+        f"{len(warned)} with warnings"
+    ]
+    if warned:
+        lines += ["", "| 表 table | 警告 warnings | 检查数 expectations |", "|---|---:|---:|"]
+        lines += [
+            f"| {e.asset_key.to_user_string()} | {e.metadata['failed_warnings'].value} | "
+            f"{e.metadata['expectations'].value} |"
+            for e in sorted(warned, key=lambda e: e.asset_key.to_user_string())
+        ]
+    return "\n".join(lines)
 
 
 def _write_report(context: dg.AssetExecutionContext, paths) -> dict:
@@ -96,6 +130,7 @@ def _write_report(context: dg.AssetExecutionContext, paths) -> dict:
     context.log.info(f"report {report.path} ({report.seconds:.2f} s)")
     return {
         "report": dg.MetadataValue.path(str(report.path)),
+        "report_url": dg.MetadataValue.url(report_link(paths.reports_dir, report.path)),
         "report_latest": dg.MetadataValue.path(str(report.latest_path)),
         "report_summary": dg.MetadataValue.md(report.markdown()),
         "report_seconds": round(report.seconds, 3),

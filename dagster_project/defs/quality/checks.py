@@ -23,6 +23,7 @@ from dagster_project.defs.dbt.assets import gridaudit_dbt_models
 from dagster_project.defs.partitions import window_days
 from dagster_project.defs.resources import GridauditPaths
 from dagster_project.lib import gate
+from dagster_project.lib.settings import report_link
 from expectations import MART_TABLES, RAW_TABLES
 
 
@@ -53,6 +54,7 @@ def _run(
         paths.warehouse, days[0], days[-1], paths.reports_dir, gate=gate_name, tables=tables
     )
     (context.log.info if result.passed else context.log.error)(result.summary())
+    report_url = report_link(paths.reports_dir, result.report_path)
     for spec, table in zip(specs, tables, strict=True):
         outcomes = result.results_for(table)
         errors = [r for r in outcomes if r.blocking]
@@ -64,17 +66,15 @@ def _run(
             severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,
             description="; ".join(r.message for r in errors + warnings) or "all expectations met",
             metadata={
+                # first on the check's page: the verdict and the failures, by table
+                "summary": dg.MetadataValue.md(gate.markdown_summary(outcomes, report_url)),
                 "gate": gate_name,
                 "checked_from": str(result.checked_from or days[0]),
                 "expectations": len(outcomes),
                 "failed_errors": len(errors),
                 "failed_warnings": len(warnings),
                 "report": dg.MetadataValue.path(str(result.report_path)),
-                "report_url": dg.MetadataValue.url(result.report_path.as_uri()),
-                "failures": dg.MetadataValue.md(
-                    "\n".join(f"* **{r.severity}** {r.message}" for r in errors + warnings)
-                    or "none"
-                ),
+                "report_url": dg.MetadataValue.url(report_url),
             },
         )
 
