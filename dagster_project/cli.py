@@ -22,6 +22,7 @@ import datetime as dt
 import io
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -267,6 +268,7 @@ def _execute(start: dt.date, end: dt.date, paths, instance) -> bool:
         print(f"  published: {paths.published}")
         print(f"  report: {page if (page := paths.reports_dir / 'latest.html').exists() else '-'}")
         print(f"  work-order lists: {_lists_summary(paths.workdir, start, end)}")
+        print(f"  open the marts: {open_marts_command(paths.published)}")
         return True
     print(f"gridaudit: run {result.run_id} FAILED after {seconds:.1f} s", file=sys.stderr)
     for line in failures or ["(see the Dagster run log)"]:
@@ -327,6 +329,18 @@ def _run_daily_pipeline_here(instance, run_config: dict, tags: dict):
             asset_graph=repository.asset_graph,
         )
     return execute_run(recon_job_from_origin(run.job_code_origin), run, instance)
+
+
+def open_marts_command(published: Path) -> str:
+    """A command that opens the published file read-only and shows the newest problem
+    list, runnable from any directory: the DuckDB command line that `uv sync` installs
+    (version 1.x, which reads the file's storage version), by its absolute path."""
+    duckdb_cli = Path(sys.executable).parent / "duckdb"
+    query = (
+        "select tg_name, problem_code, problem_name, cons_name, evidence, suggested_action "
+        "from marts.area_problem_list order by tg_name, problem_code limit 20"
+    )
+    return shlex.join([str(duckdb_cli), "-readonly", str(published), "-c", query])
 
 
 def _lists_summary(workdir: Path, start: dt.date, end: dt.date) -> str:

@@ -87,6 +87,13 @@ def test_dropped_files_run_their_day_and_publish(tmp_path):
     assert history.returncode == 0, history.stdout[-2000:] + history.stderr[-3000:]
     published = workdir / "published" / "gridaudit.duckdb"
     assert _newest_published_day(published) == yesterday - dt.timedelta(days=1)
+    # the last line of the run says how to open the marts; that command works, elsewhere too
+    (opener,) = [x for x in history.stdout.splitlines() if x.startswith("  open the marts: ")]
+    opened = subprocess.run(
+        opener.split(": ", 1)[1], shell=True, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert opened.returncode == 0, opened.stderr
+    assert "problem_code" in opened.stdout and "suggested_action" in opened.stdout
 
     log = tmp_path / "ui.log"
     with open(log, "w") as out:
