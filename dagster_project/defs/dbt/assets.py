@@ -116,13 +116,16 @@ def _with_ui_metadata(
         with duckdb.connect(str(warehouse), read_only=True) as con:
             for key, count in ui_metadata.row_counts(con, relations).items():
                 extra[key] = {"dagster/row_count": dg.MetadataValue.int(count)}
-            summaries = {
-                ui_metadata.AREA_DAILY_LOSS: ui_metadata.area_daily_loss_metadata,
-                ui_metadata.AREA_PROBLEM_LIST: ui_metadata.area_problem_list_metadata,
+            by_day = {
+                ui_metadata.AREA_DAILY_LOSS: ui_metadata.area_daily_loss_by_day,
+                ui_metadata.AREA_PROBLEM_LIST: ui_metadata.area_problem_list_by_day,
             }
-            for key, summary in summaries.items():
-                if key in keys:
-                    extra.setdefault(key, {}).update(summary(con, days))
+            for key, numbers_of in by_day.items():
+                if key in keys:  # merged into the event's materialization of that day
+                    for day, metadata in numbers_of(con, days).items():
+                        context.add_asset_metadata(
+                            metadata, asset_key=key, partition_key=day.isoformat()
+                        )
     except duckdb.Error as error:
         context.log.warning(f"UI metadata of the dbt assets not read from {warehouse}: {error}")
     context.log.info(
