@@ -1422,3 +1422,41 @@ def test_a_view_is_validated_on_whole_rows(tmp_path):
         5.0,
         "qualified",
     )
+
+
+def _outcome(table, name, severity, success, unexpected=0, elements=100, message=""):
+    return gate.ExpectationResult(
+        name=name, table=table, severity=severity, success=success,
+        unexpected_count=unexpected, element_count=elements, sample_rows=[],
+        message=message or f"{table}: {name} passed on {elements} rows",
+    )  # fmt: skip
+
+
+def test_the_checks_summary_shows_blocking_failures_first_by_table_then_what_passed():
+    results = [
+        _outcome("raw_b.T", "expect_x", gate.WARN, False, 3, 50, "raw_b.T: expect_x failed on 3 "
+                 "rows, e.g. ID=7, _line_number=12"),
+        _outcome("raw_b.T", "expect_ok", gate.ERROR, True),
+        _outcome("raw_a.T", "expect_y", gate.ERROR, False, 1, 10, "raw_a.T: expect_y failed on 1 "
+                 "rows, e.g. ID=9 | pipe"),
+        _outcome("raw_a.T", "expect_z", gate.WARN, True),
+        _outcome("raw_a.T", "expect_w", gate.ERROR, True),
+    ]  # fmt: skip
+    text = gate.markdown_summary(results, "http://localhost:3001/gate.html")
+    lines = text.splitlines()
+    assert lines[0].startswith("**未通过 FAILED**: 1 blocking error(s), 1 warning(s), 5")
+    assert "[report](http://localhost:3001/gate.html)" in lines[0]
+    body = [line for line in lines if line.startswith("| ") and "---" not in line][1:]
+    assert [row.split(" | ")[:3] for row in body] == [
+        ["| 阻断 error", "raw_a.T", "expect_y"],
+        ["| 警告 warn", "raw_b.T", "expect_x"],
+    ]
+    assert "1 of 10 rows" in body[0] and "ID=9 \\| pipe" in body[0]  # a | in data is escaped
+    assert "3 of 50 rows" in body[1] and "_line_number=12" in body[1]
+    assert lines[-1] == "Met: raw_a.T 2, raw_b.T 1"
+    passed = gate.markdown_summary([r for r in results if r.success])
+    assert (
+        passed.splitlines()[0]
+        == "**通过 PASSED**: 0 blocking error(s), 0 warning(s), 3 expectations"
+    )
+    assert "|" not in passed
