@@ -86,11 +86,11 @@ class View:
     reads: tuple[str, ...]  # the marts tables it needs
 
 
-def _case(expr: str, names: dict[str, str], default: str | None = None) -> str:
+def _case(expr: str, names: dict[str, str]) -> str:
     """CASE mapping the codes of `expr` to Chinese names (unknown codes stay as they are,
     so a new code shows up instead of disappearing)."""
     whens = " ".join(f"when {_lit(k)} then {_lit(v)}" for k, v in names.items())
-    return f"case {expr} {whens} else {default or expr} end"
+    return f"case {expr} {whens} else {expr} end"
 
 
 def _yes_no(expr: str, yes: str = YES_NO[0], no: str = YES_NO[1]) -> str:
@@ -340,7 +340,7 @@ UNIT_KPIS = View(
         "period_start": same("unit_kpis.period_start"),
         "period_end": same("unit_kpis.period_end"),
         "as_of_date": same("unit_kpis.as_of_date", "月指标为当月截至日"),
-        "unit_level": says("单位层级: " + " / ".join(UNIT_LEVELS[k] for k in UNIT_LEVELS)),
+        "unit_level": says("单位层级: " + " / ".join(UNIT_LEVELS.values())),
         "org_no": same("unit_kpis.org_no"),
         "org_name": same("unit_kpis.org_name"),
         "parent_org_no": same("unit_kpis.parent_org_no"),
