@@ -515,3 +515,15 @@ def test_pandas_reads_a_view_as_the_readme_says(published):
         assert "indicator_name" in df.columns
     finally:
         scope["con"].close()
+
+
+def test_each_view_declares_the_marts_it_reads():
+    """`reads` decides whether a warehouse gets the views at all: it must be what the SQL
+    names (directly or through the bi views it reads)."""
+    by_name = {v.name: v for v in bi_views.VIEWS}
+    for view in bi_views.VIEWS:
+        named = set(re.findall(r"\bmarts\.(\w+)", view.sql))
+        for other in re.findall(r"\bbi\.(\w+)", view.sql):
+            named |= set(by_name[other].reads)
+            assert bi_views.VIEWS.index(by_name[other]) < bi_views.VIEWS.index(view)
+        assert named == set(view.reads), view.name
