@@ -27,6 +27,12 @@ scans, cheap): a value changed on a day before from_date without changing that d
 count is not detected, which is why the caller's lookback must cover every day a run may
 recompute. The rest (fsync, 0444, kept version, os.replace) is the same for both paths.
 
+Views for BI users (schema `bi`, lib/bi_views.py): both paths end by (re)creating them over
+the marts of the incoming file, after the warehouse is detached, so they read the masked
+tables of the published file and name nothing outside it; the incremental patch drops the
+copy's `bi` schema first. A file without every mart they read gets no views (a warning in
+`PublishResult.warnings`); a view that does not bind fails the publish.
+
 Guarantees:
 * The published file is never opened for writing: a failed or killed publish leaves it
   byte-for-byte as it was, and a half-written file never carries the published name
@@ -71,12 +77,13 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib import audit_settings, settings
+from dagster_project.lib import audit_settings, bi_views, settings
 
 INCOMING_PREFIX = ".incoming-"
 LOCK_NAME = ".publish.lock"
 VERSIONS_DIR = "versions"
 META_SCHEMA = "meta"  # publish_info and audit_settings of the published file
+BI_SCHEMA = bi_views.SCHEMA  # the views for BI users over the published marts (bi_views.py)
 _TS_FORMAT = "%Y%m%dT%H%M%S%fZ"
 # Written by `rollback`, removed by the next successful publish: the published file is an
 # older version whose early days need not match the warehouse, so the next publish is full.
@@ -191,6 +198,7 @@ class PublishResult:
     mode: str = "full"  # "full" | "incremental"
     fallback_reason: str | None = None  # why an incremental publish was a full one
     storage_version: str = ""  # the DuckDB storage version it was written in, e.g. v1.4.0
+    views: list[str] = field(default_factory=list)  # "bi.area_loss_daily" (bi_views.py)
 
     def metadata(self) -> dict:
         """Plain values for Dagster metadata."""
@@ -206,6 +214,8 @@ class PublishResult:
             "mode": self.mode,
             "fallback_reason": self.fallback_reason,
             "storage_version": self.storage_version,
+            "bi_views": list(self.views),
+            "warnings": list(self.warnings),
         }
 
 
@@ -241,6 +251,8 @@ def publish(
         raise ValueError("keep must be >= 0")
     if META_SCHEMA in schemas:
         raise ValueError(f"schema {META_SCHEMA!r} is reserved for the publish metadata")
+    if BI_SCHEMA in schemas:
+        raise ValueError(f"schema {BI_SCHEMA!r} is reserved for the BI views (bi_views.py)")
     if not warehouse_path.is_file():
         raise PublishError(f"warehouse {warehouse_path} does not exist")
     published_dir = published_path.parent
@@ -264,7 +276,7 @@ def publish(
                     reason = "the published file was rolled back since the last publish"
                 else:
                     try:
-                        tables, masked, reason = _write_incremental(
+                        written, reason = _write_incremental(
                             incoming,
                             published_path,
                             warehouse_path,
@@ -294,7 +306,7 @@ def publish(
                         reason,
                     )
             if mode == "full":
-                tables, masked = _write_incoming(
+                written = _write_incoming(
                     incoming,
                     warehouse_path,
                     schemas,
@@ -325,8 +337,8 @@ def publish(
 
     return PublishResult(
         published_path=published_path,
-        tables=tables,
-        masked_columns=masked,
+        tables=written.tables,
+        masked_columns=written.masked,
         previous_version=previous,
         pruned=pruned,
         stale_removed=stale,
@@ -336,6 +348,8 @@ def publish(
         mode=mode,
         fallback_reason=reason,
         storage_version=storage_version,
+        views=written.views,
+        warnings=written.warnings,
     )
 
 
@@ -404,7 +418,7 @@ def _write_incoming(
     settings_path: Path,
     fingerprint: str,
     storage_version: str,
-) -> tuple[dict[str, int], list[str]]:
+) -> _Written:
     tables: dict[str, int] = {}
     masked: list[str] = []
     con = _connect_new(incoming, storage_version)
@@ -420,10 +434,11 @@ def _write_incoming(
             con, warehouse, schemas, tables, mask, settings_path, fingerprint, storage_version
         )
         con.execute(f"DETACH {_q(src)}")
+        views, warnings = _create_bi_views(con, schemas, mask)
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return tables, masked
+    return _Written(tables, masked, views, warnings)
 
 
 def _write_incremental(
@@ -437,23 +452,26 @@ def _write_incremental(
     from_date: dt.date,
     storage_version: str,
     wanted_storage: str,
-) -> tuple[dict[str, int], list[str], str | None]:
-    """Patch a copy of the published file (module docstring). Returns the tables, the
-    masked columns and None, or a reason why the full copy must be made instead."""
+) -> tuple[_Written, str | None]:
+    """Patch a copy of the published file (module docstring). Returns what was written
+    and None, or a reason why the full copy must be made instead."""
     shutil.copyfile(published, incoming)  # the published file is only read, never opened
     os.chmod(incoming, 0o644)  # the copy of a 0444 file is 0444 too
     tables: dict[str, int] = {}
     masked: list[str] = []
     day_keyed: list[tuple[str, str, str]] = []
     # A file keeps its storage version when written to: a copy at another one stays there.
+    written = _Written(tables, masked)
     reason = _storage_differs(incoming, storage_version, wanted_storage, "the published file")
     if reason is not None:
-        return tables, masked, reason
+        return written, reason
     con = duckdb.connect(str(incoming))
     try:
         reason = _meta_mismatch(con, warehouse, schemas, mask, fingerprint)
         if reason is not None:
-            return tables, masked, reason
+            return written, reason
+        # recreated at the end, over the patched marts
+        con.execute(f"DROP SCHEMA IF EXISTS {BI_SCHEMA} CASCADE")
         src = _attach_warehouse(con, warehouse)
         own = con.execute("select current_database()").fetchone()[0]
         plan = []  # (schema, table, comment, spec, day column if patched else None)
@@ -512,16 +530,46 @@ def _write_incremental(
         for schema, table, day in day_keyed:
             reason = _earlier_days_differ(con, src, schema, table, day, from_date)
             if reason is not None:
-                return tables, masked, reason
+                return written, reason
         con.execute(f"DROP SCHEMA {META_SCHEMA} CASCADE")
         _write_meta(
             con, warehouse, schemas, tables, mask, settings_path, fingerprint, storage_version
         )
         con.execute(f"DETACH {_q(src)}")
+        written.views, written.warnings = _create_bi_views(con, schemas, mask)
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return tables, masked, None
+    return written, None
+
+
+@dataclass
+class _Written:
+    """What a full copy or an incremental patch wrote into the incoming file."""
+
+    tables: dict[str, int]  # "marts.area_daily_loss" -> rows
+    masked: list[str]
+    views: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _create_bi_views(con, schemas: Sequence[str], mask: bool) -> tuple[list[str], list[str]]:
+    """The views of schema bi over the marts just written (bi_views.py), after the
+    warehouse is detached (they must name nothing but this file). A file without every
+    mart they read gets none (a warning); a view that does not bind fails the publish."""
+    if bi_views.MARTS not in schemas:
+        return [], [f"no {BI_SCHEMA} views: schema {bi_views.MARTS!r} is not published"]
+    missing = bi_views.missing_tables(con)
+    if missing:
+        warning = f"no {BI_SCHEMA} views: the published {bi_views.MARTS} lack " + ", ".join(
+            f"{bi_views.MARTS}.{t}" for t in missing
+        )
+        log.warning(warning)
+        return [], [warning]
+    try:
+        return bi_views.create_views(con, mask), []
+    except bi_views.ViewError as exc:
+        raise PublishError(str(exc)) from exc
 
 
 def _attach_warehouse(con, warehouse: Path) -> str:

@@ -39,8 +39,9 @@ from dagster_project.lib.settings import (
     partitions_def=daily_partitions,
     backfill_policy=single_run,
     kinds={"duckdb"},
-    description="The published DuckDB file BI tools read: every marts.* table, replaced "
-    "atomically after the blocking GX gate passed.",
+    description="The published DuckDB file BI tools read: every marts.* table and the "
+    "bi.* views over them (Chinese names and comments), replaced atomically after the "
+    "blocking GX gate passed.",
 )
 def published_marts(context: dg.AssetExecutionContext, gridaudit_paths: GridauditPaths):
     paths = gridaudit_paths.paths
@@ -58,6 +59,8 @@ def published_marts(context: dg.AssetExecutionContext, gridaudit_paths: Gridaudi
         + (f" from {from_date}" if result.mode == "incremental" else "")
         + f"): {info['rows']:,} rows in {len(info['tables'])} tables"
     )
+    for warning in result.warnings:
+        context.log.warning(warning)
     if result.fallback_reason:
         context.log.warning(
             f"incremental publish from {from_date} fell back to a full "
@@ -70,9 +73,10 @@ def published_marts(context: dg.AssetExecutionContext, gridaudit_paths: Gridaudi
             **{
                 k: v
                 for k, v in info.items()
-                if v is not None and k not in ("published_path", "fallback_reason")
+                if v is not None and k not in ("published_path", "fallback_reason", "warnings")
             },
             "fallback_reason": info["fallback_reason"] or "",
+            "warnings": "; ".join(info["warnings"]),
             "from_date": str(from_date) if from_date else "",
             "path": dg.MetadataValue.path(str(paths.published)),
             "size": f"{info['size_bytes'] / 1e6:,.1f} MB",
