@@ -39,9 +39,7 @@ EXCEL_EXPORT = (
     "  | { printf '\\xEF\\xBB\\xBF'; cat; } > open_problems.csv"
 )
 PANDAS = (
-    "con = duckdb.connect(\n"
-    '    "/srv/gridaudit/data/work/published/gridaudit.duckdb", read_only=True\n'
-    ")\n"
+    'con = duckdb.connect("/srv/gridaudit/data/work/published/gridaudit.duckdb", read_only=True)\n'
     "df = con.sql(\"select * from bi.unit_kpis where period_type = '月'\").df()"
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")

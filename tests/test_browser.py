@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ import pytest
 
 from dagster_project.defs.dbt import ui_metadata
 from dagster_project.defs.partitions import daily_partitions
-from dagster_project.lib import report, workdir_lock
+from dagster_project.lib import report
 from expectations import MART_TABLES
 
 CHROMIUM = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium")
@@ -95,42 +94,12 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def _instance_home_with_the_run(source: dg.DagsterInstance, home: Path) -> None:
-    """A Dagster home whose instance is tiny_run's: its run and event databases copied with
-    SQLite's backup (tiny_run's instance lives in this process's memory, the UI is another
-    process). The home names the storages that read those files as they are: one
-    consolidated event database (the in-memory one is not sharded per run), the runs.
-    Storing the run's 4,086 events one by one instead, as `dagster debug import` does, took
-    193 s on this 2-core machine."""
-    history = home / "history"
-    history.mkdir(parents=True)
-    for storage, name in [
-        (source.run_storage, "runs.db"),
-        (source.event_log_storage, "event_log.db"),
-    ]:
-        # the in-memory storages' one SQLAlchemy engine (a shared-cache memory database)
-        memory = storage._engine.raw_connection()
-        try:
-            with sqlite3.connect(history / name) as target:
-                memory.driver_connection.backup(target)
-        finally:
-            memory.close()
-    storages = f"""
-run_storage:
-  module: dagster._core.storage.runs
-  class: SqliteRunStorage
-  config:
-    base_dir: {history}
-event_log_storage:
-  module: dagster._core.storage.event_log
-  class: ConsolidatedSqliteEventLogStorage
-  config:
-    base_dir: {history}
-"""
-    # the run queue `gridaudit ui` writes into a home without a dagster.yaml, and the storages
-    (home / workdir_lock.INSTANCE_CONFIG_NAME).write_text(
-        workdir_lock.instance_config_yaml() + storages
-    )
+def _instance_home_with_the_run(tiny_run, home: Path) -> None:
+    """A Dagster home whose instance is tiny_run's: a copy of its DAGSTER_HOME (SQLite run
+    and event databases and the commands' dagster.yaml), so the UI's daemon writes its
+    ticks into the copy and not into the instance other tests read."""
+    shutil.copytree(tiny_run["dagster_home"], home, dirs_exist_ok=True)
+    source = tiny_run["instance"]
     with dg.DagsterInstance.from_config(str(home)) as copy:
         runs = [run.run_id for run in source.get_runs()]
         assert [run.run_id for run in copy.get_runs()] == runs
@@ -146,11 +115,12 @@ def ui_url(tiny_run, tmp_path_factory):
     """`gridaudit ui` on the tiny run's landing and work directory, its Dagster home holding
     the run; the base URL once it serves. One SIGTERM to its process group stops it."""
     home = tmp_path_factory.mktemp("dagster_home")
-    _instance_home_with_the_run(tiny_run["instance"], home)
+    _instance_home_with_the_run(tiny_run, home)
     port = _free_port()
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
+        "GRIDAUDIT_REPORTS_URL": f"http://127.0.0.1:{_free_port()}",
         # the partitions the run had (this process's), not re-derived from the landing
         "GRIDAUDIT_FIRST_DAY": daily_partitions.start.date().isoformat(),
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # dagster, dbt
@@ -270,8 +240,8 @@ def test_the_dagster_ui_lists_the_assets_and_shows_the_published_loss_status(
             key: str(expected[status]) for status, (key, _) in ui_metadata.LOSS_STATUSES.items()
         }
         assert _metadata_value(page, "areas_total") == str(sum(expected.values()))
-        assert _metadata_value(page, "newest_day").startswith(newest.isoformat())
-        table = page.locator("tr", has=page.locator("td", has_text="loss_status_newest_day"))
+        assert _metadata_value(page, "status_day") == newest.isoformat()
+        table = page.locator("tr", has=page.locator("td", has_text="loss_status"))
         rows = table.locator(".dagster-markdown table tbody tr")
         shown_table = {
             row.locator("td").nth(0).inner_text(): row.locator("td").nth(1).inner_text()

@@ -53,7 +53,7 @@ def test_area_daily_loss_status_counts_are_the_published_newest_day(tiny_run, pu
     for status, (key, _) in ui_metadata.LOSS_STATUSES.items():
         assert got[key] == expected[status], key
     assert got["areas_total"] == sum(expected.values())
-    assert got["data_date"] == newest.isoformat()
+    assert got["status_day"] == newest.isoformat()
     table = {row[0]: int(row[1]) for row in markdown_rows(got["loss_status"])}
     assert table == {
         **{
@@ -86,7 +86,7 @@ def test_every_day_of_a_multi_day_run_shows_its_own_numbers(tiny_run, published)
         if day not in expected:  # the first day: no loss without the day before's reading
             assert "areas_total" not in loss, day
             continue
-        assert loss["data_date"] == day.isoformat()
+        assert loss["status_day"] == day.isoformat()
         assert loss["areas_total"] == sum(expected[day].values()), day
         for status, (key, _) in ui_metadata.LOSS_STATUSES.items():
             assert loss[key] == expected[day].get(status, 0), (day, key)

@@ -197,7 +197,8 @@ OPEN_PROBLEMS = View(
     name="open_problems",
     comment=(
         "一台区一问题清单: 截至清单日期仍在途的每个问题一行, 含问题代码和名称、所属单位、台区、"
-        "用户 (户名{personal_data})、问题依据、连续天数、处理建议, 以及该问题最近一张稽查工单及其状态"
+        "用户 (户名{personal_data})、问题依据、连续天数、处理建议, "
+        "以及该问题最近一张稽查工单及其状态"
     ),
     sql=f"""
         with latest_order as (

@@ -67,7 +67,7 @@ def _loss_status_metadata(day: dt.date, counts: dict[str, int]) -> dict[str, Any
         lines.append(f"| {name} ({status}) | {n} | {share} |")
     lines.append(f"| 合计 | {total} | |")
     return {
-        "data_date": dg.MetadataValue.text(day.isoformat()),
+        "status_day": dg.MetadataValue.text(day.isoformat()),
         "loss_status": dg.MetadataValue.md(
             f"台区线损状态, {day} (areas by loss status)\n\n" + "\n".join(lines)
         ),
