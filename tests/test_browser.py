@@ -9,11 +9,8 @@ Screenshots (full page) go to each test's tmp_path."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from ui_helpers import free_port, stop_process_group
 
 from dagster_project.defs.dbt import ui_metadata
 from dagster_project.defs.partitions import daily_partitions
@@ -80,20 +78,6 @@ def published(tiny_run):
         yield con
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def _instance_home_with_the_run(tiny_run, home: Path) -> None:
     """A Dagster home whose instance is tiny_run's: a copy of its DAGSTER_HOME (SQLite run
     and event databases and the commands' dagster.yaml), so the UI's daemon writes its
@@ -116,11 +100,11 @@ def ui_url(tiny_run, tmp_path_factory):
     the run; the base URL once it serves. One SIGTERM to its process group stops it."""
     home = tmp_path_factory.mktemp("dagster_home")
     _instance_home_with_the_run(tiny_run, home)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
-        "GRIDAUDIT_REPORTS_URL": f"http://127.0.0.1:{_free_port()}",
+        "GRIDAUDIT_REPORTS_URL": f"http://127.0.0.1:{free_port()}",
         # the partitions the run had (this process's), not re-derived from the landing
         "GRIDAUDIT_FIRST_DAY": daily_partitions.start.date().isoformat(),
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # dagster, dbt
@@ -148,15 +132,7 @@ def ui_url(tiny_run, tmp_path_factory):
         print(f"gridaudit ui served after {time.monotonic() - began:.0f} s")
         yield url
     finally:
-        if _group_alive(ui.pid):
-            os.killpg(ui.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):  # then SIGKILL below
-                ui.wait(timeout=60)
-        deadline = time.monotonic() + 30
-        while _group_alive(ui.pid) and time.monotonic() < deadline:
-            time.sleep(1)
-        if _group_alive(ui.pid):
-            os.killpg(ui.pid, signal.SIGKILL)
+        stop_process_group(ui)
         log.close()
 
 

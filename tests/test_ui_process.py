@@ -6,32 +6,19 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from ui_helpers import free_port, group_alive
+
 GRIDAUDIT = str(Path(sys.executable).parent / "gridaudit")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_the_ui_serves_and_one_sigterm_stops_every_process(tiny_dir, tmp_path):
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "ui.log", "w")  # noqa: SIM115 (closed in finally, after the UI)
     ui = subprocess.Popen(
         [GRIDAUDIT, "ui", "--landing", str(tiny_dir / "landing"), "--workdir",
@@ -53,12 +40,12 @@ def test_the_ui_serves_and_one_sigterm_stops_every_process(tiny_dir, tmp_path):
         ui.send_signal(signal.SIGTERM)
         ui.wait(timeout=60)
         deadline = time.monotonic() + 30
-        while _group_alive(ui.pid) and time.monotonic() < deadline:
+        while group_alive(ui.pid) and time.monotonic() < deadline:
             time.sleep(1)
-        assert not _group_alive(ui.pid), subprocess.run(
+        assert not group_alive(ui.pid), subprocess.run(
             ["ps", "-o", "pid,args", "-g", str(ui.pid)], capture_output=True, text=True
         ).stdout
     finally:
-        if _group_alive(ui.pid):
+        if group_alive(ui.pid):
             os.killpg(ui.pid, signal.SIGKILL)
         log.close()

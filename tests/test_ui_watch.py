@@ -5,12 +5,10 @@ from the link on the publish asset's page (the reports server `gridaudit ui` sta
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
-from test_ui_process import _free_port, _group_alive
+from ui_helpers import free_port, stop_process_group
 
 BIN = Path(sys.executable).parent
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -84,7 +82,7 @@ def test_dropped_files_run_their_day_and_publish(tmp_path):
     for path in held_back:  # the last day has not landed yet
         shutil.rmtree(path) if path.is_dir() else path.unlink()
 
-    port, reports_port = _free_port(), _free_port()
+    port, reports_port = free_port(), free_port()
     env = {
         **os.environ,
         "DAGSTER_HOME": str(dagster_home),
@@ -202,12 +200,4 @@ def test_dropped_files_run_their_day_and_publish(tmp_path):
         ] == days
         assert _newest_published_day(published) == yesterday  # later days kept
     finally:
-        if _group_alive(ui.pid):
-            os.killpg(ui.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                ui.wait(timeout=60)
-        deadline = time.monotonic() + 30
-        while _group_alive(ui.pid) and time.monotonic() < deadline:
-            time.sleep(1)
-        if _group_alive(ui.pid):
-            os.killpg(ui.pid, signal.SIGKILL)
+        stop_process_group(ui)
