@@ -58,15 +58,24 @@ def read_thieves(truth: Path, day: dt.date) -> pd.DataFrame:
     return thieves[thieves["theft_start"] <= day].reset_index(drop=True)
 
 
-def read_vacant(truth: Path, day: dt.date) -> pd.DataFrame:
-    """M02 customers of the truth ("no consumption from D (vacant)"): the generator's
-    legitimate drops, the negative cases a theft ranking must not put on top."""
+def read_legitimate_drops(truth: Path, day: dt.date) -> pd.DataFrame:
+    """The generator's legitimate drops, the negative cases a theft ranking must not put
+    on top: vacancies ("no consumption from D (vacant)", M02, also where only the M06 it
+    implies has fired yet) and M06's short drops ("consumption x0.12 from D for up to 6
+    days"). Read from the customer rows of anomalies.csv (cons_no set)."""
     lab = pd.read_csv(truth / "anomalies.csv", dtype=str, keep_default_na=False)
-    m02 = lab[(lab["rule_code"] == "M02") & ~lab["description"].str.startswith("implied")]
-    start = m02["description"].str.extract(r"from ([\d-]{10})")[0]
-    m02 = m02.assign(drop_start=pd.to_datetime(start).dt.date)
-    m02 = m02.sort_values("drop_start").groupby("cons_no", as_index=False).first()
-    return m02.loc[m02["drop_start"] <= day, ["cons_no", "tg_id", "drop_start"]]
+    lab = lab[lab["cons_no"] != ""]
+    found = lab["description"].str.extract(
+        r"(?:(?P<vacant>no consumption) from (?P<v_start>[\d-]{10}) \(vacant\))"
+        r"|(?:consumption x0\.12 from (?P<m_start>[\d-]{10}))"
+    )
+    lab = lab.assign(
+        drop_kind=np.where(found["vacant"].notna(), "vacant", "M06 x0.12 (<= 6 days)"),
+        drop_start=pd.to_datetime(found["v_start"].fillna(found["m_start"])).dt.date,
+    )
+    drops = lab[lab["drop_start"].notna()].sort_values("drop_start")
+    drops = drops.groupby("cons_no", as_index=False).first()
+    return drops.loc[drops["drop_start"] <= day, ["cons_no", "tg_id", "drop_kind", "drop_start"]]
 
 
 def area_ranks(
@@ -174,10 +183,10 @@ def measure(published: Path, truth: Path, day: dt.date | None) -> dict:
     )
     auc = average_rank_auc(scores, labels)
 
-    vacant = area_ranks(read_vacant(truth, day), suspects, area_count)
+    legit = area_ranks(read_legitimate_drops(truth, day), suspects, area_count)
     return {
         "day": day,
-        "vacant": vacant,
+        "legit": legit,
         "thieves": t,
         "per_station": per_station,
         "n_active": n_active,
@@ -218,10 +227,15 @@ def print_report(m: dict) -> None:
     top_n = int(t["in_top_5pct"].sum())
     print(f"thieves in their area's top 5 %: {top_n}/{len(t)} = {m['top_share']:.2f}")
     print(f"precision at {PRECISION_AT}, mean over 供电所: {m['precision_at_10']:.3f}")
-    v = m["vacant"]
+    v = m["legit"]
+    print()
+    print("legitimate drops (truth: vacancies, M06's short drops), not thieves:")
+    legit_cols = ["cons_no", "tg_id", "drop_kind", "drop_start", "listed", "theft_score"]
+    legit_cols += ["area_rank", "area_customers", "in_top_5pct"]
+    print(v[legit_cols].to_string(index=False) if len(v) else "(none)")
     print(
-        f"legitimate drops (truth M02 vacant) in their area's top 5 %: "
-        f"{int(v['in_top_5pct'].sum())}/{len(v)} (listed {int(v['listed'].sum())})"
+        f"legitimate drops in their area's top 5 %: {int(v['in_top_5pct'].sum())}/{len(v)} "
+        f"(listed {int(v['listed'].sum())})"
     )
     auc = m["auc"]
     print(f"ROC AUC over all active customers: {'n/a' if math.isnan(auc) else f'{auc:.3f}'}")
