@@ -87,14 +87,6 @@ def area_problem_list_by_day(
     The newest day (marts.area_problem_list's as_of_date) also gets them per 供电所 (the
     problem list carries the units; the history keeps only keys)."""
     first, last = run_days[0], run_days[-1]
-    totals = {
-        day: (n, new)
-        for day, n, new in con.execute(
-            "select detected_date, count(*), count(*) filter (where consecutive_days = 1)"
-            " from marts.problem_history where detected_date between ? and ? group by 1",
-            [first, last],
-        ).fetchall()
-    }
     closed = dict(
         con.execute(
             "select h.detected_date + 1, count(*) from marts.problem_history h"
@@ -115,9 +107,10 @@ def area_problem_list_by_day(
     ).fetchall():
         per_code.setdefault(day, []).append((code, name, n, new))
     out = {}
-    for day, (n, new) in totals.items():
+    for day, codes in per_code.items():
+        n, new = sum(c[2] for c in codes), sum(c[3] for c in codes)  # the day's totals
         code_table = ["| 问题代码 | 问题名称 | 在途 | 今日新增 |", "|---|---|---:|---:|"]
-        code_table += [f"| {c} | {name} | {k} | {w} |" for c, name, k, w in per_code[day]]
+        code_table += [f"| {c} | {name} | {k} | {w} |" for c, name, k, w in codes]
         out[day] = {
             "as_of_date": dg.MetadataValue.text(day.isoformat()),
             "open_findings": dg.MetadataValue.int(n),
