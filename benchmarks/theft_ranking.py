@@ -38,8 +38,27 @@ TOP_SHARE = 0.05
 PRECISION_AT = 10
 
 
+def read_theft_labels(truth: Path) -> pd.DataFrame | None:
+    """truth/thefts.csv (generators from issue 13 on), dates parsed; None when absent."""
+    path = truth / "thefts.csv"
+    if not path.exists():
+        return None
+    lab = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col in ("event_date", "drop_start", "drop_end"):
+        lab[col] = pd.to_datetime(lab[col].replace("", None)).dt.date
+    return lab
+
+
 def read_thieves(truth: Path, day: dt.date) -> pd.DataFrame:
-    """T01 customers of the truth with the event day that started the theft (<= day)."""
+    """The thefts that last on `day`: from truth/thefts.csv (kind theft, drop_start <= day
+    <= drop_end or no end; with or without an event) when there, else the T01 customers of
+    anomalies.csv with the event day that started the theft (<= day)."""
+    lab = read_theft_labels(truth)
+    if lab is not None:
+        t = lab[(lab["kind"] == "theft") & (lab["drop_start"] <= day)]
+        t = t[t["drop_end"].isna() | (t["drop_end"].fillna(day) >= day)]
+        t = t.assign(theft_start=t["drop_start"])
+        return t[["cons_no", "tg_id", "event_code", "theft_start"]].reset_index(drop=True)
     lab = pd.read_csv(truth / "anomalies.csv", dtype=str, keep_default_na=False)
     t01 = lab[lab["rule_code"] == "T01"].copy()
     found = t01["description"].str.extract(r"(?P<event_code>ERC\d+) on (?P<theft_start>[\d-]{10})")
@@ -62,7 +81,13 @@ def read_legitimate_drops(truth: Path, day: dt.date) -> pd.DataFrame:
     """The generator's legitimate drops, the negative cases a theft ranking must not put
     on top: vacancies ("no consumption from D (vacant)", M02, also where only the M06 it
     implies has fired yet) and M06's short drops ("consumption x0.12 from D for up to 6
-    days"). Read from the customer rows of anomalies.csv (cons_no set)."""
+    days"). From truth/thefts.csv when there (kinds vacancy, shop_closed, short_drop), else
+    from the customer rows of anomalies.csv (cons_no set)."""
+    labels = read_theft_labels(truth)
+    if labels is not None:
+        d = labels[labels["kind"].isin(["vacancy", "shop_closed", "short_drop"])]
+        d = d[d["drop_start"] <= day].rename(columns={"kind": "drop_kind"})
+        return d[["cons_no", "tg_id", "drop_kind", "drop_start"]].reset_index(drop=True)
     lab = pd.read_csv(truth / "anomalies.csv", dtype=str, keep_default_na=False)
     lab = lab[lab["cons_no"] != ""]
     found = lab["description"].str.extract(
@@ -76,6 +101,16 @@ def read_legitimate_drops(truth: Path, day: dt.date) -> pd.DataFrame:
     drops = lab[lab["drop_start"].notna()].sort_values("drop_start")
     drops = drops.groupby("cons_no", as_index=False).first()
     return drops.loc[drops["drop_start"] <= day, ["cons_no", "tg_id", "drop_kind", "drop_start"]]
+
+
+def ended_thefts(truth: Path, day: dt.date) -> set[str]:
+    """Customers whose theft ended before `day` (thefts.csv drop_end < day): no longer
+    stealing, not a legitimate customer either, so outside the AUC's pool."""
+    lab = read_theft_labels(truth)
+    if lab is None:
+        return set()
+    ended = lab[(lab["kind"] == "theft") & lab["drop_end"].notna()]
+    return set(ended.loc[ended["drop_end"].fillna(day) < day, "cons_no"])
 
 
 def area_ranks(
@@ -172,10 +207,12 @@ def measure(published: Path, truth: Path, day: dt.date | None) -> dict:
 
     # ROC AUC over every active customer of the day: the listed ones with their score, the
     # unlisted ones (area count minus listed of the area) with 0
-    listed_scores = suspects["theft_score"].to_numpy(dtype=float)
-    listed_labels = suspects["cons_no"].isin(thief_set).to_numpy()
+    ended = ended_thefts(truth, day)
+    pool = suspects[~suspects["cons_no"].isin(ended)]
+    listed_scores = pool["theft_score"].to_numpy(dtype=float)
+    listed_labels = pool["cons_no"].isin(thief_set).to_numpy()
     n_active = int(area_count.sum())
-    n_unlisted = max(0, n_active - len(suspects))
+    n_unlisted = max(0, n_active - len(suspects) - (len(ended) - (len(suspects) - len(pool))))
     unlisted_thieves = int((~t["listed"]).sum())
     scores = np.concatenate([listed_scores, np.zeros(n_unlisted)])
     labels = np.concatenate(
@@ -184,6 +221,10 @@ def measure(published: Path, truth: Path, day: dt.date | None) -> dict:
     auc = average_rank_auc(scores, labels)
 
     legit = area_ranks(read_legitimate_drops(truth, day), suspects, area_count)
+    events = suspects.set_index("cons_no")["event_count"] if "event_count" in suspects else None
+    legit["has_theft_event"] = (
+        legit["cons_no"].map(events).fillna(0).astype(int) > 0 if events is not None else False
+    )
     return {
         "day": day,
         "legit": legit,
@@ -203,7 +244,7 @@ def print_report(m: dict) -> None:
     t = m["thieves"]
     print(
         f"marts.theft_suspects as of {m['day']}: {m['n_listed']} listed of {m['n_active']} "
-        f"active customers; {len(t)} injected thieves (truth T01)"
+        f"active customers; {len(t)} thefts lasting on the day (truth)"
     )
     cols = [
         "cons_no",
@@ -229,9 +270,9 @@ def print_report(m: dict) -> None:
     print(f"precision at {PRECISION_AT}, mean over 供电所: {m['precision_at_10']:.3f}")
     v = m["legit"]
     print()
-    print("legitimate drops (truth: vacancies, M06's short drops), not thieves:")
+    print("legitimate drops (truth: vacancies, shops closing, M06's short drops), not thieves:")
     legit_cols = ["cons_no", "tg_id", "drop_kind", "drop_start", "listed", "theft_score"]
-    legit_cols += ["area_rank", "area_customers", "in_top_5pct"]
+    legit_cols += ["area_rank", "area_customers", "in_top_5pct", "has_theft_event"]
     print(v[legit_cols].to_string(index=False) if len(v) else "(none)")
     print(
         f"legitimate drops in their area's top 5 %: {int(v['in_top_5pct'].sum())}/{len(v)} "

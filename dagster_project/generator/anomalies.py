@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 
 from . import work_orders
-from .scenario import H, RowPatch, Sim, event, mid_snaps, note, pick, pick_areas
+from .scenario import H, RowPatch, Sim, _cands, event, mid_snaps, note, pick, pick_areas
 from .world import AGR, COM, HV, RES, edata_rows, years_later
 
 MOBILE_FIX_PREFIX = "166"
@@ -431,6 +431,7 @@ def inject(s: Sim) -> RowPatch:
             v = int(rng.integers(1, n - 15))
             s.inc[i, v:] = 0
             note(s, "M02", f"no consumption from {w.ds(v)} (vacant)", tg=w.cust_area[i], cons=i)
+            _label_theft(s, i, "vacancy", None, None, v, None, 0.0)
     # ------------------------------------------------------------ M03
     for i in pick(s, K):
         x = int(rng.integers(2, max(3, n - 1)))  # a 3-day window: day 2
@@ -471,6 +472,8 @@ def inject(s: Sim) -> RowPatch:
             j = int(rng.integers(15, n - 3))
             f = 5.0 if k % 2 == 0 else 0.12
             s.inc[i, j : j + 6] = np.maximum(1, np.rint(s.inc[i, j : j + 6] * f)).astype(np.int64)
+            if f < 1:
+                _label_theft(s, i, "short_drop", None, None, j, min(n - 1, j + 5), f)
             note(
                 s,
                 "M06",
@@ -520,11 +523,74 @@ def inject(s: Sim) -> RowPatch:
                 tg=w.cust_area[i],
                 cons=i,
             )
+            _label_theft(s, i, "theft", code, e, e + 1, None, 0.25)
     # decoys: cover-open events without any drop (must NOT be T01)
     for i in pick(s, 2):
-        event(s, int(rng.integers(2, n)), i, "ERC37", "电能表开表盖(现场校验)", close_after=0)
+        x = int(rng.integers(2, n))
+        event(s, x, i, "ERC37", "电能表开表盖(现场校验)", close_after=0)
+        _label_theft(s, i, "event_decoy", "ERC37", x, None, None, 1.0)
     s.flying = flying
+    if n >= 23:
+        _theft_ranking_cases(s, theft_extra)
     return theft_extra
+
+
+def _label_theft(s: Sim, i: int, kind: str, event_code, event_day, start, end, share) -> None:
+    """One row of truth/thefts.csv (the labels of the theft ranking, issue 13): day indexes,
+    `end` the last day of the drop (None: it lasts to the end of the window)."""
+    s.thefts.append(
+        {
+            "i": i,
+            "kind": kind,
+            "event_code": event_code or "",
+            "event_day": event_day,
+            "drop_start": start,
+            "drop_end": end,
+            "metered_share": share,
+        }
+    )
+
+
+def _theft_ranking_cases(s: Sim, theft_extra: RowPatch) -> None:
+    """The cases the theft ranking is measured on besides T01's event thefts: thefts without
+    any event (a bypass before the meter: no ERC is raised), a third of them ending (the
+    meter repaired), and shops closing (a legitimate drop: the consumption itself falls, so
+    the area's supply falls with it and its loss does not rise — no theft_extra).
+
+    Own random stream and own picking, drawn after every other injection: every other
+    instance, hence every other label of the catalogue, stays as it was."""
+    w, n, K = s.w, s.n, s.w.p.per_code
+    rng = np.random.default_rng([w.seed, 23])
+
+    def take(k: int, min_mu: float) -> list[int]:
+        c = rng.permutation(_cands(s, kinds=(COM,), min_mu=min_mu))
+        out, areas = [], set()
+        for i in c:
+            a = int(w.cust_area[i])
+            if a not in areas:
+                out.append(int(i))
+                areas.add(a)
+            if len(out) == k:
+                break
+        s.used.update(out)
+        return out
+
+    for k, i in enumerate(take(K, 60)):
+        e = int(rng.integers(15, n - 7))  # the bypass is set up on e, metered less from e + 1
+        share = float(rng.uniform(0.1, 0.5))
+        end = min(n - 1, e + int(rng.integers(10, 21))) if k % 3 == 2 else None
+        stop = n if end is None else end + 1
+        old = s.inc[i, e + 1 : stop].copy()
+        s.inc[i, e + 1 : stop] = np.maximum(1, np.rint(old * share)).astype(np.int64)
+        theft_extra[i, e + 1 : stop] = (old - s.inc[i, e + 1 : stop]) * s.factor[i, e + 1 : stop]
+        if end is not None and end >= n - 1:
+            end = None
+        _label_theft(s, i, "theft", None, None, e + 1, end, share)
+    for i in take(K, 20):
+        c = int(rng.integers(15, n - 7))
+        share = float(rng.uniform(0.05, 0.1))
+        s.inc[i, c:] = np.maximum(0, np.rint(s.inc[i, c:] * share)).astype(np.int64)
+        _label_theft(s, i, "shop_closed", None, None, c, None, share)
 
 
 def inject_apps(s: Sim) -> None:

@@ -46,6 +46,14 @@ Written by `dagster_project.generator.generate` next to the landing tree it desc
   "implied by ..." for a code another injection necessarily causes). An anomaly that
   fires on non-consecutive days has one row per run. L01/L02/L03 are the runs of
   high/negative/uncomputable days of area_daily_loss.csv.
+* `thefts.csv` — the cases of the theft ranking (marts.theft_suspects,
+  benchmarks/theft_ranking.py), one row per customer: cons_no, tg_id, kind (`theft`;
+  the negatives `vacancy` (M02), `shop_closed` (a shop's consumption down to 5-10 %, the
+  area's supply falls with it), `short_drop` (M06 x0.12 for up to 6 days), `event_decoy`
+  (an ERC37 of a meter check, no drop)), event_code and event_date (empty: a theft without
+  any event, a bypass before the meter), drop_start (first day of the lower energy),
+  drop_end (last day; empty: to the end of the window), metered_share (the share of the
+  energy still recorded). Windows shorter than 23 days inject no theft.
 * `summary.json` — preset, seed, window, snapshot days, rows per table, findings per code.
 
 Rule conventions used for the labels (where audit-rules.md is silent):
@@ -282,6 +290,7 @@ def _truth(s, snapshots, day_state, rcv, sample, tdir: Path, clock: _Clock):
     lab = _labels(s, states, day_state, rules.runs(f), tl)
     truth.write_csv(tl, tdir / "area_daily_loss.csv")
     lab.to_csv(tdir / "anomalies.csv", index=False, lineterminator="\n")
+    _theft_labels(s).to_csv(tdir / "thefts.csv", index=False, lineterminator="\n")
     clock.lap("truth: labels")
     loop = work_orders.generate_loop(s, snapshots, lab, tl, tdir, tdir.parent / "landing", settings)
     readme = TRUTH_README + work_orders.README.format(
@@ -296,6 +305,32 @@ def _truth(s, snapshots, day_state, rcv, sample, tdir: Path, clock: _Clock):
     (tdir / "README.md").write_text(readme, encoding="utf-8")
     clock.lap("truth: work orders")
     return tl, lab, loop
+
+
+def _theft_labels(s) -> pd.DataFrame:
+    """truth/thefts.csv: the cases of the theft ranking (anomalies.py `_label_theft`): every
+    theft with its event (if any), the first and last day of its drop (empty: it lasts),
+    the share of the energy still metered; and the negatives, labelled by kind."""
+    w = s.w
+
+    def day(d) -> str:
+        return "" if d is None else w.ds(int(d))
+
+    rows = [
+        {
+            "cons_no": w.cons_no[t["i"]],
+            "tg_id": w.tg_id[w.cust_area[t["i"]]],
+            "kind": t["kind"],
+            "event_code": t["event_code"],
+            "event_date": day(t["event_day"]),
+            "drop_start": day(t["drop_start"]),
+            "drop_end": day(t["drop_end"]),
+            "metered_share": round(t["metered_share"], 4),
+        }
+        for t in s.thefts
+    ]
+    cols = ["cons_no", "tg_id", "kind", "event_code", "event_date", "drop_start", "drop_end"]
+    return pd.DataFrame(rows, columns=cols + ["metered_share"])
 
 
 def _rcv_rows(rcv, states, sample) -> np.ndarray | None:

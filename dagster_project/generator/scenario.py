@@ -57,6 +57,7 @@ class Sim:
     tariff_err: list = field(default_factory=list)  # (i, d0, d1)
     events: list = field(default_factory=list)  # dicts: day, mp, code, desc, close_day
     plan: list = field(default_factory=list)  # dicts: code, tg, cons, app, desc
+    thefts: list = field(default_factory=list)  # labels of truth/thefts.csv (anomalies.py)
     used: set = field(default_factory=set)
     used_areas: set = field(default_factory=set)
     apps: list = field(default_factory=list)  # APP_BIZ rows with (first_snapshot, versions)

@@ -1,14 +1,17 @@
 """Suite of marts.theft_suspects (窃电嫌疑排行): one row per active customer with a positive
-theft suspicion score as of the newest day of marts.area_daily_loss.
+theft suspicion score (or an open theft work order) as of the newest day of
+marts.area_daily_loss.
 
 * one row per customer, all rows as of one day;
-* the score is positive and equals the sum of the signals' points; every signal's points
-  lie between 0 and its weight (settings theft_score_*), event points are the full
-  weight exactly when the customer had a theft event;
+* raw_score equals the sum of the signals' points; every signal's points lie between 0 and
+  its weight (settings theft_rank_*); no event, no event points; theft_score is raw_score,
+  lowered only while the customer's 不属实 answer suppresses it;
 * ranks: score_rank is the rank of theft_score over the table, area_rank the rank within
   the area (ties share a rank), area_rank <= score_rank;
-* every row says why (signals text, signal_count 1..5);
-* windows: baseline_start_date < recent_start_date <= as_of_date.
+* every row says why (signals text, signal_count 0..6: 0 only for a customer kept for its
+  open work order);
+* the shift: shift_start_date <= as_of_date, shift_days >= 1, a drop between 0 and 100 %,
+  the estimated energy not recorded not negative.
 
 The table is small and rebuilt on every run: it is validated as one batch (no window
 column), like marts.area_problem_list.
@@ -23,24 +26,29 @@ from expectations.base import ERROR_KW, WARN_KW, MetricCheck, Settings, TableSui
 
 TABLE = "marts.theft_suspects"
 THEFT_EVENT_CODES = ("ERC9", "ERC10", "ERC37", "ERC38")
-SIGNALS = 5
+SIGNALS = 6
 TOLERANCE = 1e-6
 NON_EMPTY = r"\S"
 
 # (points column, weight setting) of each signal
 POINTS = (
-    ("event_points", "theft_score_event_points"),
-    ("drop_points", "theft_score_drop_points"),
-    ("zero_points", "theft_score_zero_points"),
-    ("loss_rise_points", "theft_score_loss_rise_points"),
-    ("valley_points", "theft_score_valley_points"),
+    ("drop_points", "theft_rank_drop_points"),
+    ("peer_points", "theft_rank_peer_points"),
+    ("comovement_points", "theft_rank_comovement_points"),
+    ("event_points", "theft_rank_event_points"),
+    ("zero_points", "theft_rank_zero_points"),
+    ("valley_points", "theft_rank_valley_points"),
 )
 
 # Columns computed by DuckDB when the batch is fetched (whole table, one batch).
 DERIVED_COLUMNS = (
     (
         "_check_score_minus_points",
-        "abs(theft_score - (" + " + ".join(f"coalesce({c}, 0)" for c, _ in POINTS) + "))",
+        "abs(raw_score - (" + " + ".join(f"coalesce({c}, 0)" for c, _ in POINTS) + "))",
+    ),
+    (
+        "_check_unsuppressed_score_minus_raw",
+        "case when is_suppressed then 0 else abs(theft_score - raw_score) end",
     ),
     ("_check_score_rank_minus_rank", "abs(score_rank - rank() over (order by theft_score desc))"),
     (
@@ -73,18 +81,33 @@ def build(settings: Settings):
             column="theft_score",
             min_value=0,
             strict_min=True,
+            row_condition=Column("work_order_no").is_null(),
             **ERROR_KW,
-            description="only customers with a positive score are listed",
+            description="without a work order only customers with a positive score are listed",
         ),
         gxe.ExpectColumnValuesToBeBetween(
             column="_check_score_minus_points",
             min_value=0,
             max_value=TOLERANCE,
             **ERROR_KW,
-            description="theft_score = the sum of the signals' points",
+            description="raw_score = the sum of the signals' points",
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="raw_score",
+            column_B="theft_score",
+            or_equal=True,
+            **ERROR_KW,
+            description="the 不属实 suppression only lowers a score",
         ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="signal_count", min_value=1, max_value=SIGNALS, **ERROR_KW
+            column="_check_unsuppressed_score_minus_raw",
+            min_value=0,
+            max_value=TOLERANCE,
+            **ERROR_KW,
+            description="no suppression, theft_score = raw_score",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="signal_count", min_value=0, max_value=SIGNALS, **ERROR_KW
         ),
         # why: the signals text
         gxe.ExpectColumnValuesToNotBeNull(column="signals", **ERROR_KW),
@@ -138,24 +161,33 @@ def build(settings: Settings):
         ),
         gxe.ExpectColumnValuesToBeBetween(column="zero_energy_days", min_value=0, **ERROR_KW),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="recent_read_days",
+            column_A="shift_read_days",
             column_B="zero_energy_days",
             or_equal=True,
+            ignore_row_if="either_value_is_missing",
             **ERROR_KW,
-            description="zero-energy days are read days",
+            description="zero-energy days are read days of the shift",
         ),
         gxe.ExpectColumnValuesToBeBetween(
             column="baseline_valley_share", min_value=0, max_value=1, **WARN_KW
         ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="recent_valley_share", min_value=0, max_value=1, **WARN_KW
+            column="shift_valley_share", min_value=0, max_value=1, **WARN_KW
         ),
-        # windows
+        # the shift and its estimated loss
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="as_of_date", column_B="recent_start_date", or_equal=True, **ERROR_KW
+            column_A="as_of_date",
+            column_B="shift_start_date",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            **ERROR_KW,
         ),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="recent_start_date", column_B="baseline_start_date", **ERROR_KW
+        gxe.ExpectColumnValuesToBeBetween(column="shift_days", min_value=1, **ERROR_KW),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="missing_kwh",
+            min_value=0,
+            **ERROR_KW,
+            description="the estimated energy not recorded is never negative",
         ),
         gxe.ExpectColumnValuesToNotBeNull(column="settings_fingerprint", **WARN_KW),
     ]
@@ -171,16 +203,7 @@ def build(settings: Settings):
                 description=f"{column} between 0 and {weight_setting}",
             ),
         ]
-    event_weight = float(settings["theft_score_event_points"])
     exps += [
-        gxe.ExpectColumnValuesToBeBetween(
-            column="event_points",
-            min_value=event_weight,
-            max_value=event_weight,
-            row_condition=Column("event_count") > 0,
-            **ERROR_KW,
-            description="a theft event earns theft_score_event_points",
-        ),
         gxe.ExpectColumnValuesToBeBetween(
             column="event_points",
             min_value=0,

@@ -1,168 +1,383 @@
-{#- 窃电嫌疑排行: one row per active customer with a positive theft suspicion score as of
-    the newest day of marts.area_daily_loss (as_of_date), so the inspection team can start
-    at the top. Customers: an active settlement metering point (C_MP USAGE_TYPE_CODE '01',
-    STATUS_CODE '1') of an active customer (C_CONS STATUS_CODE '1') on as_of_date; area
-    and unit C_CONS.TG_ID / ORG_NO as of that day.
+{#- 窃电嫌疑排行: one row per active customer with a positive theft suspicion score as of the
+    newest day of marts.area_daily_loss (as_of_date), or with an open theft work order, so
+    that each 供电所 visits its biggest losses first. Customers: an active settlement
+    metering point of an active customer on as_of_date (int_customer_energy_daily.is_active);
+    area and unit C_CONS.TG_ID / ORG_NO, 用电类别 / 电价码 C_CONS.ELEC_TYPE_CODE / PRC_CODE as of
+    that day.
 
-    Windows (settings): recent = the last theft_score_recent_days days up to as_of_date,
-    baseline = the theft_score_baseline_days days before them, events = the last
-    theft_event_days days (as rule T01).
+    Evidence that persists (docs/theft-ranking.md): the score is built around the
+    customer's level shift (change point), not a fixed recent window, so a theft that began
+    weeks ago keeps its evidence for as long as it lasts. Within the last
+    theft_rank_horizon_days days of int_customer_energy_daily, every day k is a candidate
+    shift start: baseline = the computable days of the theft_rank_baseline_days days before
+    k, shift = the computable days k .. as_of_date; the shift start is the k with the
+    largest two-sample statistic (baseline mean - shift mean) x sqrt(nb na / (nb + na)) (the
+    maximum-likelihood single change point of a step in the mean). The shift must still
+    hold on the last theft_rank_recent_days days.
 
-    Signals, each with its raw value and its points (weights and thresholds are settings
-    theft_score_*; points = weight x a 0..1 strength, rounded to 0.01):
-      event       theft events ERC9 / ERC10 / ERC37 / ERC38 of the customer's meter
-                  (DATA_ID -> the MP read through that data point on the event day, as T01):
-                  count, the latest code and time; event_points when any.
-      drop        1 - recent mean / baseline mean of the daily energy (computable days not
-                  above the plausible maximum, M04; the customer's settlement MPs summed, a
-                  day usable when all are), when
-                  the baseline mean >= theft_score_min_baseline_kwh; from
-                  theft_score_drop_min_share on: drop_points x drop share.
-      zero        recent days with a computable energy of 0 (both readings arrive: the
-                  acquisition works but the meter registers nothing), when the baseline
-                  mean >= theft_score_min_baseline_kwh; from theft_score_zero_min_days on:
-                  zero_points x zero days / recent days.
-      area loss   the area's mean loss rate (computable days of marts.area_daily_loss),
-                  recent minus baseline, in percentage points; from
-                  theft_score_loss_rise_min_pp on, and only together with an event, drop or
-                  zero signal of the customer (an area signal alone would list every
-                  customer of the area): loss_rise_points x min(1, rise / full rise).
-      valley      the valley (PAP_R4 谷) share of the register advance, recent minus
-                  baseline in percentage points (ratio of the sums over computable days
-                  without exchange or roll-over, from int_day_reads_final): a change of the
-                  night/day shape; from theft_score_valley_shift_min_pp on (either
-                  direction): valley_points x min(1, |shift| / full shift).
-    score = the sum of the points; rank over all customers and within the area (rank():
-    ties share a rank).
+    Signals, each with its raw values and its points (points = weight x a 0..1 strength,
+    rounded to 0.01; weights and thresholds are the settings theft_rank_*):
+      drop         1 - shift mean / baseline mean, from theft_rank_min_drop_share on, x
+                   min(1, shift read days / theft_rank_full_shift_days); no decay with age.
+      peers        the same drop relative to the median daily energy of the customer's
+                   peers (same area and 用电类别, else same 供电单位 and 用电类别) over the
+                   same days: a drop the whole class shows (weather, a holiday) scores none.
+      co-movement  the area's mean daily loss_kwh since the shift minus before it (the 同期
+                   线损 specialists' check: the area's extra loss ~ the customer's missing
+                   energy); full points for a ratio extra / deficit in
+                   [theft_rank_comovement_min_ratio, theft_rank_comovement_max_ratio]
+                   (area_confirmation 'confirmed'). A drop the area contradicts (its loss
+                   computable, the ratio outside the band: a vacancy or a shop closing,
+                   whose supply fell with the consumption) has its drop, peer and zero
+                   points multiplied by theft_rank_contradicted_factor; one the area cannot
+                   judge (no computable loss, a deficit below theft_rank_min_deficit_kwh)
+                   by theft_rank_unconfirmed_factor.
+      event        theft events ERC9/ERC10/ERC37/ERC38 of the customer's meter delivered in
+                   the horizon: full points when one opened the drop (started within
+                   theft_rank_event_shift_tolerance_days of the day before the shift start),
+                   else theft_rank_event_without_drop_share x (1 - age / decay days).
+      zero days    computable zero-energy days since the shift start (share of them).
+      valley       the change of the valley (PAP_R4 谷) share, since the shift vs baseline.
+    raw_score = the sum; theft_score = raw_score x theft_rank_false_positive_factor while
+    the customer's latest T01 work order answered 不属实 is within its suppression period
+    (dispatch_policy suppress_days_after_false), else raw_score.
+    Estimated energy not recorded: (baseline mean - shift mean) x days since the shift start,
+    and its value at the customer's tariff (K_PRC.UNIT_PRICE of its PRC_CODE as of D).
+    Ranks (rank(): ties share a rank): overall, within the area, within the 供电所 (by
+    score, and by the estimated value).
 
-    Bounded cost: the table is rebuilt on every run, but reads only the days it needs.
-    as_of_date and the first day needed (the earlier of the baseline start and the event
-    window start; the readings one day earlier) are evaluated first and written into the
-    SQL as date literals, so DuckDB scans about three weeks of int_meter_energy_daily,
-    int_day_reads_final and marts.area_daily_loss and the event deliveries exported in the
-    event window, never the history. (Inside dbt unit tests, which mock these inputs, they stay SQL expressions.) -#}
+    Bounded cost: rebuilt on every run from the horizon's days of the slim customer x day
+    table (date-literal filters: the history beyond the horizon is never read). -#}
 
 {%- set as_of_expr = '(select max(data_date) from ' ~ ref('area_daily_loss') ~ ')' %}
-{%- set recent_days = setting('theft_score_recent_days') %}
-{%- set baseline_days = setting('theft_score_baseline_days') %}
-{%- set energy_from_expr = 'least('
-    ~ add_days('(1 - ' ~ recent_days ~ ' - ' ~ baseline_days ~ ')', as_of_expr) ~ ', '
-    ~ add_days('(1 - ' ~ setting('theft_event_days') ~ ')', as_of_expr) ~ ')' %}
-{%- set events_from_expr = add_days('(1 - ' ~ setting('theft_event_days') ~ ')', as_of_expr) %}
+{%- set horizon_from_expr = add_days('(1 - ' ~ setting('theft_rank_horizon_days') ~ ')', as_of_expr) %}
 {%- if in_unit_test() %}
-    {%- set as_of = as_of_expr %}
-    {%- set energy_from = energy_from_expr %}
-    {%- set events_from = events_from_expr %}
-    {%- set reads_from = add_days(-1, energy_from_expr) %}
+    {%- set as_of_day = as_of_expr %}
+    {%- set horizon_from = horizon_from_expr %}
 {%- else %}
-    {%- set as_of = date_literal(as_of_expr) %}
-    {%- set energy_from = date_literal(energy_from_expr) %}
-    {%- set events_from = date_literal(events_from_expr) %}
-    {%- set reads_from = date_literal(add_days(-1, energy_from_expr)) %}
+    {%- set as_of_day = date_literal(as_of_expr) %}
+    {%- set horizon_from = date_literal(horizon_from_expr) %}
 {%- endif %}
 
 with settings as (
     select
-        {{ as_of }} as as_of_date,
-        {{ recent_days }} as recent_days,
-        {{ baseline_days }} as baseline_days,
-        {{ setting('theft_event_days') }} as event_days,
-        {{ setting('theft_score_min_baseline_kwh') }} as min_baseline_kwh,
-        {{ setting('theft_score_event_points') }} as event_weight,
-        {{ setting('theft_score_drop_min_share') }} as drop_min_share,
-        {{ setting('theft_score_drop_points') }} as drop_weight,
-        {{ setting('theft_score_loss_rise_min_pp') }} as loss_rise_min_pp,
-        {{ setting('theft_score_loss_rise_full_pp') }} as loss_rise_full_pp,
-        {{ setting('theft_score_loss_rise_points') }} as loss_rise_weight,
-        {{ setting('theft_score_zero_min_days') }} as zero_min_days,
-        {{ setting('theft_score_zero_points') }} as zero_weight,
-        {{ setting('theft_score_valley_shift_min_pp') }} as valley_min_pp,
-        {{ setting('theft_score_valley_shift_full_pp') }} as valley_full_pp,
-        {{ setting('theft_score_valley_points') }} as valley_weight
+        {{ as_of_day }} as as_of_date,
+        {%- for name in [
+            'baseline_days', 'min_baseline_days', 'min_shift_days', 'recent_days',
+            'min_baseline_kwh', 'min_drop_share', 'full_shift_days', 'drop_points',
+            'min_peers', 'peer_points', 'min_deficit_kwh', 'comovement_min_ratio',
+            'comovement_max_ratio', 'comovement_points', 'contradicted_factor',
+            'unconfirmed_factor', 'event_points', 'event_shift_tolerance_days',
+            'event_decay_days', 'event_without_drop_share', 'zero_min_days', 'zero_points',
+            'valley_shift_min_pp', 'valley_shift_full_pp', 'valley_points',
+            'false_positive_factor'] %}
+        {{ setting('theft_rank_' ~ name) }} as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
 ),
 
--- the bounded read of the daily energies, with days_back = as_of_date - data_date
-energy as (
-    select
-        e.data_date,
-        {{ dbt.datediff('e.data_date', 's.as_of_date', 'day') }} as days_back,  -- noqa: LT05
-        e.mp_id,
-        e.data_id,
-        e.cons_no,
-        e.cons_tg_id,
-        e.cons_org_no,
-        e.cons_status_code,
-        e.mp_status_code,
-        e.meter_role,
-        e.forward_kwh,
-        e.is_computable,
-        e.is_above_plausible_max,
-        e.is_exchange_day,
-        e.is_rollover
-    from {{ ref('int_meter_energy_daily') }} as e
-    cross join settings as s
-    where e.data_date between {{ energy_from }} and {{ as_of }}
-),
-
-customer_points as (
-    select
-        e.mp_id,
-        e.data_id,
-        e.cons_no,
-        e.cons_tg_id as tg_id,
-        e.cons_org_no as org_no
-    from energy as e
-    where e.days_back = 0
-        and e.meter_role = 'settlement'
-        and e.mp_status_code = '1'
-        and e.cons_status_code = '1'
-),
-
+-- the customers ranked: active on as_of_date
 customers as (
     select
-        cons_no,
-        min(tg_id) as tg_id,
-        min(org_no) as org_no
-    from customer_points
-    group by cons_no
+        d.cons_no,
+        d.tg_id,
+        d.org_no
+    from {{ ref('int_customer_energy_daily') }} as d
+    where d.data_date = {{ as_of_day }}
+        and d.is_active
 ),
 
--- the customer's daily energy: its settlement MPs summed, usable when all of them are
--- computable and plausible (a runaway meter's day, M04, is no normal consumption)
-customer_days as (
+customer_archive as (
     select
-        p.cons_no,
-        e.days_back,
-        sum(e.forward_kwh) as forward_kwh,
-        min(
-            case when e.is_computable and not e.is_above_plausible_max then 1 else 0 end
-        ) as is_computable
-    from customer_points as p
-    inner join energy as e
-        on e.mp_id = p.mp_id
-    group by p.cons_no, e.days_back
+        c.cons_no,
+        c.elec_type_code,
+        c.prc_code
+    from {{ archive_rows('stg_marketing__customers', as_of_day) }} as c
+    where {{ as_of(as_of_day, 'c') }}
 ),
 
-energy_windows as (
+prices as (
+    select
+        p.prc_code,
+        p.unit_price
+    from {{ archive_rows('stg_marketing__prices', as_of_day) }} as p
+    where {{ as_of(as_of_day, 'p') }}
+),
+
+ranked_customers as (
+    select
+        c.cons_no,
+        c.tg_id,
+        c.org_no,
+        a.elec_type_code,
+        a.prc_code
+    from customers as c
+    left join customer_archive as a
+        on a.cons_no = c.cons_no
+),
+
+horizon_days as (
+    {{ day_spine(horizon_from, as_of_day) }}
+),
+
+-- every customer x horizon day (a complete grid: the split sums below are differences of
+-- running sums found by an equality join on the day number); day_no = days from as_of_date
+-- (0 = as_of_date); the energy of a computable day, else NULL
+grid as (
+    select
+        c.cons_no,
+        {{ dbt.datediff(as_of_day, 'h.data_date', 'day') }} as day_no,
+        case when e.is_computable then e.forward_kwh end as kwh,
+        case when e.is_computable and e.forward_kwh = 0 then 1 else 0 end as zero_day,
+        case when e.is_computable then e.valley_kwh end as valley_kwh,
+        case when e.is_computable and e.valley_kwh is not null
+            then e.valley_base_kwh end as valley_base_kwh
+    from ranked_customers as c
+    cross join horizon_days as h
+    left join {{ ref('int_customer_energy_daily') }} as e
+        on e.cons_no = c.cons_no
+        and e.data_date = h.data_date
+        and e.data_date between {{ horizon_from }} and {{ as_of_day }}
+),
+
+running as (
+    select
+        cons_no,
+        day_no,
+        coalesce(sum(kwh) over w, 0) as cum_kwh,
+        count(kwh) over w as cum_days,
+        sum(zero_day) over w as cum_zero_days,
+        coalesce(sum(valley_kwh) over w, 0) as cum_valley_kwh,
+        coalesce(sum(valley_base_kwh) over w, 0) as cum_valley_base_kwh
+    from grid
+    window w as (partition by cons_no order by day_no rows between unbounded preceding and current row)
+),
+
+-- every candidate shift start k: baseline = days k-B .. k-1, shift = k .. as_of_date
+splits as (
+    select
+        k.cons_no,
+        k.day_no as shift_day_no,
+        coalesce(p.cum_kwh, 0) - coalesce(b.cum_kwh, 0) as baseline_sum_kwh,
+        coalesce(p.cum_days, 0) - coalesce(b.cum_days, 0) as baseline_read_days,
+        t.cum_kwh - coalesce(p.cum_kwh, 0) as shift_sum_kwh,
+        t.cum_days - coalesce(p.cum_days, 0) as shift_read_days,
+        t.cum_zero_days - coalesce(p.cum_zero_days, 0) as shift_zero_days,
+        coalesce(p.cum_valley_kwh, 0) - coalesce(b.cum_valley_kwh, 0) as baseline_valley_kwh,
+        coalesce(p.cum_valley_base_kwh, 0) - coalesce(b.cum_valley_base_kwh, 0)
+            as baseline_valley_base_kwh,
+        t.cum_valley_kwh - coalesce(p.cum_valley_kwh, 0) as shift_valley_kwh,
+        t.cum_valley_base_kwh - coalesce(p.cum_valley_base_kwh, 0) as shift_valley_base_kwh
+    from running as k
+    cross join settings as s
+    inner join running as t
+        on t.cons_no = k.cons_no
+        and t.day_no = 0
+    left join running as p
+        on p.cons_no = k.cons_no
+        and p.day_no = k.day_no - 1
+    left join running as b
+        on b.cons_no = k.cons_no
+        and b.day_no = k.day_no - 1 - s.baseline_days
+),
+
+split_statistics as (
+    select
+        sp.*,
+        cast(sp.baseline_sum_kwh as {{ audit_type_double() }}) / sp.baseline_read_days
+            as baseline_mean_kwh,
+        cast(sp.shift_sum_kwh as {{ audit_type_double() }}) / sp.shift_read_days
+            as shift_mean_kwh
+    from splits as sp
+    cross join settings as s
+    where sp.baseline_read_days >= s.min_baseline_days
+        and sp.shift_read_days >= s.min_shift_days
+),
+
+best_split as (
+    select
+        st.*,
+        row_number() over (
+            partition by st.cons_no
+            order by
+                (st.baseline_mean_kwh - st.shift_mean_kwh) * sqrt(
+                    cast(st.baseline_read_days * st.shift_read_days as {{ audit_type_double() }})
+                    / (st.baseline_read_days + st.shift_read_days)
+                ) desc,
+                st.shift_day_no asc
+        ) as split_rank
+    from split_statistics as st
+),
+
+-- the last theft_rank_recent_days days: does the shift still hold?
+recent as (
+    select
+        t.cons_no,
+        cast(t.cum_kwh - coalesce(r.cum_kwh, 0) as {{ audit_type_double() }})
+            / nullif(t.cum_days - coalesce(r.cum_days, 0), 0) as recent_mean_kwh
+    from running as t
+    cross join settings as s
+    left join running as r
+        on r.cons_no = t.cons_no
+        and r.day_no = - s.recent_days
+    where t.day_no = 0
+),
+
+shifts as (
+    select
+        b.cons_no,
+        b.shift_day_no,
+        b.baseline_read_days,
+        b.baseline_mean_kwh,
+        b.shift_read_days,
+        b.shift_mean_kwh,
+        b.shift_zero_days,
+        r.recent_mean_kwh,
+        cast(b.baseline_valley_kwh as {{ audit_type_double() }})
+            / nullif(b.baseline_valley_base_kwh, 0) as baseline_valley_share,
+        cast(b.shift_valley_kwh as {{ audit_type_double() }})
+            / nullif(b.shift_valley_base_kwh, 0) as shift_valley_share,
+        case
+            when b.baseline_mean_kwh >= s.min_baseline_kwh
+            then 1 - b.shift_mean_kwh / b.baseline_mean_kwh
+        end as energy_drop_share,
+        b.baseline_mean_kwh >= s.min_baseline_kwh
+        and 1 - b.shift_mean_kwh / b.baseline_mean_kwh >= s.min_drop_share
+        and r.recent_mean_kwh <= (1 - s.min_drop_share) * b.baseline_mean_kwh as is_drop
+    from best_split as b
+    cross join settings as s
+    left join recent as r
+        on r.cons_no = b.cons_no
+    where b.split_rank = 1
+),
+
+drops as (
+    select
+        sh.cons_no,
+        sh.shift_day_no,
+        c.tg_id,
+        c.org_no,
+        c.elec_type_code,
+        sh.baseline_mean_kwh,
+        sh.shift_mean_kwh
+    from shifts as sh
+    inner join ranked_customers as c
+        on c.cons_no = sh.cons_no
+    where sh.is_drop
+),
+
+-- peers: the median computable daily energy of the customers of the same area and 用电类别
+-- (else the same 供电单位 and 用电类别) per day, over the drop customers' own windows
+grid_classes as (
+    select
+        g.day_no,
+        g.kwh,
+        c.tg_id,
+        c.org_no,
+        c.elec_type_code
+    from grid as g
+    inner join ranked_customers as c
+        on c.cons_no = g.cons_no
+    where g.kwh is not null
+),
+
+area_class_days as (
+    select tg_id, elec_type_code, day_no, {{ median_of('kwh') }} as peer_kwh
+    from grid_classes
+    group by tg_id, elec_type_code, day_no
+),
+
+unit_class_days as (
+    select org_no, elec_type_code, day_no, {{ median_of('kwh') }} as peer_kwh
+    from grid_classes
+    group by org_no, elec_type_code, day_no
+),
+
+area_class_sizes as (
+    select tg_id, elec_type_code, count(*) as customer_count
+    from ranked_customers
+    group by tg_id, elec_type_code
+),
+
+unit_class_sizes as (
+    select org_no, elec_type_code, count(*) as customer_count
+    from ranked_customers
+    group by org_no, elec_type_code
+),
+
+peer_groups as (
     select
         d.cons_no,
-        avg(case when d.is_computable = 1
-                and d.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
-            then d.forward_kwh end) as baseline_mean_kwh,
-        avg(case when d.is_computable = 1 and d.days_back between 0 and s.recent_days - 1
-            then d.forward_kwh end) as recent_mean_kwh,
-        sum(case when d.is_computable = 1 and d.days_back between 0 and s.recent_days - 1
-            then 1 else 0 end) as recent_read_days,
-        sum(case when d.is_computable = 1 and d.days_back between 0 and s.recent_days - 1
-            and d.forward_kwh = 0 then 1 else 0 end) as zero_energy_days
-    from customer_days as d
+        case
+            when ac.customer_count - 1 >= s.min_peers then 'area'
+            when uc.customer_count - 1 >= s.min_peers then 'unit'
+        end as peer_group,
+        case
+            when ac.customer_count - 1 >= s.min_peers then ac.customer_count - 1
+            when uc.customer_count - 1 >= s.min_peers then uc.customer_count - 1
+        end as peer_group_size
+    from drops as d
     cross join settings as s
+    left join area_class_sizes as ac
+        on ac.tg_id = d.tg_id
+        and ac.elec_type_code = d.elec_type_code
+    left join unit_class_sizes as uc
+        on uc.org_no = d.org_no
+        and uc.elec_type_code = d.elec_type_code
+),
+
+peer_windows as (
+    select
+        d.cons_no,
+        avg(case when p.day_no < d.shift_day_no then p.peer_kwh end) as peer_baseline_kwh,
+        avg(case when p.day_no >= d.shift_day_no then p.peer_kwh end) as peer_shift_kwh
+    from drops as d
+    cross join settings as s
+    inner join peer_groups as g
+        on g.cons_no = d.cons_no
+    inner join (
+        select 'area' as peer_group, tg_id as group_key, elec_type_code, day_no, peer_kwh
+        from area_class_days
+        union all
+        select 'unit' as peer_group, org_no as group_key, elec_type_code, day_no, peer_kwh
+        from unit_class_days
+    ) as p
+        on p.peer_group = g.peer_group
+        and p.group_key = case when g.peer_group = 'area' then d.tg_id else d.org_no end
+        and p.elec_type_code = d.elec_type_code
+        and p.day_no >= d.shift_day_no - s.baseline_days
     group by d.cons_no
 ),
 
--- theft events (rule_event_codes('T01'), macros/audit/metering_events.sql) started in the
--- event window, each in its latest delivery up to as_of_date: the deliveries exported in
--- the window are all there can be (an event is never delivered before it starts)
+-- the area's loss over the same windows (computable days of marts.area_daily_loss)
+area_windows as (
+    select
+        d.cons_no,
+        cast(sum(case when l.day_no < d.shift_day_no then l.loss_kwh end)
+            as {{ audit_type_double() }})
+        / nullif(sum(case when l.day_no < d.shift_day_no then 1 else 0 end), 0)
+            as area_loss_kwh_before,
+        cast(sum(case when l.day_no >= d.shift_day_no then l.loss_kwh end)
+            as {{ audit_type_double() }})
+        / nullif(sum(case when l.day_no >= d.shift_day_no then 1 else 0 end), 0)
+            as area_loss_kwh_in_shift
+    from drops as d
+    cross join settings as s
+    inner join (
+        select
+            tg_id,
+            {{ dbt.datediff(as_of_day, 'data_date', 'day') }} as day_no,
+            loss_kwh
+        from {{ ref('area_daily_loss') }}
+        where data_date between {{ horizon_from }} and {{ as_of_day }}
+            and loss_status <> 'uncomputable'
+    ) as l
+        on l.tg_id = d.tg_id
+        and l.day_no >= d.shift_day_no - s.baseline_days
+    group by d.cons_no
+),
+
+-- theft events (rule_event_codes('T01')) delivered in the horizon, each in its latest
+-- delivery; the customer through the event's data point (DATA_ID) as of as_of_date
 event_deliveries as (
     select
         ev.event_id,
@@ -173,7 +388,17 @@ event_deliveries as (
             partition by ev.event_id order by ev._export_date desc, ev._line_number desc
         ) as delivery_rank
     from {{ delivered_rows('stg_acquisition__events', 'raw_acquisition', 'E_EVENT') }} as ev
-    where ev._export_date between {{ events_from }} and {{ as_of }}
+    where ev._export_date between {{ horizon_from }} and {{ as_of_day }}
+),
+
+customer_data_points as (
+    select distinct
+        e.data_id,
+        e.cons_no
+    from {{ ref('int_meter_energy_daily') }} as e
+    where e.data_date = {{ as_of_day }}
+        and e.meter_role = 'settlement'
+        and e.data_id is not null
 ),
 
 events as (
@@ -182,112 +407,78 @@ events as (
         ev.event_id,
         ev.event_code,
         ev.start_time,
-        row_number() over (
-            partition by p.cons_no order by ev.start_time desc, ev.event_id desc
-        ) as event_rank
+        {{ dbt.datediff(as_of_day, 'cast(ev.start_time as date)', 'day') }} as event_day_no
     from event_deliveries as ev
-    -- the customer's meter: the MP read through the event's data point on the event day
-    inner join energy as e
-        on e.data_date = cast(ev.start_time as date)
-        and e.data_id = ev.data_id
-    inner join customer_points as p
-        on p.mp_id = e.mp_id
+    inner join customer_data_points as p
+        on p.data_id = ev.data_id
     where ev.delivery_rank = 1
-        and ev.data_id is not null
         and ev.event_code in (
             {%- for code in rule_event_codes('T01') %}
             '{{ code }}'{{ ',' if not loop.last }}
             {%- endfor %}
         )
-        and cast(ev.start_time as date) between {{ events_from }} and {{ as_of }}
+        and cast(ev.start_time as date) between {{ horizon_from }} and {{ as_of_day }}
+),
+
+ranked_events as (
+    select
+        ev.*,
+        -- the event that opened the drop: the one nearest to the day before the shift
+        -- start within the tolerance; else the newest
+        row_number() over (
+            partition by ev.cons_no
+            order by
+                case when d.cons_no is not null
+                    and abs(ev.event_day_no - (d.shift_day_no - 1)) <= s.event_shift_tolerance_days
+                    then 0 else 1 end,
+                case when d.cons_no is not null
+                    and abs(ev.event_day_no - (d.shift_day_no - 1)) <= s.event_shift_tolerance_days
+                    then abs(ev.event_day_no - (d.shift_day_no - 1)) end,
+                ev.start_time desc,
+                ev.event_id desc
+        ) as event_rank,
+        d.cons_no is not null
+        and abs(ev.event_day_no - (d.shift_day_no - 1)) <= s.event_shift_tolerance_days
+            as opens_shift
+    from events as ev
+    cross join settings as s
+    left join drops as d
+        on d.cons_no = ev.cons_no
 ),
 
 customer_events as (
     select
         cons_no,
         count(*) as event_count,
-        max(case when event_rank = 1 then event_code end) as latest_event_code,
-        max(case when event_rank = 1 then start_time end) as latest_event_time
-    from events
+        max(case when event_rank = 1 then event_code end) as event_code,
+        max(case when event_rank = 1 then start_time end) as event_time,
+        max(case when event_rank = 1 then - event_day_no end) as event_age_days,
+        max(case when event_rank = 1 and opens_shift then 1 else 0 end) = 1 as event_opens_shift
+    from ranked_events
     group by cons_no
 ),
 
--- the mean of DOUBLE rates taken in a DECIMAL (ratio_sum_type): a mean of doubles depends
--- on the order DuckDB's threads add them in, and the published file would change with it
-area_loss as (
+-- the customer's latest T01 work order (marts.work_orders as of its status day)
+theft_orders as (
     select
-        l.tg_id,
-        avg(case when {{ dbt.datediff('l.data_date', 's.as_of_date', 'day') }}
-                between s.recent_days and s.recent_days + s.baseline_days - 1
-            then cast(l.loss_rate as {{ ratio_sum_type() }}) end) as baseline_loss_rate,
-        avg(case when {{ dbt.datediff('l.data_date', 's.as_of_date', 'day') }}
-                between 0 and s.recent_days - 1
-            then cast(l.loss_rate as {{ ratio_sum_type() }}) end) as recent_loss_rate
-    from {{ ref('area_daily_loss') }} as l
-    cross join settings as s
-    where l.data_date between {{ energy_from }} and {{ as_of }}
-        and l.loss_status <> 'uncomputable'
-    group by l.tg_id
+        w.cons_no,
+        w.work_order_no,
+        w.status,
+        w.answer_deadline,
+        w.archive_reason,
+        w.archived_date,
+        row_number() over (
+            partition by w.cons_no order by w.dispatch_date desc, w.work_order_no desc
+        ) as order_rank
+    from {{ ref('work_orders') }} as w
+    where w.problem_code = 'T01'
+        and w.cons_no is not null
 ),
 
-area_names as (
-    select tg_id, tg_name
-    from {{ ref('area_daily_loss') }}
-    where data_date = {{ as_of }}
-),
-
--- each reading with the one of the day before (the same data point), so that the valley
--- share joins the energies on one equality key
-day_reads as (
-    select
-        data_id,
-        data_date,
-        pap_r,
-        pap_r4,
-        lag(data_date) over (partition by data_id order by data_date) as previous_date,
-        lag(pap_r) over (partition by data_id order by data_date) as previous_pap_r,
-        lag(pap_r4) over (partition by data_id order by data_date) as previous_pap_r4
-    from {{ ref('int_day_reads_final') }}
-    where data_date between {{ reads_from }} and {{ as_of }}
-),
-
--- register advances of the total and the valley register (the multiplier cancels out)
-valley_days as (
-    select
-        p.cons_no,
-        e.days_back,
-        r.pap_r - r.previous_pap_r as total_advance,
-        r.pap_r4 - r.previous_pap_r4 as valley_advance
-    from customer_points as p
-    inner join energy as e
-        on e.mp_id = p.mp_id
-    inner join day_reads as r
-        on r.data_id = e.data_id
-        and r.data_date = e.data_date
-    where e.is_computable
-        and not e.is_exchange_day
-        and not e.is_rollover
-        and r.previous_date = {{ add_days(-1, 'r.data_date') }}
-        and r.pap_r4 >= r.previous_pap_r4
-        and r.pap_r > r.previous_pap_r
-),
-
-valley_windows as (
-    select
-        v.cons_no,
-        sum(case when v.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
-            then v.valley_advance end)
-        / nullif(sum(
-            case when v.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
-                then v.total_advance end
-        ), 0) as baseline_valley_share,
-        sum(case when v.days_back between 0 and s.recent_days - 1 then v.valley_advance end)
-        / nullif(sum(
-            case when v.days_back between 0 and s.recent_days - 1 then v.total_advance end
-        ), 0) as recent_valley_share
-    from valley_days as v
-    cross join settings as s
-    group by v.cons_no
+theft_policy as (
+    select cast(suppress_days_after_false as {{ dbt.type_int() }}) as suppress_days
+    from {{ ref('dispatch_policy') }}
+    where problem_code = 'T01'
 ),
 
 signals as (
@@ -295,150 +486,292 @@ signals as (
         c.cons_no,
         c.tg_id,
         c.org_no,
-        coalesce(ce.event_count, 0) as event_count,
-        ce.latest_event_code,
-        ce.latest_event_time,
-        w.baseline_mean_kwh,
-        w.recent_mean_kwh,
-        w.recent_read_days,
-        w.zero_energy_days,
+        c.elec_type_code,
+        c.prc_code,
+        sh.shift_day_no,
+        sh.baseline_read_days,
+        sh.baseline_mean_kwh,
+        sh.shift_read_days,
+        sh.shift_mean_kwh,
+        sh.recent_mean_kwh,
+        sh.energy_drop_share,
+        coalesce(sh.is_drop, false) as is_drop,
+        sh.shift_zero_days,
+        sh.baseline_valley_share,
+        sh.shift_valley_share,
         case
-            when w.baseline_mean_kwh >= s.min_baseline_kwh and w.recent_mean_kwh is not null
-            then 1 - w.recent_mean_kwh / w.baseline_mean_kwh
-        end as energy_drop_share,
-        a.baseline_loss_rate,
-        a.recent_loss_rate,
-        (a.recent_loss_rate - a.baseline_loss_rate) * 100 as loss_rise_pp,
-        vw.baseline_valley_share,
-        vw.recent_valley_share,
-        case
-            when w.baseline_mean_kwh >= s.min_baseline_kwh
-            then (vw.recent_valley_share - vw.baseline_valley_share) * 100
+            when sh.baseline_mean_kwh >= s.min_baseline_kwh
+            then (sh.shift_valley_share - sh.baseline_valley_share) * 100
         end as valley_shift_pp,
+        g.peer_group,
+        g.peer_group_size,
+        pw.peer_baseline_kwh,
+        pw.peer_shift_kwh,
+        case when pw.peer_baseline_kwh > 0 and pw.peer_shift_kwh > 0 and sh.is_drop
+            then 1 - (sh.shift_mean_kwh / sh.baseline_mean_kwh)
+                / (pw.peer_shift_kwh / pw.peer_baseline_kwh)
+        end as relative_drop_share,
+        aw.area_loss_kwh_before,
+        aw.area_loss_kwh_in_shift,
+        aw.area_loss_kwh_in_shift - aw.area_loss_kwh_before as area_extra_loss_kwh,
+        case when sh.is_drop and sh.baseline_mean_kwh - sh.shift_mean_kwh >= s.min_deficit_kwh
+            then (aw.area_loss_kwh_in_shift - aw.area_loss_kwh_before)
+                / (sh.baseline_mean_kwh - sh.shift_mean_kwh)
+        end as comovement_ratio,
+        coalesce(ce.event_count, 0) as event_count,
+        ce.event_code,
+        ce.event_time,
+        ce.event_age_days,
+        coalesce(ce.event_opens_shift, false) as event_opens_shift,
+        pr.unit_price,
+        o.work_order_no,
+        o.status as work_order_status,
+        o.answer_deadline,
+        case when o.archive_reason = 'false_positive' then o.archived_date end
+            as false_positive_date,
+        tp.suppress_days,
         s.*
-    from customers as c
+    from ranked_customers as c
     cross join settings as s
+    cross join theft_policy as tp
+    left join shifts as sh
+        on sh.cons_no = c.cons_no
+    left join peer_groups as g
+        on g.cons_no = c.cons_no
+    left join peer_windows as pw
+        on pw.cons_no = c.cons_no
+    left join area_windows as aw
+        on aw.cons_no = c.cons_no
     left join customer_events as ce
         on ce.cons_no = c.cons_no
-    left join energy_windows as w
-        on w.cons_no = c.cons_no
-    left join area_loss as a
-        on a.tg_id = c.tg_id
-    left join valley_windows as vw
-        on vw.cons_no = c.cons_no
+    left join prices as pr
+        on pr.prc_code = c.prc_code
+    left join theft_orders as o
+        on o.cons_no = c.cons_no
+        and o.order_rank = 1
 ),
 
-customer_points_scored as (
+strengths as (
     select
         signals.*,
-        case when event_count > 0 then round(event_weight, 2) else 0 end as event_points,
+        -- does the area's loss confirm the drop (co-movement)?
         case
-            when energy_drop_share >= drop_min_share
-            then round(
-                drop_weight * case when energy_drop_share > 1 then 1 else energy_drop_share end, 2
-            )
+            when not is_drop then null
+            when comovement_ratio is null then 'unjudgeable'
+            when comovement_ratio between comovement_min_ratio and comovement_max_ratio
+                then 'confirmed'
+            else 'contradicted'
+        end as area_confirmation,
+        case when is_drop
+            then least(1.0, energy_drop_share)
+                * least(1.0, cast(shift_read_days as {{ audit_type_double() }}) / full_shift_days)
             else 0
-        end as drop_points,
+        end as drop_strength,
+        case when relative_drop_share >= min_drop_share then least(1.0, relative_drop_share)
+            else 0 end as peer_strength,
         case
-            when baseline_mean_kwh >= min_baseline_kwh and zero_energy_days >= zero_min_days
-            then round(zero_weight * zero_energy_days / recent_days, 2)
-            else 0
-        end as zero_points,
-        case
-            when abs(valley_shift_pp) >= valley_min_pp
-            then round(valley_weight * case when abs(valley_shift_pp) > valley_full_pp then 1
-                                             else abs(valley_shift_pp) / valley_full_pp end, 2)
-            else 0
-        end as valley_points
+            when event_count = 0 then 0
+            when event_opens_shift then 1
+            else event_without_drop_share * greatest(0, 1 - event_age_days / event_decay_days)
+        end as event_strength,
+        case when is_drop and shift_zero_days >= zero_min_days
+            then cast(shift_zero_days as {{ audit_type_double() }}) / shift_read_days
+            else 0 end as zero_strength,
+        case when abs(valley_shift_pp) >= valley_shift_min_pp
+            then least(1.0, abs(valley_shift_pp) / valley_shift_full_pp)
+            else 0 end as valley_strength,
+        false_positive_date is not null
+        and as_of_date < {{ add_days('suppress_days', 'false_positive_date') }}
+            as is_suppressed
     from signals
 ),
 
-scored as (
+factors as (
     select
-        customer_points_scored.*,
-        -- the area signal corroborates a customer signal, it does not list a customer alone
-        case
-            when loss_rise_pp >= loss_rise_min_pp and event_points + drop_points + zero_points > 0
-            then round(loss_rise_weight * case when loss_rise_pp > loss_rise_full_pp then 1
-                                               else loss_rise_pp / loss_rise_full_pp end, 2)
-            else 0
-        end as loss_rise_points
-    from customer_points_scored
+        strengths.*,
+        case area_confirmation
+            when 'contradicted' then contradicted_factor
+            when 'unjudgeable' then unconfirmed_factor
+            else 1
+        end as area_factor
+    from strengths
+),
+
+points as (
+    select
+        factors.*,
+        round(drop_points * drop_strength * area_factor, 2) as drop_pts,
+        round(peer_points * peer_strength * area_factor, 2) as peer_pts,
+        case when area_confirmation = 'confirmed' then round(comovement_points, 2) else 0 end
+            as comovement_pts,
+        round(event_points * event_strength, 2) as event_pts,
+        round(zero_points * zero_strength * area_factor, 2) as zero_pts,
+        round(valley_points * valley_strength, 2) as valley_pts,
+        case when is_drop
+            then (baseline_mean_kwh - shift_mean_kwh) * (1 - shift_day_no)
+        end as missing_kwh
+    from factors
 ),
 
 totals as (
     select
-        scored.*,
-        event_points + drop_points + zero_points + loss_rise_points + valley_points as theft_score,
-        case when event_points > 0 then 1 else 0 end
-        + case when drop_points > 0 then 1 else 0 end
-        + case when zero_points > 0 then 1 else 0 end
-        + case when loss_rise_points > 0 then 1 else 0 end
-        + case when valley_points > 0 then 1 else 0 end as signal_count,
-        case when event_points > 0 then '; ' || latest_event_code || ' '
-            || {{ erc_event_name('latest_event_code') }}
-            || ' ' || substr(cast(latest_event_time as {{ dbt.type_string() }}), 1, 16)
+        points.*,
+        drop_pts + peer_pts + comovement_pts + event_pts + zero_pts + valley_pts as raw_score,
+        round((drop_pts + peer_pts + comovement_pts + event_pts + zero_pts + valley_pts)
+            * case when is_suppressed then false_positive_factor else 1 end, 2) as score,
+        case when drop_pts > 0 then 1 else 0 end
+        + case when peer_pts > 0 then 1 else 0 end
+        + case when comovement_pts > 0 then 1 else 0 end
+        + case when event_pts > 0 then 1 else 0 end
+        + case when zero_pts > 0 then 1 else 0 end
+        + case when valley_pts > 0 then 1 else 0 end as signal_count,
+        missing_kwh * unit_price as missing_value_yuan,
+        {{ add_days('shift_day_no', 'as_of_date') }} as shift_start_date
+    from points
+),
+
+texts as (
+    select
+        totals.*,
+        case when drop_pts > 0 then '; 自 '
+            || cast(shift_start_date as {{ dbt.type_string() }}) || ' 起日均电量 '
+            || {{ audit_num('baseline_mean_kwh', 1) }} || ' → ' || {{ audit_num('shift_mean_kwh', 1) }}
+            || ' kWh (下降 '
+            || cast(cast(round(energy_drop_share * 100, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+            || '%)'
+            else '' end
+        || case when peer_pts > 0 then '; 同类用户同期日均 '
+            || {{ audit_num('peer_baseline_kwh', 1) }} || ' → ' || {{ audit_num('peer_shift_kwh', 1) }}
+            || ' kWh (相对下降 '
+            || cast(cast(round(relative_drop_share * 100, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+            || '%)'
+            else '' end
+        || case when comovement_pts > 0 then '; 台区日均损失电量同期增加 '
+            || {{ audit_num('area_extra_loss_kwh', 1) }} || ' kWh (少计电量的 '
+            || cast(cast(round(comovement_ratio * 100, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+            || '%)'
+            else '' end
+        || case when area_confirmation = 'contradicted' and raw_score > 0
+            then '; 台区损失电量变化与少计电量不符 (增加 ' || {{ audit_num('area_extra_loss_kwh', 1) }}
+                || ' kWh, 疑似空置/停业/其他原因, 降权)'
+            when area_confirmation = 'unjudgeable' and raw_score > 0
+            then '; 台区线损无法印证 (降权)' else '' end
+        || case when event_pts > 0 then '; ' || event_code || ' '
+            || {{ erc_event_name('event_code') }}
+            || ' ' || substr(cast(event_time as {{ dbt.type_string() }}), 1, 16)
+            || case when event_opens_shift then ' (电量下降起点)'
+                else ' (' || cast(event_age_days as {{ dbt.type_string() }}) || ' 天前)' end
             || case when event_count > 1
                 then ' (共 ' || cast(event_count as {{ dbt.type_string() }}) || ' 次)' else '' end
             else '' end
-        || case when drop_points > 0 then '; 电量下降 '
-            || cast(
-                cast(round(energy_drop_share * 100, 0) as {{ dbt.type_bigint() }})
-                as {{ dbt.type_string() }}
-            ) || '%'
+        || case when zero_pts > 0 then '; 下降后 '
+            || cast(shift_zero_days as {{ dbt.type_string() }}) || ' 天抄表正常但零电量'
             else '' end
-        || case when zero_points > 0 then '; 近 '
-            || cast(cast(recent_days as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
-            || ' 日 ' || cast(zero_energy_days as {{ dbt.type_string() }}) || ' 天抄表正常但零电量'
-            else '' end
-        || case when loss_rise_points > 0 then '; 台区线损率上升 '
-            || {{ audit_num('loss_rise_pp', 1) }} || ' 个百分点'
-            else '' end
-        || case when valley_points > 0 then '; 谷段电量占比'
+        || case when valley_pts > 0 then '; 谷段电量占比'
             || case when valley_shift_pp > 0 then '上升 ' else '下降 ' end
             || {{ audit_num('abs(valley_shift_pp)', 1) }} || ' 个百分点'
+            else '' end
+        || case when missing_kwh > 0 and (drop_pts > 0 or comovement_pts > 0) then '; 估计少计 '
+            || {{ audit_num('missing_kwh', 0) }} || ' kWh'
+            || case when missing_value_yuan is not null
+                then ' (约 ' || {{ audit_num('missing_value_yuan', 0) }} || ' 元)' else '' end
+            else '' end
+        || case when is_suppressed then '; 已于 '
+            || cast(false_positive_date as {{ dbt.type_string() }}) || ' 现场核查不属实 (降权至 '
+            || cast({{ add_days('suppress_days - 1', 'false_positive_date') }} as {{ dbt.type_string() }}) || ')'
+            else '' end
+        || case when work_order_no is not null and work_order_status <> '已归档' then '; 工单 '
+            || work_order_no || ' ' || work_order_status
             else '' end as signal_text
-    from scored
+    from totals
+),
+
+listed as (
+    select *
+    from texts
+    -- a suspect with an open theft work order stays listed until it is answered
+    where score > 0
+        or (work_order_no is not null and work_order_status <> '已归档')
+),
+
+stations as (
+    select org_no, station_no
+    from {{ ref('int_kpi_org_chain') }}
+    where data_date = {{ as_of_day }}
+),
+
+area_names as (
+    select tg_id, tg_name
+    from {{ ref('area_daily_loss') }}
+    where data_date = {{ as_of_day }}
 )
 
 select
     cast(t.as_of_date as date) as as_of_date,
-    cast(rank() over (order by t.theft_score desc) as {{ dbt.type_int() }}) as score_rank,
-    cast(
-        rank() over (partition by t.tg_id order by t.theft_score desc) as {{ dbt.type_int() }}
-    ) as area_rank,
+    cast(rank() over (order by t.score desc) as {{ dbt.type_int() }}) as score_rank,
+    cast(rank() over (partition by t.tg_id order by t.score desc) as {{ dbt.type_int() }})
+        as area_rank,
+    cast(rank() over (partition by st.station_no order by t.score desc) as {{ dbt.type_int() }})
+        as station_rank,
+    cast(rank() over (
+        partition by st.station_no order by coalesce(t.missing_value_yuan, 0) desc
+    ) as {{ dbt.type_int() }}) as value_rank,
     cast(t.tg_id as {{ dbt.type_string() }}) as tg_id,
     cast(n.tg_name as {{ dbt.type_string() }}) as tg_name,
     cast(t.org_no as {{ dbt.type_string() }}) as org_no,
+    cast(st.station_no as {{ dbt.type_string() }}) as station_no,
     cast(t.cons_no as {{ dbt.type_string() }}) as cons_no,
-    cast(t.theft_score as {{ audit_type_double() }}) as theft_score,
+    cast(t.elec_type_code as {{ dbt.type_string() }}) as elec_type_code,
+    cast(t.score as {{ audit_type_double() }}) as theft_score,
+    cast(t.raw_score as {{ audit_type_double() }}) as raw_score,
     cast(t.signal_count as {{ dbt.type_int() }}) as signal_count,
-    cast(substr(t.signal_text, 3) as {{ dbt.type_string() }}) as signals,
-    cast(t.event_count as {{ dbt.type_int() }}) as event_count,
-    cast(t.latest_event_code as {{ dbt.type_string() }}) as latest_event_code,
-    cast(t.latest_event_time as {{ dbt.type_timestamp() }}) as latest_event_time,
-    cast(t.event_points as {{ audit_type_double() }}) as event_points,
+    cast(coalesce(nullif(substr(t.signal_text, 3), ''), '无评分信号 (工单未反馈)')
+        as {{ dbt.type_string() }}) as signals,
+    cast(case when t.is_drop then t.shift_start_date end as date) as shift_start_date,
+    cast(case when t.is_drop then 1 - t.shift_day_no end as {{ dbt.type_int() }}) as shift_days,
+    cast(t.baseline_read_days as {{ dbt.type_int() }}) as baseline_read_days,
     cast(t.baseline_mean_kwh as {{ kwh_type() }}) as baseline_mean_kwh,
+    cast(t.shift_read_days as {{ dbt.type_int() }}) as shift_read_days,
+    cast(t.shift_mean_kwh as {{ kwh_type() }}) as shift_mean_kwh,
     cast(t.recent_mean_kwh as {{ kwh_type() }}) as recent_mean_kwh,
     cast(t.energy_drop_share as {{ audit_type_double() }}) as energy_drop_share,
-    cast(t.drop_points as {{ audit_type_double() }}) as drop_points,
-    cast(t.recent_read_days as {{ dbt.type_int() }}) as recent_read_days,
-    cast(t.zero_energy_days as {{ dbt.type_int() }}) as zero_energy_days,
-    cast(t.zero_points as {{ audit_type_double() }}) as zero_points,
-    cast(t.baseline_loss_rate as {{ audit_type_double() }}) as area_baseline_loss_rate,
-    cast(t.recent_loss_rate as {{ audit_type_double() }}) as area_recent_loss_rate,
-    cast(t.loss_rise_pp as {{ audit_type_double() }}) as area_loss_rise_pp,
-    cast(t.loss_rise_points as {{ audit_type_double() }}) as loss_rise_points,
+    cast(t.drop_pts as {{ audit_type_double() }}) as drop_points,
+    cast(t.peer_group as {{ dbt.type_string() }}) as peer_group,
+    cast(t.peer_group_size as {{ dbt.type_int() }}) as peer_group_size,
+    cast(t.peer_baseline_kwh as {{ kwh_type() }}) as peer_baseline_kwh,
+    cast(t.peer_shift_kwh as {{ kwh_type() }}) as peer_shift_kwh,
+    cast(t.relative_drop_share as {{ audit_type_double() }}) as relative_drop_share,
+    cast(t.peer_pts as {{ audit_type_double() }}) as peer_points,
+    cast(t.area_loss_kwh_before as {{ kwh_type() }}) as area_loss_kwh_before,
+    cast(t.area_loss_kwh_in_shift as {{ kwh_type() }}) as area_loss_kwh_in_shift,
+    cast(t.area_extra_loss_kwh as {{ kwh_type() }}) as area_extra_loss_kwh,
+    cast(t.comovement_ratio as {{ audit_type_double() }}) as comovement_ratio,
+    cast(t.comovement_pts as {{ audit_type_double() }}) as comovement_points,
+    cast(t.area_confirmation as {{ dbt.type_string() }}) as area_confirmation,
+    cast(case when t.is_drop then t.area_factor end as {{ audit_type_double() }}) as area_factor,
+    cast(t.event_count as {{ dbt.type_int() }}) as event_count,
+    cast(t.event_code as {{ dbt.type_string() }}) as latest_event_code,
+    cast(t.event_time as {{ dbt.type_timestamp() }}) as latest_event_time,
+    cast(t.event_age_days as {{ dbt.type_int() }}) as event_age_days,
+    cast(t.event_opens_shift as boolean) as event_opens_shift,
+    cast(t.event_pts as {{ audit_type_double() }}) as event_points,
+    cast(t.shift_zero_days as {{ dbt.type_int() }}) as zero_energy_days,
+    cast(t.zero_pts as {{ audit_type_double() }}) as zero_points,
     cast(t.baseline_valley_share as {{ audit_type_double() }}) as baseline_valley_share,
-    cast(t.recent_valley_share as {{ audit_type_double() }}) as recent_valley_share,
+    cast(t.shift_valley_share as {{ audit_type_double() }}) as shift_valley_share,
     cast(t.valley_shift_pp as {{ audit_type_double() }}) as valley_shift_pp,
-    cast(t.valley_points as {{ audit_type_double() }}) as valley_points,
-    cast({{ add_days('1 - t.recent_days', 't.as_of_date') }} as date) as recent_start_date,
-    cast(
-        {{ add_days('1 - t.recent_days - t.baseline_days', 't.as_of_date') }} as date
-    ) as baseline_start_date,
+    cast(t.valley_pts as {{ audit_type_double() }}) as valley_points,
+    cast(t.missing_kwh as {{ kwh_type() }}) as missing_kwh,
+    cast(t.unit_price as {{ audit_type_double() }}) as unit_price,
+    cast(t.missing_value_yuan as {{ yuan_type() }}) as missing_value_yuan,
+    cast(t.work_order_no as {{ dbt.type_string() }}) as work_order_no,
+    cast(t.work_order_status as {{ dbt.type_string() }}) as work_order_status,
+    cast(t.answer_deadline as date) as answer_deadline,
+    cast(t.false_positive_date as date) as false_positive_date,
+    cast(t.is_suppressed as boolean) as is_suppressed,
     cast({{ audit_settings_fingerprint() }} as {{ dbt.type_string() }}) as settings_fingerprint
-from totals as t
+from listed as t
+left join stations as st
+    on st.org_no = t.org_no
 left join area_names as n
     on n.tg_id = t.tg_id
-where t.theft_score > 0
