@@ -96,7 +96,9 @@ def test_the_change_point_is_the_thefts_start_and_the_loss_is_priced(theft_run, 
     # the drop against the customer's own baseline is the metered share the generator set
     share = 1 - thefts["shift_mean_kwh"].astype(float) / thefts["baseline_mean_kwh"].astype(float)
     truth_share = 1 - thefts["metered_share"].astype(float)
-    assert (abs(share - truth_share) <= 0.1).all(), pd.DataFrame({"got": share, "truth": truth_share})
+    assert (abs(share - truth_share) <= 0.1).all(), pd.DataFrame(
+        {"got": share, "truth": truth_share}
+    )
 
 
 def test_every_suspect_says_why_in_chinese(suspects):
