@@ -585,11 +585,18 @@ def _theft_ranking_cases(s: Sim, theft_extra: RowPatch) -> None:
         theft_extra[i, e + 1 : stop] = (old - s.inc[i, e + 1 : stop]) * s.factor[i, e + 1 : stop]
         if end is not None and end >= n - 1:
             end = None
+        # the plan names the injection: the rule findings it causes (M06, L01 ...) are
+        # labelled "implied by theft (...)"
+        until = f" until {w.ds(end)}" if end is not None else ""
+        desc = f"bypass before the meter, no event: metered {share:.0%} from {w.ds(e + 1)}{until}"
+        note(s, "theft", desc, tg=w.cust_area[i], cons=i)
         _label_theft(s, i, "theft", None, None, e + 1, end, share)
     for i in take(K, 20):
         c = int(rng.integers(15, n - 7))
         share = float(rng.uniform(0.05, 0.1))
         s.inc[i, c:] = np.maximum(0, np.rint(s.inc[i, c:] * share)).astype(np.int64)
+        desc = f"shop closing (legitimate): consumption down to {share:.0%} from {w.ds(c)}"
+        note(s, "shop_closed", desc, tg=w.cust_area[i], cons=i)
         _label_theft(s, i, "shop_closed", None, None, c, None, share)
 
 

@@ -30,8 +30,12 @@
                    computable, the ratio outside the band: a vacancy or a shop closing,
                    whose supply fell with the consumption) has its drop, peer and zero
                    points multiplied by theft_rank_contradicted_factor; one the area cannot
-                   judge (no computable loss, a deficit below theft_rank_min_deficit_kwh)
-                   by theft_rank_unconfirmed_factor.
+                   judge (no computable loss, a deficit below theft_rank_min_deficit_kwh) or
+                   whose area lost far more than its deficit ('exceeded': another theft or
+                   load of the same days) by theft_rank_unconfirmed_factor - except a drop
+                   to nothing (theft_rank_vacancy_zero_share of the shift's days at zero: a
+                   vacancy, which M02 lists), which takes the contradicted factor unless the
+                   area confirms it.
       event        theft events ERC9/ERC10/ERC37/ERC38 of the customer's meter delivered in
                    the horizon: full points when one opened the drop (started within
                    theft_rank_event_shift_tolerance_days of the day before the shift start),
@@ -67,7 +71,7 @@ with settings as (
             'min_baseline_kwh', 'min_drop_share', 'full_shift_days', 'drop_points',
             'min_peers', 'peer_points', 'min_deficit_kwh', 'comovement_min_ratio',
             'comovement_max_ratio', 'comovement_points', 'contradicted_factor',
-            'unconfirmed_factor', 'event_points', 'event_shift_tolerance_days',
+            'unconfirmed_factor', 'vacancy_zero_share', 'event_points', 'event_shift_tolerance_days',
             'event_decay_days', 'event_without_drop_share', 'zero_min_days', 'zero_points',
             'valley_shift_min_pp', 'valley_shift_full_pp', 'valley_points',
             'false_positive_factor'] %}
@@ -558,10 +562,15 @@ strengths as (
         case
             when not is_drop then null
             when comovement_ratio is null then 'unjudgeable'
-            when comovement_ratio between comovement_min_ratio and comovement_max_ratio
-                then 'confirmed'
-            else 'contradicted'
+            when comovement_ratio < comovement_min_ratio then 'contradicted'
+            when comovement_ratio <= comovement_max_ratio then 'confirmed'
+            -- the area lost more than this customer's deficit: consistent, not specific
+            -- (another theft or load of the same area and days)
+            else 'exceeded'
         end as area_confirmation,
+        -- a vacancy's signature: nothing consumed since the shift (M02 lists it)
+        coalesce(is_drop and shift_zero_days >= vacancy_zero_share * shift_read_days, false)
+            as is_zero_level,
         case when is_drop
             then least(1.0, energy_drop_share)
                 * least(1.0, cast(shift_read_days as {{ audit_type_double() }}) / full_shift_days)
@@ -589,10 +598,10 @@ strengths as (
 factors as (
     select
         strengths.*,
-        case area_confirmation
-            when 'contradicted' then contradicted_factor
-            when 'unjudgeable' then unconfirmed_factor
-            else 1
+        case
+            when area_confirmation = 'confirmed' then 1
+            when area_confirmation = 'contradicted' or is_zero_level then contradicted_factor
+            else unconfirmed_factor
         end as area_factor
     from strengths
 ),
@@ -654,6 +663,9 @@ texts as (
         || case when area_confirmation = 'contradicted' and raw_score > 0
             then '; 台区损失电量变化与少计电量不符 (增加 ' || {{ audit_num('area_extra_loss_kwh', 1) }}
                 || ' kWh, 疑似空置/停业/其他原因, 降权)'
+            when area_confirmation = 'exceeded' and raw_score > 0
+            then '; 台区损失电量增加 ' || {{ audit_num('area_extra_loss_kwh', 1) }}
+                || ' kWh, 远超其少计电量 (另有窃电或负荷, 降权)'
             when area_confirmation = 'unjudgeable' and raw_score > 0
             then '; 台区线损无法印证 (降权)' else '' end
         || case when event_pts > 0 then '; ' || event_code || ' '
