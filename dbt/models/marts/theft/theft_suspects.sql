@@ -54,7 +54,8 @@
     table (date-literal filters: the history beyond the horizon is never read). -#}
 
 {%- set as_of_expr = '(select max(data_date) from ' ~ ref('area_daily_loss') ~ ')' %}
-{%- set horizon_from_expr = add_days('(1 - ' ~ setting('theft_rank_horizon_days') ~ ')', as_of_expr) %}
+{%- set horizon_from_expr = add_days(
+    '(1 - ' ~ setting('theft_rank_horizon_days') ~ ')', as_of_expr) %}
 {%- if in_unit_test() %}
     {%- set as_of_day = as_of_expr %}
     {%- set horizon_from = horizon_from_expr %}
@@ -129,7 +130,7 @@ horizon_days as (
 grid as (
     select
         c.cons_no,
-        {{ dbt.datediff(as_of_day, 'h.data_date', 'day') }} as day_no,
+        {{ dbt.datediff(as_of_day, 'h.data_date', 'day') }} as day_no,  -- noqa: LT05
         case when e.is_computable then e.forward_kwh end as kwh,
         case when e.is_computable and e.forward_kwh = 0 then 1 else 0 end as zero_day,
         case when e.is_computable then e.valley_kwh end as valley_kwh,
@@ -153,7 +154,9 @@ running as (
         coalesce(sum(valley_kwh) over w, 0) as cum_valley_kwh,
         coalesce(sum(valley_base_kwh) over w, 0) as cum_valley_base_kwh
     from grid
-    window w as (partition by cons_no order by day_no rows between unbounded preceding and current row)
+    window w as (
+        partition by cons_no order by day_no rows between unbounded preceding and current row
+    )
 ),
 
 -- every candidate shift start k: baseline = days k-B .. k-1, shift = k .. as_of_date
@@ -222,7 +225,7 @@ recent as (
     cross join settings as s
     left join running as r
         on r.cons_no = t.cons_no
-        and r.day_no = - s.recent_days
+        and r.day_no = 0 - s.recent_days
     where t.day_no = 0
 ),
 
@@ -329,6 +332,14 @@ peer_groups as (
         and uc.elec_type_code = d.elec_type_code
 ),
 
+peer_days as (
+    select 'area' as peer_group, tg_id as group_key, elec_type_code, day_no, peer_kwh
+    from area_class_days
+    union all
+    select 'unit' as peer_group, org_no as group_key, elec_type_code, day_no, peer_kwh
+    from unit_class_days
+),
+
 peer_windows as (
     select
         d.cons_no,
@@ -338,13 +349,7 @@ peer_windows as (
     cross join settings as s
     inner join peer_groups as g
         on g.cons_no = d.cons_no
-    inner join (
-        select 'area' as peer_group, tg_id as group_key, elec_type_code, day_no, peer_kwh
-        from area_class_days
-        union all
-        select 'unit' as peer_group, org_no as group_key, elec_type_code, day_no, peer_kwh
-        from unit_class_days
-    ) as p
+    inner join peer_days as p
         on p.peer_group = g.peer_group
         and p.group_key = case when g.peer_group = 'area' then d.tg_id else d.org_no end
         and p.elec_type_code = d.elec_type_code
@@ -353,6 +358,16 @@ peer_windows as (
 ),
 
 -- the area's loss over the same windows (computable days of marts.area_daily_loss)
+area_loss_days as (
+    select
+        tg_id,
+        {{ dbt.datediff(as_of_day, 'data_date', 'day') }} as day_no,  -- noqa: LT05
+        loss_kwh
+    from {{ ref('area_daily_loss') }}
+    where data_date between {{ horizon_from }} and {{ as_of_day }}
+        and loss_status <> 'uncomputable'
+),
+
 area_windows as (
     select
         d.cons_no,
@@ -366,15 +381,7 @@ area_windows as (
             as area_loss_kwh_in_shift
     from drops as d
     cross join settings as s
-    inner join (
-        select
-            tg_id,
-            {{ dbt.datediff(as_of_day, 'data_date', 'day') }} as day_no,
-            loss_kwh
-        from {{ ref('area_daily_loss') }}
-        where data_date between {{ horizon_from }} and {{ as_of_day }}
-            and loss_status <> 'uncomputable'
-    ) as l
+    inner join area_loss_days as l
         on l.tg_id = d.tg_id
         and l.day_no >= d.shift_day_no - s.baseline_days
     group by d.cons_no
@@ -411,7 +418,7 @@ events as (
         ev.event_id,
         ev.event_code,
         ev.start_time,
-        {{ dbt.datediff(as_of_day, 'cast(ev.start_time as date)', 'day') }} as event_day_no
+        {{ dbt.datediff(as_of_day, 'cast(ev.start_time as date)', 'day') }} as event_day_no  -- noqa: LT05
     from event_deliveries as ev
     inner join customer_data_points as p
         on p.data_id = ev.data_id
@@ -456,7 +463,7 @@ customer_events as (
         count(*) as event_count,
         max(case when event_rank = 1 then event_code end) as event_code,
         max(case when event_rank = 1 then start_time end) as event_time,
-        max(case when event_rank = 1 then - event_day_no end) as event_age_days,
+        max(case when event_rank = 1 then 0 - event_day_no end) as event_age_days,
         max(case when event_rank = 1 and opens_shift then 1 else 0 end) = 1 as event_opens_shift
     from ranked_events
     group by cons_no
@@ -644,20 +651,28 @@ texts as (
         totals.*,
         case when drop_pts > 0 then '; 自 '
             || cast(shift_start_date as {{ dbt.type_string() }}) || ' 起日均电量 '
-            || {{ audit_num('baseline_mean_kwh', 1) }} || ' → ' || {{ audit_num('shift_mean_kwh', 1) }}
+            || {{ audit_num('baseline_mean_kwh', 1) }} || ' → '
+            || {{ audit_num('shift_mean_kwh', 1) }}
             || ' kWh (下降 '
-            || cast(cast(round(energy_drop_share * 100, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+            || cast(
+                cast(round(energy_drop_share * 100, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}  -- noqa: LT05
+            )
             || '%)'
             else '' end
         || case when peer_pts > 0 then '; 同类用户同期日均 '
-            || {{ audit_num('peer_baseline_kwh', 1) }} || ' → ' || {{ audit_num('peer_shift_kwh', 1) }}
+            || {{ audit_num('peer_baseline_kwh', 1) }} || ' → '
+            || {{ audit_num('peer_shift_kwh', 1) }}
             || ' kWh (相对下降 '
-            || cast(cast(round(relative_drop_share * 100, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+            || cast(
+                cast(round(relative_drop_share * 100, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}  -- noqa: LT05
+            )
             || '%)'
             else '' end
         || case when comovement_pts > 0 then '; 台区日均损失电量同期增加 '
             || {{ audit_num('area_extra_loss_kwh', 1) }} || ' kWh (少计电量的 '
-            || cast(cast(round(comovement_ratio * 100, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+            || cast(
+                cast(round(comovement_ratio * 100, 0) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}  -- noqa: LT05
+            )
             || '%)'
             else '' end
         || case when area_confirmation = 'contradicted' and raw_score > 0
@@ -690,7 +705,9 @@ texts as (
             else '' end
         || case when is_suppressed then '; 已于 '
             || cast(false_positive_date as {{ dbt.type_string() }}) || ' 现场核查不属实 (降权至 '
-            || cast({{ add_days('suppress_days - 1', 'false_positive_date') }} as {{ dbt.type_string() }}) || ')'
+            || cast(
+                {{ add_days('suppress_days - 1', 'false_positive_date') }} as {{ dbt.type_string() }}  -- noqa: LT05
+            ) || ')'
             else '' end
         || case when work_order_no is not null and work_order_status <> '已归档' then '; 工单 '
             || work_order_no || ' ' || work_order_status
