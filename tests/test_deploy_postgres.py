@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
+import json
 import os
 import pwd
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import dagster as dg
@@ -35,6 +35,7 @@ import psycopg2
 import pytest
 import yaml
 from dagster._core.scheduler.instigation import InstigatorState, InstigatorStatus, TickStatus
+from ui_helpers import free_port, stop_process_group
 
 from dagster_project.cli import prepare_dbt, run_pipeline
 from dagster_project.lib import workdir_lock
@@ -65,12 +66,6 @@ def _postgres_bin() -> Path:
     return found[-1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres():
     """A PostgreSQL server for this module: its port, stopped and removed at the end.
@@ -91,7 +86,7 @@ def postgres():
     if as_root:
         os.chown(pwfile, user.pw_uid, user.pw_gid)
     data = base / "data"
-    port = _free_port()
+    port = free_port()
 
     def run(*cmd: str) -> None:
         subprocess.run([*prefix, *cmd], check=True, capture_output=True, text=True, timeout=120)
@@ -289,6 +284,58 @@ def test_every_asset_of_every_day_is_materialized_in_postgres(pg_run):
     assert not list(pg_run["home"].rglob("*.db")), list(pg_run["home"].rglob("*.db"))
 
 
+RUNS_QUERY = """
+{ runsOrError { ... on Runs { results { runId status jobName tags { key value } } } } }
+"""
+
+
+def test_the_webserver_lists_the_run_from_postgres(pg_run):
+    """`dagster-webserver` as the systemd unit of docs/deploy.md starts it, on the same
+    instance: its GraphQL API (what the UI's Runs page asks) lists the run."""
+    port = free_port()
+    log = open(pg_run["workdir"] / "webserver.log", "w")  # noqa: SIM115 (closed below)
+    web = subprocess.Popen(
+        [
+            str(VENV_BIN / "dagster-webserver"),
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],  # fmt: skip
+        cwd=REPO_ROOT,
+        env=_dagster_env(pg_run),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    runs = None
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and web.poll() is None:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql",
+                    data=json.dumps({"query": RUNS_QUERY}).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    runs = json.load(answer)["data"]["runsOrError"]["results"]
+                break
+            except OSError:  # not listening yet
+                time.sleep(2)
+    finally:
+        stop_process_group(web)
+        log.close()
+    webserver_log = (pg_run["workdir"] / "webserver.log").read_text(errors="replace")
+    assert runs is not None, f"the webserver did not answer; its log:\n{webserver_log[-3000:]}"
+    [run] = [r for r in runs if r["runId"] == pg_run["run_id"]]
+    assert (run["status"], run["jobName"]) == ("SUCCESS", "daily_pipeline")
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert tags["dagster/asset_partition_range_end"] == pg_run["end"].isoformat()
+
+
 def _dagster_env(deployment) -> dict[str, str]:
     return {**os.environ, **deployment["env"], "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
 
@@ -351,13 +398,7 @@ def test_schedule_and_sensor_state_and_daemon_ticks_are_in_postgres(pg_run):
                 break
             time.sleep(3)
     finally:
-        if daemon.poll() is None:
-            os.killpg(daemon.pid, signal.SIGTERM)
-            try:
-                daemon.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(daemon.pid, signal.SIGKILL)
-                daemon.wait()
+        stop_process_group(daemon)
         log.close()
     daemon_log = (pg_run["workdir"] / "daemon.log").read_text(errors="replace")
     assert ticks, f"no landing_sensor tick in PostgreSQL; the daemon's log:\n{daemon_log[-3000:]}"
