@@ -22,6 +22,7 @@ import glob
 import json
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,7 @@ from dagster_project.lib import workdir_lock
 from dagster_project.lib.settings import REPO_ROOT
 
 DEPLOY_CONFIG = REPO_ROOT / "deploy" / "dagster.yaml"
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
 # The window of the run: three export days are enough to write every asset and keep the
 # test short (the 14-day tiny run is conftest's tiny_run).
 DAYS = 3
@@ -410,3 +412,58 @@ def test_schedule_and_sensor_state_and_daemon_ticks_are_in_postgres(pg_run):
     assert ("SKIPPED",) in stored_ticks
     daemons = {r[0] for r in _query(port, "SELECT daemon_type FROM daemon_heartbeats")}
     assert {"SENSOR", "SCHEDULER", "QUEUED_RUN_COORDINATOR"} <= daemons, daemons
+
+
+def _doc_blocks(language: str) -> list[str]:
+    text = (REPO_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", text, re.S)
+
+
+def test_the_docs_give_the_same_instance_on_kubernetes_and_systemd(tmp_path):
+    """docs/deploy.md's Helm values and environment file say what deploy/dagster.yaml and
+    the project read: the same run-queue limit, the same driver, the variables that exist
+    (.env.example), the volumes where the variables point."""
+    deployed = yaml.safe_load(DEPLOY_CONFIG.read_text(encoding="utf-8"))
+    [values] = [yaml.safe_load(b) for b in _doc_blocks("yaml") if "dagster-user-deployments" in b]
+    queue = values["dagsterDaemon"]["runCoordinator"]
+    assert (queue["enabled"], queue["type"]) == (True, "QueuedRunCoordinator")
+    limits = queue["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"]
+    assert limits == deployed["concurrency"]["runs"]["tag_concurrency_limits"]
+    # the chart renders them into run_coordinator.config, where the commands find them too
+    rendered = tmp_path / "dagster.yaml"
+    rendered.write_text(
+        yaml.safe_dump(
+            {
+                "run_coordinator": {
+                    "module": "dagster.core.run_coordinator",
+                    "class": "QueuedRunCoordinator",
+                    "config": {"max_concurrent_runs": -1, "tag_concurrency_limits": limits},
+                }
+            }
+        )
+    )
+    assert workdir_lock.has_queue_limit(rendered)
+    # and Dagster accepts that instance config (validated, not only parsed)
+    dg.DagsterInstance.from_config(str(tmp_path)).dispose()
+    pg = values["postgresql"]
+    assert pg["postgresqlScheme"] == deployed["storage"]["postgres"]["postgres_db"]["scheme"]
+    assert values["telemetry"] == deployed["telemetry"]
+
+    [deployment] = values["dagster-user-deployments"]["deployments"]
+    env = deployment["env"]
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), re.M))
+    assert set(env) <= documented, set(env) - documented
+    mounts = {m["name"]: m["mountPath"] for m in deployment["volumeMounts"]}
+    assert mounts == {"landing": env["GRIDAUDIT_LANDING"], "work": env["GRIDAUDIT_WORKDIR"]}
+    assert env["GRIDAUDIT_WAREHOUSE"] == env["GRIDAUDIT_WORKDIR"] + "/warehouse.duckdb"
+    assert {v["name"] for v in deployment["volumes"]} == set(mounts)
+
+    # the systemd environment file: the instance's variables and documented ones only
+    [env_file] = [b for b in _doc_blocks("bash") if "DAGSTER_PG_PASSWORD=" in b]
+    names = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", env_file, re.M))
+    wanted = {
+        ref["env"] for ref in deployed["storage"]["postgres"]["postgres_db"].values()
+        if isinstance(ref, dict)
+    }  # fmt: skip
+    assert wanted <= names
+    assert names - {"PATH", "DBT_SEND_ANONYMOUS_USAGE_STATS"} <= documented
