@@ -3,11 +3,13 @@
     python -m benchmarks.theft_ranking --published FILE --truth DIR [--day YYYY-MM-DD]
 
 Reads the published DuckDB file read-only and the generator's truth next to its landing
-tree. The thieves are the customers of the truth's T01 finding runs (anomalies.csv,
-rule_code T01): the truth has no per-customer theft label of its own, so the injection is
-known through the rule finding it causes, and the theft start is the event day its
-description names ("ERC37 on 2026-09-16 then metered consumption down to 25% (bypass)";
-the generator's thefts never end, so every one still lasts on the last day).
+tree. The thieves are the thefts of truth/thefts.csv (kind theft) that last on the day
+(drop_start <= day, no drop_end or drop_end >= day), with or without an event; a theft
+that has ended is outside the AUC's pool. The negatives reported are the legitimate drops
+of thefts.csv (vacancy, shop_closed, short_drop). A truth without thefts.csv (generated
+before issue 13) is read as before: the thieves are the customers of its T01 finding runs
+(anomalies.csv) with the event day their description names, the legitimate drops the M02
+vacancies and M06's x0.12 drops.
 
 Active customers of an area: marts.area_daily_loss.meter_count on the day (active
 settlement metering points of the area). The published file lists no customer that has

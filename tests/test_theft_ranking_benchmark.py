@@ -10,6 +10,7 @@ import pandas as pd
 from benchmarks.theft_ranking import (
     area_ranks,
     average_rank_auc,
+    ended_thefts,
     read_legitimate_drops,
     read_thieves,
 )
@@ -69,3 +70,33 @@ def test_auc_equals_the_share_of_correctly_ordered_pairs_with_ties_half():
     assert abs(average_rank_auc(scores, labels) - pairs / (len(pos) * len(neg))) < 1e-12
     assert average_rank_auc(np.array([3.0, 1.0, 0.0]), np.array([True, False, False])) == 1.0
     assert np.isnan(average_rank_auc(np.zeros(3), np.zeros(3, dtype=bool)))
+
+
+THEFTS = """cons_no,tg_id,kind,event_code,event_date,drop_start,drop_end,metered_share
+C1,T1,theft,ERC37,2026-09-19,2026-09-20,,0.25
+C2,T1,theft,,,2026-09-18,,0.45
+C3,T2,theft,,,2026-09-18,2026-10-01,0.3
+C4,T2,theft,,,2026-10-20,,0.3
+C5,T2,vacancy,,,2026-09-05,,0.0
+C6,T1,shop_closed,,,2026-09-21,,0.07
+C7,T2,short_drop,,,2026-10-07,2026-10-12,0.12
+C8,T2,event_decoy,ERC37,2026-09-18,,,1.0
+"""
+
+
+def test_thefts_csv_gives_the_thefts_lasting_on_the_day_with_and_without_events(tmp_path):
+    (tmp_path / "anomalies.csv").write_text(ANOMALIES, encoding="utf-8")  # not read then
+    (tmp_path / "thefts.csv").write_text(THEFTS, encoding="utf-8")
+    day = dt.date(2026, 10, 15)
+    thieves = read_thieves(tmp_path, day)
+    # C3 was repaired on 10-01, C4 starts after the day
+    assert thieves["cons_no"].tolist() == ["C1", "C2"]
+    assert thieves["event_code"].tolist() == ["ERC37", ""]
+    assert thieves["theft_start"].tolist() == [dt.date(2026, 9, 20), dt.date(2026, 9, 18)]
+    assert ended_thefts(tmp_path, day) == {"C3"}
+    drops = read_legitimate_drops(tmp_path, day).set_index("cons_no")
+    assert drops["drop_kind"].to_dict() == {
+        "C5": "vacancy",
+        "C6": "shop_closed",
+        "C7": "short_drop",
+    }
