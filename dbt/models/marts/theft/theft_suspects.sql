@@ -632,7 +632,9 @@ points as (
 totals as (
     select
         points.*,
-        drop_pts + peer_pts + comovement_pts + event_pts + zero_pts + valley_pts as raw_score,
+        -- rounded like its points, so that an unsuppressed theft_score equals it exactly
+        round(drop_pts + peer_pts + comovement_pts + event_pts + zero_pts + valley_pts, 2)
+            as raw_score,
         round((drop_pts + peer_pts + comovement_pts + event_pts + zero_pts + valley_pts)
             * case when is_suppressed then false_positive_factor else 1 end, 2) as score,
         case when drop_pts > 0 then 1 else 0 end
