@@ -148,40 +148,53 @@ running as (
     select
         cons_no,
         day_no,
+        kwh,
+        zero_day,
+        valley_kwh,
+        valley_base_kwh,
         coalesce(sum(kwh) over w, 0) as cum_kwh,
         count(kwh) over w as cum_days,
         sum(zero_day) over w as cum_zero_days,
         coalesce(sum(valley_kwh) over w, 0) as cum_valley_kwh,
-        coalesce(sum(valley_base_kwh) over w, 0) as cum_valley_base_kwh
+        coalesce(sum(valley_base_kwh) over w, 0) as cum_valley_base_kwh,
+        -- the whole horizon (= the running sums of as_of_date)
+        coalesce(sum(kwh) over c, 0) as total_kwh,
+        count(kwh) over c as total_days,
+        sum(zero_day) over c as total_zero_days,
+        coalesce(sum(valley_kwh) over c, 0) as total_valley_kwh,
+        coalesce(sum(valley_base_kwh) over c, 0) as total_valley_base_kwh
     from grid
-    window w as (
-        partition by cons_no order by day_no rows between unbounded preceding and current row
-    )
+    window
+        w as (
+            partition by cons_no order by day_no rows between unbounded preceding and current row
+        ),
+        c as (partition by cons_no)
 ),
 
--- every candidate shift start k: baseline = days k-B .. k-1, shift = k .. as_of_date
+-- every candidate shift start k: baseline = days k-B .. k-1, shift = k .. as_of_date. The
+-- sums up to k-1 are the running sums of k without day k; the grid is complete, so the
+-- running sums of k-1-B are one equality join away
 splits as (
     select
         k.cons_no,
         k.day_no as shift_day_no,
-        coalesce(p.cum_kwh, 0) - coalesce(b.cum_kwh, 0) as baseline_sum_kwh,
-        coalesce(p.cum_days, 0) - coalesce(b.cum_days, 0) as baseline_read_days,
-        t.cum_kwh - coalesce(p.cum_kwh, 0) as shift_sum_kwh,
-        t.cum_days - coalesce(p.cum_days, 0) as shift_read_days,
-        t.cum_zero_days - coalesce(p.cum_zero_days, 0) as shift_zero_days,
-        coalesce(p.cum_valley_kwh, 0) - coalesce(b.cum_valley_kwh, 0) as baseline_valley_kwh,
-        coalesce(p.cum_valley_base_kwh, 0) - coalesce(b.cum_valley_base_kwh, 0)
-            as baseline_valley_base_kwh,
-        t.cum_valley_kwh - coalesce(p.cum_valley_kwh, 0) as shift_valley_kwh,
-        t.cum_valley_base_kwh - coalesce(p.cum_valley_base_kwh, 0) as shift_valley_base_kwh
+        k.cum_kwh - coalesce(k.kwh, 0) - coalesce(b.cum_kwh, 0) as baseline_sum_kwh,
+        k.cum_days - case when k.kwh is null then 0 else 1 end - coalesce(b.cum_days, 0)
+            as baseline_read_days,
+        k.total_kwh - (k.cum_kwh - coalesce(k.kwh, 0)) as shift_sum_kwh,
+        k.total_days - (k.cum_days - case when k.kwh is null then 0 else 1 end)
+            as shift_read_days,
+        k.total_zero_days - (k.cum_zero_days - k.zero_day) as shift_zero_days,
+        k.cum_valley_kwh - coalesce(k.valley_kwh, 0) - coalesce(b.cum_valley_kwh, 0)
+            as baseline_valley_kwh,
+        k.cum_valley_base_kwh - coalesce(k.valley_base_kwh, 0)
+        - coalesce(b.cum_valley_base_kwh, 0) as baseline_valley_base_kwh,
+        k.total_valley_kwh - (k.cum_valley_kwh - coalesce(k.valley_kwh, 0))
+            as shift_valley_kwh,
+        k.total_valley_base_kwh - (k.cum_valley_base_kwh - coalesce(k.valley_base_kwh, 0))
+            as shift_valley_base_kwh
     from running as k
     cross join settings as s
-    inner join running as t
-        on t.cons_no = k.cons_no
-        and t.day_no = 0
-    left join running as p
-        on p.cons_no = k.cons_no
-        and p.day_no = k.day_no - 1
     left join running as b
         on b.cons_no = k.cons_no
         and b.day_no = k.day_no - 1 - s.baseline_days
@@ -218,15 +231,12 @@ best_split as (
 -- the last theft_rank_recent_days days: does the shift still hold?
 recent as (
     select
-        t.cons_no,
-        cast(t.cum_kwh - coalesce(r.cum_kwh, 0) as {{ audit_type_double() }})
-            / nullif(t.cum_days - coalesce(r.cum_days, 0), 0) as recent_mean_kwh
-    from running as t
+        r.cons_no,
+        cast(r.total_kwh - r.cum_kwh as {{ audit_type_double() }})
+            / nullif(r.total_days - r.cum_days, 0) as recent_mean_kwh
+    from running as r
     cross join settings as s
-    left join running as r
-        on r.cons_no = t.cons_no
-        and r.day_no = 0 - s.recent_days
-    where t.day_no = 0
+    where r.day_no = 0 - s.recent_days
 ),
 
 shifts as (
@@ -287,16 +297,23 @@ grid_classes as (
     where g.kwh is not null
 ),
 
+-- the medians of the classes a drop customer belongs to only (a few groups, not all)
 area_class_days as (
-    select tg_id, elec_type_code, day_no, {{ median_of('kwh') }} as peer_kwh
-    from grid_classes
-    group by tg_id, elec_type_code, day_no
+    select g.tg_id, g.elec_type_code, g.day_no, {{ median_of('g.kwh') }} as peer_kwh
+    from grid_classes as g
+    inner join (select distinct tg_id, elec_type_code from drops) as d
+        on d.tg_id = g.tg_id
+        and d.elec_type_code = g.elec_type_code
+    group by g.tg_id, g.elec_type_code, g.day_no
 ),
 
 unit_class_days as (
-    select org_no, elec_type_code, day_no, {{ median_of('kwh') }} as peer_kwh
-    from grid_classes
-    group by org_no, elec_type_code, day_no
+    select g.org_no, g.elec_type_code, g.day_no, {{ median_of('g.kwh') }} as peer_kwh
+    from grid_classes as g
+    inner join (select distinct org_no, elec_type_code from drops) as d
+        on d.org_no = g.org_no
+        and d.elec_type_code = g.elec_type_code
+    group by g.org_no, g.elec_type_code, g.day_no
 ),
 
 area_class_sizes as (
