@@ -298,10 +298,20 @@ grid_classes as (
 ),
 
 -- the medians of the classes a drop customer belongs to only (a few groups, not all)
+drop_area_classes as (
+    select distinct tg_id, elec_type_code
+    from drops
+),
+
+drop_unit_classes as (
+    select distinct org_no, elec_type_code
+    from drops
+),
+
 area_class_days as (
     select g.tg_id, g.elec_type_code, g.day_no, {{ median_of('g.kwh') }} as peer_kwh
     from grid_classes as g
-    inner join (select distinct tg_id, elec_type_code from drops) as d
+    inner join drop_area_classes as d
         on d.tg_id = g.tg_id
         and d.elec_type_code = g.elec_type_code
     group by g.tg_id, g.elec_type_code, g.day_no
@@ -310,7 +320,7 @@ area_class_days as (
 unit_class_days as (
     select g.org_no, g.elec_type_code, g.day_no, {{ median_of('g.kwh') }} as peer_kwh
     from grid_classes as g
-    inner join (select distinct org_no, elec_type_code from drops) as d
+    inner join drop_unit_classes as d
         on d.org_no = g.org_no
         and d.elec_type_code = g.elec_type_code
     group by g.org_no, g.elec_type_code, g.day_no
