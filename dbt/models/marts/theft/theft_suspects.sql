@@ -146,11 +146,11 @@ customer_days as (
 energy_windows as (
     select
         d.cons_no,
-        avg(case when d.is_computable = 1
+        {% call decimal_mean() %}case when d.is_computable = 1
                 and d.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
-            then d.forward_kwh end) as baseline_mean_kwh,
-        avg(case when d.is_computable = 1 and d.days_back between 0 and s.recent_days - 1
-            then d.forward_kwh end) as recent_mean_kwh,
+            then d.forward_kwh end{% endcall %} as baseline_mean_kwh,
+        {% call decimal_mean() %}case when d.is_computable = 1 and d.days_back between 0 and s.recent_days - 1
+            then d.forward_kwh end{% endcall %} as recent_mean_kwh,
         sum(case when d.is_computable = 1 and d.days_back between 0 and s.recent_days - 1
             then 1 else 0 end) as recent_read_days,
         sum(case when d.is_computable = 1 and d.days_back between 0 and s.recent_days - 1
@@ -275,13 +275,16 @@ valley_days as (
 valley_windows as (
     select
         v.cons_no,
-        sum(case when v.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
-            then v.valley_advance end)
+        -- as double: a DECIMAL quotient is a DOUBLE on DuckDB but a DECIMAL of six
+        -- decimals on Spark; the same DOUBLE division on both (docs/spark.md)
+        cast(sum(case when v.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
+            then v.valley_advance end) as double)
         / nullif(sum(
             case when v.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
                 then v.total_advance end
         ), 0) as baseline_valley_share,
-        sum(case when v.days_back between 0 and s.recent_days - 1 then v.valley_advance end)
+        cast(sum(case when v.days_back between 0 and s.recent_days - 1 then v.valley_advance end)
+            as double)
         / nullif(sum(
             case when v.days_back between 0 and s.recent_days - 1 then v.total_advance end
         ), 0) as recent_valley_share
@@ -304,7 +307,7 @@ signals as (
         w.zero_energy_days,
         case
             when w.baseline_mean_kwh >= s.min_baseline_kwh and w.recent_mean_kwh is not null
-            then 1 - w.recent_mean_kwh / w.baseline_mean_kwh
+            then 1 - cast(w.recent_mean_kwh as double) / w.baseline_mean_kwh
         end as energy_drop_share,
         a.baseline_loss_rate,
         a.recent_loss_rate,
