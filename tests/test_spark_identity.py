@@ -138,7 +138,10 @@ def test_compare_tables_sees_a_changed_row():
     """The comparison above can fail: one changed value, one float beyond the tolerance,
     one missing row and one changed type are each reported; a float within it is not."""
     con = duckdb.connect()
-    con.execute("create table a as select * from (values (1, 'x', 0.5), (2, 'y', 1.0)) t(k, s, f)")
+    con.execute(
+        "create table a as select * from (values (1, 'x', 0.5::double), (2, 'y', 1.0::double))"
+        " t(k, s, f)"
+    )
     con.execute("create table same as select k, s, f + 1e-12 as f from a")
     con.execute("create table changed as select k, if(k = 2, 'z', s) as s, f from a")
     con.execute("create table drifted as select k, s, f + if(k = 1, 1e-8, 0) as f from a")
