@@ -149,7 +149,8 @@ energy_windows as (
         {% call decimal_mean() %}case when d.is_computable = 1
                 and d.days_back between s.recent_days and s.recent_days + s.baseline_days - 1
             then d.forward_kwh end{% endcall %} as baseline_mean_kwh,
-        {% call decimal_mean() %}case when d.is_computable = 1 and d.days_back between 0 and s.recent_days - 1
+        {% call decimal_mean() %}case when d.is_computable = 1
+                and d.days_back between 0 and s.recent_days - 1
             then d.forward_kwh end{% endcall %} as recent_mean_kwh,
         sum(case when d.is_computable = 1 and d.days_back between 0 and s.recent_days - 1
             then 1 else 0 end) as recent_read_days,
