@@ -31,8 +31,8 @@ FLOAT_TOLERANCE = 1e-9
 SPARK_EXCLUDED: dict[str, str] = {}
 
 
-def _spark_build(tiny_run, spark_dir: Path) -> float:
-    """`dbt build --full-refresh` on Spark over the exported raw layer; its wall time."""
+def _spark_dbt(tiny_run, spark_dir: Path, *dbt_args: str) -> subprocess.CompletedProcess:
+    """A dbt command on the `spark` target, every Spark file under spark_dir."""
     env = dict(os.environ)
     env.update(
         GRIDAUDIT_DBT_TARGET="spark",
@@ -45,18 +45,25 @@ def _spark_build(tiny_run, spark_dir: Path) -> float:
     )
     dbt = Path(sys.executable).parent / "dbt"
     args = [
-        str(dbt), "build", "--full-refresh",
+        str(dbt), *dbt_args,
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         # not dbt/target: that manifest is Dagster's (DuckDB)
         "--target-path", str(spark_dir / "target"), "--log-path", str(spark_dir / "logs"),
+    ]  # fmt: skip
+    # cwd: whatever Spark or derby writes beside the configured paths stays in tmp_path
+    return subprocess.run(args, cwd=spark_dir, env=env, capture_output=True, text=True)
+
+
+def _spark_build(tiny_run, spark_dir: Path) -> float:
+    """`dbt build --full-refresh` on Spark over the exported raw layer; its wall time."""
+    started = time.perf_counter()
+    done = _spark_dbt(
+        tiny_run, spark_dir, "build", "--full-refresh",
         # the models and seeds only: the unit and data tests are the suite's on DuckDB
         # (each data test is one more Spark job); the identity of the marts is the check
         "--exclude", "test_type:unit", "resource_type:test",
         *[f"{model}+" for model in SPARK_EXCLUDED],
-    ]  # fmt: skip
-    started = time.perf_counter()
-    # cwd: whatever Spark or derby writes beside the configured paths stays in tmp_path
-    done = subprocess.run(args, cwd=spark_dir, env=env, capture_output=True, text=True)
+    )  # fmt: skip
     elapsed = time.perf_counter() - started
     assert done.returncode == 0, "dbt build on Spark failed:\n" + done.stdout[-8000:]
     return elapsed
@@ -105,7 +112,7 @@ def spark_marts(tiny_run, tmp_path_factory):
     assert counts["raw_acquisition.E_MP_DAY_READ"] > 0
     elapsed = _spark_build(tiny_run, spark_dir)
     print(f"\ndbt build on Spark (local[2], tiny): {elapsed:.1f} s")
-    return {"dir": spark_dir, "warehouse": warehouse, "build_seconds": elapsed}
+    return {"dir": spark_dir, "warehouse": warehouse, "build_seconds": elapsed, "run": tiny_run}
 
 
 def test_every_mart_is_identical_on_spark(spark_marts):
@@ -150,3 +157,20 @@ def test_compare_tables_sees_a_changed_row():
     assert compare_tables(con, "a", "same") == []
     for other in ("changed", "drifted", "shorter", "retyped"):
         assert compare_tables(con, "a", other), other
+
+
+def test_an_incremental_run_on_spark_stops_with_the_reason(spark_marts):
+    """On Spark the project builds in full only (Parquet cannot delete a run's days): a run
+    without --full-refresh over the built tables fails with the reason instead of appending
+    the window's days a second time (macros/spark/incremental_strategy.sql)."""
+    done = _spark_dbt(spark_marts["run"], spark_marts["dir"], "run", "--select", "area_daily_loss")
+    assert done.returncode != 0
+    assert "on Spark this project builds in full only" in done.stdout, done.stdout[-4000:]
+    # and the table is as the full build left it
+    con = duckdb.connect()
+    con.execute(f"attach '{spark_marts['warehouse']}' as duck (read_only)")
+    spark_rows = con.execute(
+        f"select count(*) from read_parquet('{spark_marts['dir']}/warehouse/marts.db/"
+        "area_daily_loss/*.parquet')"
+    ).fetchone()
+    assert spark_rows == con.execute("select count(*) from duck.marts.area_daily_loss").fetchone()
