@@ -13,7 +13,7 @@
 {% macro audit_daily_config(day_column='detected_date', tags=[], recompute_late_data=true) -%}
     {{ return({
         'materialized': 'incremental',
-        'incremental_strategy': 'delete+insert',
+        'incremental_strategy': incremental_strategy_for('delete+insert'),
         'unique_key': day_column,
         'on_schema_change': 'append_new_columns',
         'tags': tags,

@@ -97,15 +97,15 @@ event_windows as (
         count(case when en.is_computable
             and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} < 0  -- noqa: LT05
             then 1 end) as before_days_computable,
-        avg(case when en.is_computable
+        {% call decimal_mean() %}case when en.is_computable
             and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} < 0  -- noqa: LT05
-            then en.forward_kwh end) as before_mean_kwh,
+            then en.forward_kwh end{% endcall %} as before_mean_kwh,
         count(case when en.is_computable
             and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} > 0  -- noqa: LT05
             then 1 end) as after_days_computable,
-        avg(case when en.is_computable
+        {% call decimal_mean() %}case when en.is_computable
             and {{ dbt.datediff('ep.event_date', 'en.data_date', 'day') }} > 0  -- noqa: LT05
-            then en.forward_kwh end) as after_mean_kwh
+            then en.forward_kwh end{% endcall %} as after_mean_kwh
     from event_points as ep
     cross join settings as s
     inner join energy_days as en
@@ -133,7 +133,7 @@ candidates as (
         w.before_mean_kwh,
         w.after_days_computable,
         w.after_mean_kwh,
-        w.after_mean_kwh / w.before_mean_kwh as after_share,
+        cast(w.after_mean_kwh as double) / w.before_mean_kwh as after_share,
         s.before_days,
         s.after_days,
         s.drop_share,

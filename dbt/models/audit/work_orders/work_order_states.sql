@@ -157,7 +157,7 @@ qualified_days as (
 
 {# the inputs of every (key, day) of the chains; materialized (DuckDB, Postgres 12+): the
    recursive step joins it on every day, which must not evaluate its joins again -#}
-key_days as materialized (
+key_days as {{ cte_materialized() }} (
 
     select
         k.finding_key,

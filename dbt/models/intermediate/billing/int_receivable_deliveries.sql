@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy_for('delete+insert'),
         unique_key='delivery_date',
         on_schema_change='append_new_columns',
         pre_hook="{% if is_incremental() %}delete from {{ this }} where delivery_date between {{ window_start_date() }} and {{ window_end_date() }}{% else %}select 1 as nothing_to_clear{% endif %}"

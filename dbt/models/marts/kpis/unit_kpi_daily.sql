@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy=incremental_strategy_for('append'),
         on_schema_change='append_new_columns',
         pre_hook="{{ kpi_fact_days_pre_hook() }}"
     )

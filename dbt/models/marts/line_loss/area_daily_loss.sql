@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy_for('delete+insert'),
         unique_key='data_date',
         on_schema_change='append_new_columns'
     )
@@ -47,11 +47,11 @@ completeness as (
         -- the share as a ratio (not share x count), so that 49 of 50 is exactly 98 %
         case
             when balance.meter_count > 0
-            then cast(balance.meter_read_count as double precision) / balance.meter_count
+            then cast(balance.meter_read_count as double) / balance.meter_count
         end as completeness_share,
         case
             when balance.meter_count = 0 then true
-            when cast(balance.meter_read_count as double precision) / balance.meter_count
+            when cast(balance.meter_read_count as double) / balance.meter_count
                 >= settings.completeness_min_share then true
             else false
         end as is_complete
@@ -81,8 +81,8 @@ loss as (
         case when uncomputable_reason is null then supply_kwh - sales_kwh end as loss_kwh,
         case
             when uncomputable_reason is null
-                then cast(supply_kwh - sales_kwh as double precision)
-                    / cast(supply_kwh as double precision)
+                then cast(supply_kwh - sales_kwh as double)
+                    / cast(supply_kwh as double)
         end as loss_rate
     from computability
 
@@ -98,7 +98,7 @@ final as (
         cast(supply_kwh as {{ kwh_type() }})                as supply_kwh,
         cast(sales_kwh as {{ kwh_type() }})                 as sales_kwh,
         cast(loss_kwh as {{ kwh_type() }})                  as loss_kwh,
-        cast(loss_rate as double precision)                 as loss_rate,
+        cast(loss_rate as double)                 as loss_rate,
         cast(
             case
                 when uncomputable_reason is not null then 'uncomputable'
@@ -109,7 +109,7 @@ final as (
         )                                                   as loss_status,
         cast(meter_count as bigint)                         as meter_count,
         cast(meter_read_count as bigint)                    as meter_read_count,
-        cast(completeness_share as double precision)        as completeness_share,
+        cast(completeness_share as double)        as completeness_share,
         cast(uncomputable_reason as {{ dbt.type_string() }})                as uncomputable_reason,
         cast(check_mp_id as {{ dbt.type_string() }})                        as check_mp_id,
         cast(check_meter_forward_kwh as {{ kwh_type() }})   as check_meter_forward_kwh,

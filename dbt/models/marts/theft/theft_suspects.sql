@@ -370,8 +370,10 @@ peer_days as (
 peer_windows as (
     select
         d.cons_no,
-        avg(case when p.day_no < d.shift_day_no then p.peer_kwh end) as peer_baseline_kwh,
-        avg(case when p.day_no >= d.shift_day_no then p.peer_kwh end) as peer_shift_kwh
+        {% call decimal_mean() %}case when p.day_no < d.shift_day_no
+            then p.peer_kwh end{% endcall %} as peer_baseline_kwh,
+        {% call decimal_mean() %}case when p.day_no >= d.shift_day_no
+            then p.peer_kwh end{% endcall %} as peer_shift_kwh
     from drops as d
     cross join settings as s
     inner join peer_groups as g
