@@ -47,7 +47,8 @@
     (dispatch_policy suppress_days_after_false), else raw_score.
     Estimated energy not recorded: (baseline mean - shift mean) x days since the shift start,
     and its value at the customer's tariff (K_PRC.UNIT_PRICE of its PRC_CODE as of D).
-    Ranks (rank(): ties share a rank): overall, within the area, within the 供电所 (by
+    Ranks (rank(): ties share a rank): overall, within the area, within the 供电所 (O_ORG as
+    of as_of_date; by
     score, and by the estimated value).
 
     Bounded cost: rebuilt on every run from the horizon's days of the slim customer x day
@@ -754,10 +755,17 @@ listed as (
         or (work_order_no is not null and work_order_status <> '已归档')
 ),
 
+-- the 供电所 of each unit as of as_of_date (O_ORG; not the KPI chain, which covers the
+-- run's KPI days only: a re-run of an earlier day would lose the newest day's stations)
+days as (
+    select {{ as_of_day }} as detected_date
+),
+
+{{ org_units('org_units', days='days', from_date=as_of_day) }},
+
 stations as (
     select org_no, station_no
-    from {{ ref('int_kpi_org_chain') }}
-    where data_date = {{ as_of_day }}
+    from org_units
 ),
 
 area_names as (
