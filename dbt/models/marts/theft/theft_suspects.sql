@@ -131,6 +131,9 @@ horizon_days as (
 grid as (
     select
         c.cons_no,
+        c.tg_id,
+        c.org_no,
+        c.elec_type_code,
         {{ dbt.datediff(as_of_day, 'h.data_date', 'day') }} as day_no,  -- noqa: LT05
         case when e.is_computable then e.forward_kwh end as kwh,
         case when e.is_computable and e.forward_kwh = 0 then 1 else 0 end as zero_day,
@@ -286,16 +289,9 @@ drops as (
 -- peers: the median computable daily energy of the customers of the same area and 用电类别
 -- (else the same 供电单位 and 用电类别) per day, over the drop customers' own windows
 grid_classes as (
-    select
-        g.day_no,
-        g.kwh,
-        c.tg_id,
-        c.org_no,
-        c.elec_type_code
-    from grid as g
-    inner join ranked_customers as c
-        on c.cons_no = g.cons_no
-    where g.kwh is not null
+    select day_no, kwh, tg_id, org_no, elec_type_code
+    from grid
+    where kwh is not null
 ),
 
 -- the medians of the classes a drop customer belongs to only (a few groups, not all)
