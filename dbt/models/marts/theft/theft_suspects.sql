@@ -52,17 +52,27 @@
     score, and by the estimated value).
 
     Bounded cost: rebuilt on every run from the horizon's days of the slim customer x day
-    table (date-literal filters: the history beyond the horizon is never read). -#}
+    table (date-literal filters: the history beyond the horizon is never read). At a city
+    (2 M customers x 60 days) the grid is 120 M rows: integer keys and 8-byte sums keep it
+    within a few GB of spilling (docs/theft-ranking.md, "Cost"). -#}
 
 {%- set as_of_expr = '(select max(data_date) from ' ~ ref('area_daily_loss') ~ ')' %}
 {%- set horizon_from_expr = add_days(
     '(1 - ' ~ setting('theft_rank_horizon_days') ~ ')', as_of_expr) %}
+{#- the grid's first day: the horizon's, or the first day of customer energy when the history
+    is shorter (days without any energy add nothing to the sums below; a grid of 60 days on
+    a 5-day history made a city's 2 M customers 120 M rows and ran out of memory) -#}
+{%- set grid_from_expr = '(select greatest(' ~ horizon_from_expr ~ ', min(e.data_date)) from '
+    ~ ref('int_customer_energy_daily') ~ ' as e where e.data_date between '
+    ~ horizon_from_expr ~ ' and ' ~ as_of_expr ~ ')' %}
 {%- if in_unit_test() %}
     {%- set as_of_day = as_of_expr %}
     {%- set horizon_from = horizon_from_expr %}
+    {%- set grid_from = grid_from_expr %}
 {%- else %}
     {%- set as_of_day = date_literal(as_of_expr) %}
     {%- set horizon_from = date_literal(horizon_from_expr) %}
+    {%- set grid_from = date_literal(grid_from_expr) %}
 {%- endif %}
 
 with settings as (
@@ -115,64 +125,86 @@ ranked_customers as (
         c.tg_id,
         c.org_no,
         a.elec_type_code,
-        a.prc_code
+        a.prc_code,
+        -- an integer key for the customer x day grid: its sorts, windows and joins carry 4
+        -- bytes per row, not the customer's strings (a city: 2 M customers x 60 days)
+        cast(row_number() over (order by c.cons_no) as integer) as customer_key
     from customers as c
     left join customer_archive as a
         on a.cons_no = c.cons_no
 ),
 
 horizon_days as (
-    {{ day_spine(horizon_from, as_of_day) }}
+    {{ day_spine(grid_from, as_of_day) }}
 ),
 
--- every customer x horizon day (a complete grid: the split sums below are differences of
--- running sums found by an equality join on the day number); day_no = days from as_of_date
--- (0 = as_of_date); the energy of a computable day, else NULL
+-- the computable energy of the ranked customers' days; day_no = days from as_of_date
+-- (0 = as_of_date); kWh exact (DECIMAL), zero-day flags as small integers
+energy_days as (
+    select
+        c.customer_key,
+        {{ dbt.datediff(as_of_day, 'e.data_date', 'day') }} as day_no,  -- noqa: LT05
+        e.forward_kwh as kwh,
+        cast(case when e.forward_kwh = 0 then 1 else 0 end as integer) as zero_day,
+        e.valley_kwh,
+        case when e.valley_kwh is not null then e.valley_base_kwh end as valley_base_kwh
+    from {{ ref('int_customer_energy_daily') }} as e
+    inner join ranked_customers as c
+        on c.cons_no = e.cons_no
+    where e.data_date between {{ grid_from }} and {{ as_of_day }}
+        and e.is_computable
+),
+
+-- every customer x grid day (a complete grid: the split sums below are differences of
+-- running sums found by an equality join on the day number); NULL energy on a day that is
+-- not computable
 grid as (
     select
-        c.cons_no,
-        c.tg_id,
-        c.org_no,
-        c.elec_type_code,
+        c.customer_key,
         {{ dbt.datediff(as_of_day, 'h.data_date', 'day') }} as day_no,  -- noqa: LT05
-        case when e.is_computable then e.forward_kwh end as kwh,
-        case when e.is_computable and e.forward_kwh = 0 then 1 else 0 end as zero_day,
-        case when e.is_computable then e.valley_kwh end as valley_kwh,
-        case when e.is_computable and e.valley_kwh is not null
-            then e.valley_base_kwh end as valley_base_kwh
+        e.kwh,
+        coalesce(e.zero_day, 0) as zero_day,
+        e.valley_kwh,
+        e.valley_base_kwh
     from ranked_customers as c
     cross join horizon_days as h
-    left join {{ ref('int_customer_energy_daily') }} as e
-        on e.cons_no = c.cons_no
-        and e.data_date = h.data_date
-        and e.data_date between {{ horizon_from }} and {{ as_of_day }}
+    left join energy_days as e
+        on e.customer_key = c.customer_key
+        and e.day_no = {{ dbt.datediff(as_of_day, 'h.data_date', 'day') }}  -- noqa: LT05
 ),
 
+-- the running sums through each day (kWh back to DECIMAL(18,4): exact, and 8 bytes a row
+-- instead of the 16 of a DECIMAL(38) sum), and each customer's sums over the whole grid
 running as (
     select
-        cons_no,
+        customer_key,
         day_no,
         kwh,
         zero_day,
         valley_kwh,
         valley_base_kwh,
-        coalesce(sum(kwh) over w, 0) as cum_kwh,
-        count(kwh) over w as cum_days,
-        sum(zero_day) over w as cum_zero_days,
-        coalesce(sum(valley_kwh) over w, 0) as cum_valley_kwh,
-        coalesce(sum(valley_base_kwh) over w, 0) as cum_valley_base_kwh,
-        -- the whole horizon (= the running sums of as_of_date)
-        coalesce(sum(kwh) over c, 0) as total_kwh,
-        count(kwh) over c as total_days,
-        sum(zero_day) over c as total_zero_days,
-        coalesce(sum(valley_kwh) over c, 0) as total_valley_kwh,
-        coalesce(sum(valley_base_kwh) over c, 0) as total_valley_base_kwh
+        cast(coalesce(sum(kwh) over w, 0) as {{ kwh_type() }}) as cum_kwh,
+        cast(count(kwh) over w as integer) as cum_days,
+        cast(sum(zero_day) over w as integer) as cum_zero_days,
+        cast(coalesce(sum(valley_kwh) over w, 0) as {{ kwh_type() }}) as cum_valley_kwh,
+        cast(coalesce(sum(valley_base_kwh) over w, 0) as {{ kwh_type() }})
+            as cum_valley_base_kwh
     from grid
-    window
-        w as (
-            partition by cons_no order by day_no rows between unbounded preceding and current row
-        ),
-        c as (partition by cons_no)
+    window w as (
+        partition by customer_key order by day_no rows between unbounded preceding and current row
+    )
+),
+
+totals_per_customer as (
+    select
+        customer_key,
+        cast(coalesce(sum(kwh), 0) as {{ kwh_type() }}) as total_kwh,
+        cast(count(kwh) as integer) as total_days,
+        cast(sum(zero_day) as integer) as total_zero_days,
+        cast(coalesce(sum(valley_kwh), 0) as {{ kwh_type() }}) as total_valley_kwh,
+        cast(coalesce(sum(valley_base_kwh), 0) as {{ kwh_type() }}) as total_valley_base_kwh
+    from energy_days
+    group by customer_key
 ),
 
 -- every candidate shift start k: baseline = days k-B .. k-1, shift = k .. as_of_date. The
@@ -180,27 +212,29 @@ running as (
 -- running sums of k-1-B are one equality join away
 splits as (
     select
-        k.cons_no,
+        k.customer_key,
         k.day_no as shift_day_no,
         k.cum_kwh - coalesce(k.kwh, 0) - coalesce(b.cum_kwh, 0) as baseline_sum_kwh,
         k.cum_days - case when k.kwh is null then 0 else 1 end - coalesce(b.cum_days, 0)
             as baseline_read_days,
-        k.total_kwh - (k.cum_kwh - coalesce(k.kwh, 0)) as shift_sum_kwh,
-        k.total_days - (k.cum_days - case when k.kwh is null then 0 else 1 end)
+        t.total_kwh - (k.cum_kwh - coalesce(k.kwh, 0)) as shift_sum_kwh,
+        t.total_days - (k.cum_days - case when k.kwh is null then 0 else 1 end)
             as shift_read_days,
-        k.total_zero_days - (k.cum_zero_days - k.zero_day) as shift_zero_days,
+        t.total_zero_days - (k.cum_zero_days - k.zero_day) as shift_zero_days,
         k.cum_valley_kwh - coalesce(k.valley_kwh, 0) - coalesce(b.cum_valley_kwh, 0)
             as baseline_valley_kwh,
         k.cum_valley_base_kwh - coalesce(k.valley_base_kwh, 0)
         - coalesce(b.cum_valley_base_kwh, 0) as baseline_valley_base_kwh,
-        k.total_valley_kwh - (k.cum_valley_kwh - coalesce(k.valley_kwh, 0))
+        t.total_valley_kwh - (k.cum_valley_kwh - coalesce(k.valley_kwh, 0))
             as shift_valley_kwh,
-        k.total_valley_base_kwh - (k.cum_valley_base_kwh - coalesce(k.valley_base_kwh, 0))
+        t.total_valley_base_kwh - (k.cum_valley_base_kwh - coalesce(k.valley_base_kwh, 0))
             as shift_valley_base_kwh
     from running as k
     cross join settings as s
+    inner join totals_per_customer as t  -- customers without a computable day have no split
+        on t.customer_key = k.customer_key
     left join running as b
-        on b.cons_no = k.cons_no
+        on b.customer_key = k.customer_key
         and b.day_no = k.day_no - 1 - s.baseline_days
 ),
 
@@ -221,7 +255,7 @@ best_split as (
     select
         st.*,
         row_number() over (
-            partition by st.cons_no
+            partition by st.customer_key
             order by
                 (st.baseline_mean_kwh - st.shift_mean_kwh) * sqrt(
                     cast(st.baseline_read_days * st.shift_read_days as {{ audit_type_double() }})
@@ -235,17 +269,17 @@ best_split as (
 -- the last theft_rank_recent_days days: does the shift still hold?
 recent as (
     select
-        r.cons_no,
-        cast(r.total_kwh - r.cum_kwh as {{ audit_type_double() }})
-            / nullif(r.total_days - r.cum_days, 0) as recent_mean_kwh
-    from running as r
+        r.customer_key,
+        cast(sum(r.kwh) as {{ audit_type_double() }}) / nullif(count(r.kwh), 0) as recent_mean_kwh
+    from energy_days as r
     cross join settings as s
-    where r.day_no = 0 - s.recent_days
+    where r.day_no > 0 - s.recent_days
+    group by r.customer_key
 ),
 
 shifts as (
     select
-        b.cons_no,
+        c.cons_no,
         b.shift_day_no,
         b.baseline_read_days,
         b.baseline_mean_kwh,
@@ -266,8 +300,10 @@ shifts as (
         and r.recent_mean_kwh <= (1 - s.min_drop_share) * b.baseline_mean_kwh as is_drop
     from best_split as b
     cross join settings as s
+    inner join ranked_customers as c
+        on c.customer_key = b.customer_key
     left join recent as r
-        on r.cons_no = b.cons_no
+        on r.customer_key = b.customer_key
     where b.split_rank = 1
 ),
 
@@ -289,9 +325,10 @@ drops as (
 -- peers: the median computable daily energy of the customers of the same area and 用电类别
 -- (else the same 供电单位 and 用电类别) per day, over the drop customers' own windows
 grid_classes as (
-    select day_no, kwh, tg_id, org_no, elec_type_code
-    from grid
-    where kwh is not null
+    select e.day_no, e.kwh, c.tg_id, c.org_no, c.elec_type_code
+    from energy_days as e
+    inner join ranked_customers as c
+        on c.customer_key = e.customer_key
 ),
 
 -- the medians of the classes a drop customer belongs to only (a few groups, not all)
