@@ -99,7 +99,7 @@ def suite(name: str, expectations: list) -> gx.ExpectationSuite:
 
 def expectation_name(config) -> str:
     """A readable, stable name of an expectation from its configuration, e.g.
-    `expect_column_values_to_be_between(loss_rate, -1, 1) where loss_status != 'uncomputable'`."""
+    `expect_column_values_to_be_between(loss_rate, None, 1) where loss_status != 'uncomputable'`."""
     kw = dict(config.kwargs)
     args: list[str] = []
     if "column" in kw:

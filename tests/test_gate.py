@@ -471,7 +471,7 @@ def test_good_batch_passes(tmp_path):
     assert not result.warnings, result.summary()
     assert result.results and all(r.success for r in result.results)
     # only the window's rows were validated: 2 days x 20 areas, reads one day at a time
-    rate = by_name(result, "expect_column_values_to_be_between(loss_rate, -1, 1)")
+    rate = by_name(result, "expect_column_values_to_be_between(loss_rate, None, 1)")
     assert rate.element_count == 2 * N_AREAS
     assert (
         by_name(
@@ -498,10 +498,10 @@ def test_violating_batch_fails_naming_expectation_and_rows(tmp_path):
     dup = failed["expect_compound_columns_to_be_unique([tg_id, data_date])"]
     assert dup.unexpected_count == 2
     assert {(r["tg_id"], r["data_date"]) for r in dup.sample_rows} == {("TG0000", "2024-03-03")}
-    rate = failed["expect_column_values_to_be_between(loss_rate, -1, 1)"]
+    rate = failed["expect_column_values_to_be_between(loss_rate, None, 1)"]
     assert rate.unexpected_count == 1
     assert rate.message.startswith(
-        "marts.area_daily_loss: expect_column_values_to_be_between(loss_rate, -1, 1) "
+        "marts.area_daily_loss: expect_column_values_to_be_between(loss_rate, None, 1) "
         "failed on 1 rows, e.g. tg_id=TG0003, data_date=2024-03-02"
     )
     assert "loss_rate=5.0" in rate.message
@@ -1453,7 +1453,7 @@ def test_a_view_is_validated_on_whole_rows(tmp_path):
         con.execute("create view marts.area_daily_loss as select * from marts.area_daily_loss_t")
     table = "marts.area_daily_loss"
     result = gate.run_gate(wh, START, END, None, tables=[table], metric_checks=[])
-    rate = by_name(result, "expect_column_values_to_be_between(loss_rate, -1, 1)", table)
+    rate = by_name(result, "expect_column_values_to_be_between(loss_rate, None, 1)", table)
     assert rate.blocking and rate.unexpected_count == 1
     (row,) = rate.sample_rows
     assert set(row) == set(areas.columns)  # whole rows

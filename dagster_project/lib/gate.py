@@ -56,7 +56,7 @@ NARROW_MIN_ROWS = 20_000
 class ExpectationResult:
     """The outcome of one expectation or metric check over every batch of the window."""
 
-    name: str  # e.g. "expect_column_values_to_be_between(loss_rate, -1, 1)"
+    name: str  # e.g. "expect_column_values_to_be_between(loss_rate, None, 1)"
     table: str  # e.g. "marts.area_daily_loss"
     severity: str  # "error" blocks publishing, "warn" is reported
     success: bool
