@@ -56,24 +56,17 @@
     (2 M customers x 60 days) the grid is 120 M rows: integer keys and 8-byte sums keep it
     within a few GB of spilling (docs/theft-ranking.md, "Cost"). -#}
 
-{%- set as_of_expr = '(select max(data_date) from ' ~ ref('area_daily_loss') ~ ')' %}
-{%- set horizon_from_expr = add_days(
-    '(1 - ' ~ setting('theft_rank_horizon_days') ~ ')', as_of_expr) %}
-{#- the grid's first day: the horizon's, or the first day of customer energy when the history
-    is shorter (days without any energy add nothing to the sums below; a grid of 60 days on
-    a 5-day history made a city's 2 M customers 120 M rows and ran out of memory) -#}
-{%- set grid_from_expr = '(select greatest(' ~ horizon_from_expr ~ ', min(e.data_date)) from '
+{#- date_literal(): each bound is looked up once when the model is compiled and written in as
+    a literal (inside a dbt unit test it stays the expression). The grid's first day is the
+    horizon's, or the first day of customer energy when the history is shorter (days without
+    any energy add nothing to the sums below; a grid of 60 days on a 5-day history made a
+    city's 2 M customers 120 M rows and ran out of memory). -#}
+{%- set as_of_day = date_literal('(select max(data_date) from ' ~ ref('area_daily_loss') ~ ')') %}
+{%- set horizon_from = date_literal(add_days(
+    '(1 - ' ~ setting('theft_rank_horizon_days') ~ ')', as_of_day)) %}
+{%- set grid_from = date_literal('(select greatest(' ~ horizon_from ~ ', min(e.data_date)) from '
     ~ ref('int_customer_energy_daily') ~ ' as e where e.data_date between '
-    ~ horizon_from_expr ~ ' and ' ~ as_of_expr ~ ')' %}
-{%- if in_unit_test() %}
-    {%- set as_of_day = as_of_expr %}
-    {%- set horizon_from = horizon_from_expr %}
-    {%- set grid_from = grid_from_expr %}
-{%- else %}
-    {%- set as_of_day = date_literal(as_of_expr) %}
-    {%- set horizon_from = date_literal(horizon_from_expr) %}
-    {%- set grid_from = date_literal(grid_from_expr) %}
-{%- endif %}
+    ~ horizon_from ~ ' and ' ~ as_of_day ~ ')') %}
 
 with settings as (
     select
@@ -134,12 +127,16 @@ ranked_customers as (
         on a.cons_no = c.cons_no
 ),
 
-horizon_days as (
-    {{ day_spine(grid_from, as_of_day) }}
+-- the grid's days; day_no = days from as_of_date (0 = as_of_date)
+grid_days as (
+    select
+        spine.data_date,
+        {{ dbt.datediff(as_of_day, 'spine.data_date', 'day') }} as day_no  -- noqa: LT05
+    from ({{ day_spine(grid_from, as_of_day) }}) as spine
 ),
 
--- the computable energy of the ranked customers' days; day_no = days from as_of_date
--- (0 = as_of_date); kWh exact (DECIMAL), zero-day flags as small integers
+-- the computable energy of the ranked customers' days (day_no as in grid_days); kWh exact
+-- (DECIMAL), zero-day flags as small integers
 energy_days as (
     select
         c.customer_key,
@@ -161,20 +158,20 @@ energy_days as (
 grid as (
     select
         c.customer_key,
-        {{ dbt.datediff(as_of_day, 'h.data_date', 'day') }} as day_no,  -- noqa: LT05
+        h.day_no,
         e.kwh,
         coalesce(e.zero_day, 0) as zero_day,
         e.valley_kwh,
         e.valley_base_kwh
     from ranked_customers as c
-    cross join horizon_days as h
+    cross join grid_days as h
     left join energy_days as e
         on e.customer_key = c.customer_key
-        and e.day_no = {{ dbt.datediff(as_of_day, 'h.data_date', 'day') }}  -- noqa: LT05
+        and e.day_no = h.day_no
 ),
 
 -- the running sums through each day (kWh back to DECIMAL(18,4): exact, and 8 bytes a row
--- instead of the 16 of a DECIMAL(38) sum), and each customer's sums over the whole grid
+-- instead of the 16 of a DECIMAL(38) sum); the whole grid's sums are totals_per_customer
 running as (
     select
         customer_key,
