@@ -391,6 +391,8 @@ def bench(
     doc: Path = DOC,
     seed: int = 42,
     skip_rerun: bool = False,
+    resume: bool = False,
+    skip_pandas: bool = False,
 ) -> dict:
     from dagster_project.cli import prepare_dbt
     from dagster_project.generator.presets import PRESETS
@@ -433,7 +435,15 @@ def bench(
     prepare_dbt()  # a stale manifest is parsed here, not inside a measured run
 
     first, last = _window(landing)
-    if workdir.exists():  # a fresh warehouse: the history run is a first build
+    saved_file = out / f"bench-{preset}.json"
+    saved = json.loads(saved_file.read_text()) if resume and saved_file.exists() else {}
+    if resume and ("history" not in saved or not workdir.exists()):
+        raise SystemExit(
+            f"gridaudit bench: --resume needs {saved_file} with a measured history and {workdir}"
+        )
+    if resume:  # the history stays measured as it was; the later phases run again
+        report["history"] = {**saved["history"], "resumed": True}
+    elif workdir.exists():  # a fresh warehouse: the history run is a first build
         shutil.rmtree(workdir)
     run_env = {"DAGSTER_HOME": str(workdir / "dagster_home")}
 
@@ -456,8 +466,9 @@ def bench(
     def save() -> None:  # after every phase: what was measured survives an interrupted bench
         (out / f"bench-{preset}.json").write_text(json.dumps(report, default=str, indent=2))
 
-    report["history"] = pipeline("history", first, last - dt.timedelta(days=1))
-    save()
+    if not resume:
+        report["history"] = pipeline("history", first, last - dt.timedelta(days=1))
+        save()
     report["daily"] = pipeline("daily", last, last)
     save()
     if not skip_rerun:
@@ -475,10 +486,13 @@ def bench(
     }
     report["floor_duckdb"] = run_phase("floor_duckdb", floor_params, out, "floor_duckdb")
     save()
-    try:  # an analyst's pandas script may not fit in memory at province size: that is a result
-        report["floor_pandas"] = run_phase("floor_pandas", floor_params, out, "floor_pandas")
-    except SystemExit as failed:
-        report["floor_pandas"] = {"failed": str(failed)}
+    if skip_pandas:
+        report["floor_pandas"] = {"skipped": True}
+    else:
+        try:  # an analyst's pandas script may not fit in memory at province size: a result
+            report["floor_pandas"] = run_phase("floor_pandas", floor_params, out, "floor_pandas")
+        except SystemExit as failed:
+            report["floor_pandas"] = {"failed": str(failed)}
     save()
     if backfill_days:
         report["backfill"] = pipeline(
@@ -500,7 +514,7 @@ def bench(
             "floor_duckdb",
             "floor_pandas",
         )
-        if k in report and not report[k].get("reused")
+        if k in report and not report[k].get("reused") and not report[k].get("resumed")
     )
     busy = machine_cpu_busy_seconds() - busy_before
     report["others_cpu_s"] = max(busy - own, 0.0)
@@ -593,11 +607,18 @@ def render(report: dict) -> str:
         rows.append(("generation", f"{gen['seconds']:.1f} s", "; ".join(detail)))
     else:
         rows.append(("generation", "—", "the landing tree existed, its generation time is unknown"))
+    resumed = (
+        ["measured by an earlier bench of this tree, whose later phases were run again (--resume)"]
+        if hist.get("resumed")
+        else []
+    )
     rows.append(
         (
             f"history load ({hist['days']} days as one run)",
             f"{hist['seconds']:.1f} s",
-            "; ".join([f"{hist['start']} .. {hist['end']}", _memory(hist), _others(hist)]),
+            "; ".join(
+                [f"{hist['start']} .. {hist['end']}", *resumed, _memory(hist), _others(hist)]
+            ),
         )
     )
     rows.append(
@@ -647,7 +668,9 @@ def render(report: dict) -> str:
         )
     )
     rows.append(("daily run / DuckDB floor", f"{daily['seconds'] / fd['seconds']:.0f}×", ""))
-    if "failed" in fp:
+    if fp.get("skipped"):
+        rows.append(("pandas script (same day)", "—", "not measured (--skip-pandas)"))
+    elif "failed" in fp:
         last_line = fp["failed"].strip().splitlines()[-1]
         rows.append(
             ("pandas script (same day)", "failed", f"{fp['failed'].splitlines()[0]} {last_line}")
@@ -774,6 +797,13 @@ def add_arguments(parser: argparse.ArgumentParser, presets: tuple[str, ...]) -> 
         action="store_true",
         help="do not re-run the last day (at province size it costs as much as the daily run)",
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep OUT/work and the history measured by the last bench of OUT "
+        "(OUT/bench-PRESET.json); run the daily run and the later phases again",
+    )
+    parser.add_argument("--skip-pandas", action="store_true", help="do not run the pandas script")
 
 
 def bench_from_args(args: argparse.Namespace) -> dict:
@@ -786,6 +816,8 @@ def bench_from_args(args: argparse.Namespace) -> dict:
         args.doc,
         args.seed,
         args.skip_rerun,
+        args.resume,
+        args.skip_pandas,
     )
 
 
